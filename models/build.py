@@ -1,0 +1,253 @@
+"""Build ModelGate's sample models as ONNX graphs, without skl2onnx.
+
+Each estimator is fitted with scikit-learn, translated node by node into the
+ai.onnx.ml operators (LinearRegressor, LinearClassifier, TreeEnsembleRegressor,
+TreeEnsembleClassifier) and written to models/<name>/model.onnx together with
+its source manifest. sklearn's own predictions on a fixed input set are written
+to test/fixtures/parity/<name>.json; models/verify.ts then runs every graph in
+onnxruntime-node and fails the build if any prediction disagrees.
+
+Run with Debian's interpreter (python3-sklearn, python3-onnx):
+    /usr/bin/python3 models/build.py
+"""
+
+import json
+import os
+
+import numpy as np
+import onnx
+import sklearn
+from onnx import TensorProto, helper
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OPSETS = [helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 3)]
+SOURCE = f"scikit-learn {sklearn.__version__}, built by models/build.py"
+
+
+def float32_at_most(threshold):
+    """Largest float32 not above a float64 threshold.
+
+    sklearn compares float32 features against float64 thresholds; ONNX stores
+    float32 thresholds, so rounding up would flip rows that sit on a split."""
+    t32 = np.float32(threshold)
+    if float(t32) > threshold:
+        t32 = np.nextafter(t32, np.float32(-np.inf))
+    return float(t32)
+
+
+def input_info(n_features):
+    return helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", n_features])
+
+
+def make_model(name, nodes, inputs, outputs, doc):
+    graph = helper.make_graph(nodes, name, inputs, outputs)
+    model = helper.make_model(graph, opset_imports=OPSETS, producer_name="modelgate", doc_string=doc)
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def linear_regressor(name, est, n_features):
+    node = helper.make_node(
+        "LinearRegressor",
+        ["input"],
+        ["prediction"],
+        domain="ai.onnx.ml",
+        coefficients=[float(c) for c in np.ravel(est.coef_)],
+        intercepts=[float(np.ravel([est.intercept_])[0])],
+        targets=1,
+    )
+    out = helper.make_tensor_value_info("prediction", TensorProto.FLOAT, ["N", 1])
+    return make_model(name, [node], [input_info(n_features)], [out], SOURCE)
+
+
+def linear_classifier(name, est, n_features):
+    n_classes = len(est.classes_)
+    node = helper.make_node(
+        "LinearClassifier",
+        ["input"],
+        ["label", "probabilities"],
+        domain="ai.onnx.ml",
+        coefficients=[float(c) for c in np.ravel(est.coef_)],
+        intercepts=[float(c) for c in np.ravel(est.intercept_)],
+        classlabels_ints=[int(c) for c in est.classes_],
+        post_transform="SOFTMAX",
+    )
+    label = helper.make_tensor_value_info("label", TensorProto.INT64, ["N"])
+    probs = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", n_classes])
+    return make_model(name, [node], [input_info(n_features)], [label, probs], SOURCE)
+
+
+def tree_nodes(trees):
+    """Common node attributes of a list of fitted sklearn trees, and their leaves."""
+    attrs = {k: [] for k in ("treeids", "nodeids", "featureids", "values", "modes", "truenodeids", "falsenodeids")}
+    leaves = []
+    for tree_id, tree in enumerate(trees):
+        t = tree.tree_
+        for node_id in range(t.node_count):
+            is_leaf = t.children_left[node_id] == -1
+            attrs["treeids"].append(tree_id)
+            attrs["nodeids"].append(node_id)
+            attrs["featureids"].append(0 if is_leaf else int(t.feature[node_id]))
+            attrs["values"].append(0.0 if is_leaf else float32_at_most(float(t.threshold[node_id])))
+            attrs["modes"].append("LEAF" if is_leaf else "BRANCH_LEQ")
+            attrs["truenodeids"].append(0 if is_leaf else int(t.children_left[node_id]))
+            attrs["falsenodeids"].append(0 if is_leaf else int(t.children_right[node_id]))
+            if is_leaf:
+                leaves.append((tree_id, node_id, t.value[node_id]))
+    return {f"nodes_{k}": v for k, v in attrs.items()}, leaves
+
+
+def forest_classifier(name, est, n_features):
+    n_trees = len(est.estimators_)
+    nodes, leaves = tree_nodes(est.estimators_)
+    class_tree, class_node, class_id, class_weight = [], [], [], []
+    for tree_id, node_id, value in leaves:
+        counts = np.asarray(value[0], dtype=np.float64)
+        for c, p in enumerate(counts / counts.sum()):
+            if p > 0:
+                class_tree.append(tree_id)
+                class_node.append(node_id)
+                class_id.append(c)
+                class_weight.append(float(p / n_trees))
+    node = helper.make_node(
+        "TreeEnsembleClassifier",
+        ["input"],
+        ["label", "probabilities"],
+        domain="ai.onnx.ml",
+        classlabels_int64s=[int(c) for c in est.classes_],
+        class_treeids=class_tree,
+        class_nodeids=class_node,
+        class_ids=class_id,
+        class_weights=class_weight,
+        post_transform="NONE",
+        **nodes,
+    )
+    label = helper.make_tensor_value_info("label", TensorProto.INT64, ["N"])
+    probs = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", len(est.classes_)])
+    return make_model(name, [node], [input_info(n_features)], [label, probs], SOURCE)
+
+
+def boosted_regressor(name, est, n_features):
+    trees = [row[0] for row in est.estimators_]
+    nodes, leaves = tree_nodes(trees)
+    node = helper.make_node(
+        "TreeEnsembleRegressor",
+        ["input"],
+        ["prediction"],
+        domain="ai.onnx.ml",
+        n_targets=1,
+        aggregate_function="SUM",
+        base_values=[float(np.ravel(est.init_.constant_)[0])],
+        target_treeids=[t for t, _, _ in leaves],
+        target_nodeids=[n for _, n, _ in leaves],
+        target_ids=[0 for _ in leaves],
+        target_weights=[float(est.learning_rate * v[0][0]) for _, _, v in leaves],
+        post_transform="NONE",
+        **nodes,
+    )
+    out = helper.make_tensor_value_info("prediction", TensorProto.FLOAT, ["N", 1])
+    return make_model(name, [node], [input_info(n_features)], [out], SOURCE)
+
+
+def write(name, model, manifest, x, expected):
+    folder = os.path.join(ROOT, "models", name)
+    os.makedirs(folder, exist_ok=True)
+    onnx.save(model, os.path.join(folder, "model.onnx"))
+    with open(os.path.join(folder, "manifest.json"), "w") as f:
+        json.dump({"name": name, **manifest}, f, indent=2)
+        f.write("\n")
+    fixture = {"model": name, "instances": x.astype(np.float32).tolist(), **expected}
+    with open(os.path.join(ROOT, "test", "fixtures", "parity", f"{name}.json"), "w") as f:
+        json.dump(fixture, f)
+        f.write("\n")
+    print(f"{name}: {os.path.getsize(os.path.join(folder, 'model.onnx'))} bytes, {len(x)} parity rows")
+
+
+def build_linear():
+    rng = np.random.RandomState(0)
+    x = rng.rand(100, 1)
+    y = 3 * x + rng.rand(100, 1)
+    x32 = x.astype(np.float32)
+    est = LinearRegression().fit(x32, y)
+    probe = np.vstack([np.array([[0.0], [0.5], [1.0], [2.0], [-1.0]]), x32[:20]]).astype(np.float32)
+    write(
+        "linear",
+        linear_regressor("linear", est, 1),
+        {
+            "description": "LinearRegression on y = 3x + U(0,1): predicts about 3x + 0.5",
+            "features": ["x"],
+            "metrics": {"r2": round(float(est.score(x32, y)), 4)},
+            "source": SOURCE,
+        },
+        probe,
+        {"predictions": [float(v) for v in np.ravel(est.predict(probe))]},
+    )
+
+
+def build_iris():
+    data = load_iris()
+    x = data.data.astype(np.float32)
+    labels = [str(n) for n in data.target_names]
+    features = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(x, data.target)
+    write(
+        "iris",
+        forest_classifier("iris", forest, 4),
+        {
+            "description": "RandomForestClassifier (100 trees) on the iris data set",
+            "labels": labels,
+            "features": features,
+            "metrics": {"train_accuracy": round(float(forest.score(x, data.target)), 4)},
+            "source": SOURCE,
+        },
+        x,
+        {
+            "predictions": [labels[int(c)] for c in forest.predict(x)],
+            "probabilities": forest.predict_proba(x).tolist(),
+        },
+    )
+    logistic = LogisticRegression(max_iter=1000).fit(x, data.target)
+    write(
+        "iris-logistic",
+        linear_classifier("iris-logistic", logistic, 4),
+        {
+            "description": "LogisticRegression (multinomial) on the iris data set",
+            "labels": labels,
+            "features": features,
+            "metrics": {"train_accuracy": round(float(logistic.score(x, data.target)), 4)},
+            "source": SOURCE,
+        },
+        x,
+        {
+            "predictions": [labels[int(c)] for c in logistic.predict(x)],
+            "probabilities": logistic.predict_proba(x).tolist(),
+        },
+    )
+
+
+def build_diabetes():
+    data = load_diabetes()
+    x = data.data.astype(np.float32)
+    est = GradientBoostingRegressor(n_estimators=100, max_depth=3, random_state=0).fit(x, data.target)
+    write(
+        "diabetes",
+        boosted_regressor("diabetes", est, 10),
+        {
+            "description": "GradientBoostingRegressor (100 trees, depth 3) on the diabetes data set",
+            "features": [str(f) for f in data.feature_names],
+            "metrics": {"train_r2": round(float(est.score(x, data.target)), 4)},
+            "source": SOURCE,
+        },
+        x,
+        {"predictions": [float(v) for v in est.predict(x)]},
+    )
+
+
+if __name__ == "__main__":
+    build_linear()
+    build_iris()
+    build_diabetes()
