@@ -1,0 +1,147 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { describeError, MethodNotAllowedError, NotFoundError } from '../core/errors.ts';
+import { header, json, jsonBody } from '../core/http.ts';
+import { checkModelName, checkModelVersion, type Manifest } from '../core/manifest.ts';
+import { parsePredictRequest, predictResponse } from '../core/protocols/predict.ts';
+import { inferResponse, modelMetadata, ONNX_PLATFORM, parseInferRequest } from '../core/protocols/v2.ts';
+import type { Registry } from '../core/registry.ts';
+import type { OnnxRuntime } from '../core/runners/onnx.ts';
+import type { Telemetry } from '../core/telemetry.ts';
+import { API_ROUTES, type RouteKey } from './routes.ts';
+
+export interface ApiDependencies {
+  readonly registry: Registry;
+  readonly runtime: OnnxRuntime;
+  readonly telemetry: Telemetry;
+  readonly maxElements: number;
+  /** Server name and version reported by `GET /v2`. */
+  readonly server: { readonly name: string; readonly version: string };
+  /** How long `…/ready` waits for a cold model before answering 503. */
+  readonly readyWaitMs?: number;
+}
+
+/** Header that pins weighted routing for sticky experiments. */
+export const ROUTE_KEY_HEADER = 'x-modelgate-route-key';
+/** Header carrying the version that served a request. */
+export const VERSION_HEADER = 'x-modelgate-model-version';
+
+type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+/**
+ * The api function's request handler: Open Inference Protocol (V2) and the
+ * simple predict route over the S3 registry and the ONNX runtime.
+ */
+export function createApiHandler(deps: ApiDependencies): Handler {
+  const { registry, runtime, telemetry, maxElements } = deps;
+
+  const target = (event: APIGatewayProxyEvent): { name: string; version?: string } => {
+    const name = checkModelName(event.pathParameters?.model ?? '');
+    const version = event.pathParameters?.version;
+    return version === undefined ? { name } : { name, version: checkModelVersion(version) };
+  };
+
+  const resolve = (event: APIGatewayProxyEvent): Promise<Manifest> => {
+    const { name, version } = target(event);
+    return registry.resolve(name, { version, routeKey: header(event, ROUTE_KEY_HEADER) });
+  };
+
+  /** Runs a model request, recording metrics under the model that served it. */
+  const serve = async (
+    event: APIGatewayProxyEvent,
+    run: (manifest: Manifest) => Promise<unknown>,
+  ): Promise<APIGatewayProxyResult> => {
+    const started = performance.now();
+    const manifest = await resolve(event);
+    try {
+      const body = await run(manifest);
+      telemetry.recordRequest(manifest, performance.now() - started, 200);
+      return json(200, body, { [VERSION_HEADER]: manifest.version });
+    } catch (error) {
+      telemetry.recordRequest(manifest, performance.now() - started, describeError(error).statusCode);
+      throw error;
+    }
+  };
+
+  const metadata = async (event: APIGatewayProxyEvent) => {
+    const manifest = await resolve(event);
+    return json(200, modelMetadata(manifest, await registry.listVersions(manifest.name)));
+  };
+
+  const ready = async (event: APIGatewayProxyEvent) => {
+    const manifest = await resolve(event);
+    const runner = runtime.runner(manifest);
+    if (!runner.ready) {
+      const waited = await Promise.race([
+        runner.load().then(() => true),
+        new Promise<false>((done) => setTimeout(done, deps.readyWaitMs ?? 2000, false).unref()),
+      ]);
+      if (!waited) return json(503, { name: manifest.name, ready: false }, { 'Retry-After': '1' });
+    }
+    return json(200, { name: manifest.name, ready: true });
+  };
+
+  const infer = (event: APIGatewayProxyEvent) =>
+    serve(event, async (manifest) => {
+      const request = parseInferRequest(
+        jsonBody(event, 'an Open Inference Protocol request {"inputs": [...]}'),
+        manifest,
+        maxElements,
+      );
+      const outputs = await runtime.runner(manifest).infer(request.inputs, request.outputs);
+      return inferResponse(manifest, request, outputs);
+    });
+
+  const routes: Record<RouteKey, Handler> = {
+    'GET /v2/health/live': async () => json(200, { live: true }),
+    'GET /v2/health/ready': async () => {
+      await registry.listModels();
+      return json(200, { ready: true });
+    },
+    'GET /v2': async () => json(200, { name: deps.server.name, version: deps.server.version, extensions: [] }),
+    'GET /v2/models': async () => {
+      const models = await registry.listModels();
+      return json(200, { models: models.map((m) => ({ ...m, platform: ONNX_PLATFORM })) });
+    },
+    'GET /v2/models/{model}': metadata,
+    'GET /v2/models/{model}/versions/{version}': metadata,
+    'GET /v2/models/{model}/ready': ready,
+    'GET /v2/models/{model}/versions/{version}/ready': ready,
+    'POST /v2/models/{model}/infer': infer,
+    'POST /v2/models/{model}/versions/{version}/infer': infer,
+    'POST /v1/models/{model}/predict': (event) =>
+      serve(event, async (manifest) => {
+        const input = parsePredictRequest(
+          jsonBody(event, '{"instances": [[...], ...]}'),
+          manifest,
+          maxElements,
+        );
+        return predictResponse(manifest, await runtime.runner(manifest).infer([input]));
+      }),
+  };
+
+  return async (event) => {
+    try {
+      return await routes[routeOf(event)](event);
+    } catch (error) {
+      const { statusCode, message, headers } = describeError(error);
+      if (statusCode >= 500) {
+        telemetry.logger.error('request failed', {
+          requestId: event.requestContext?.requestId,
+          route: `${event.httpMethod} ${event.resource}`,
+          error: error as Error,
+        });
+      }
+      return json(statusCode, { error: message }, headers);
+    }
+  };
+}
+
+function routeOf(event: APIGatewayProxyEvent): RouteKey {
+  const key = `${event.httpMethod} ${event.resource}`;
+  if (API_ROUTES.some((r) => `${r.method} ${r.resource}` === key)) return key as RouteKey;
+  const allowed = API_ROUTES.filter((r) => r.resource === event.resource).map((r) => r.method);
+  if (allowed.length > 0) {
+    throw new MethodNotAllowedError(`${event.httpMethod} is not allowed on ${event.resource}`, allowed);
+  }
+  throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`);
+}

@@ -1,0 +1,29 @@
+import { ArtifactStore } from '../core/artifacts.ts';
+import { readEnv } from '../core/env.ts';
+import { Registry } from '../core/registry.ts';
+import { OnnxRuntime } from '../core/runners/onnx.ts';
+import { createS3Client } from '../core/s3.ts';
+import { createTelemetry } from '../core/telemetry.ts';
+import { createApiHandler } from './app.ts';
+
+/** Lambda entry of the api function: module singletons, then the handler. */
+const env = readEnv();
+const telemetry = createTelemetry('modelgate-api');
+const s3 = telemetry.tracer.captureAWSv3Client(createS3Client(env.s3Endpoint));
+
+export const handler = createApiHandler({
+  registry: new Registry({ s3, bucket: env.modelBucket, ttlSeconds: env.registryTtlSeconds }),
+  runtime: new OnnxRuntime({
+    artifacts: new ArtifactStore({
+      s3,
+      bucket: env.modelBucket,
+      cacheDir: env.cacheDir,
+      onDiskError: (error) => telemetry.logger.warn('model disk cache not writable; serving from memory', { error }),
+    }),
+    maxCacheBytes: env.sessionCacheBytes,
+    onLoad: telemetry.recordModelLoad,
+  }),
+  telemetry,
+  maxElements: env.maxElements,
+  server: { name: 'modelgate', version: '0.1.0' },
+});

@@ -1,0 +1,71 @@
+/**
+ * The REST resources of the api function. Infra builds API Gateway methods
+ * from this table; the local gateway emulator matches requests with it; the
+ * handler dispatches on `${method} ${resource}`. Pure data: safe to import
+ * from infra without loading the runtime.
+ */
+export interface RouteSpec {
+  readonly method: 'GET' | 'POST';
+  /** API Gateway resource path, `{param}` for path parameters. */
+  readonly resource: string;
+  readonly apiKeyRequired: boolean;
+  /** JSON schema (draft 4) API Gateway validates the body against, when there is a body. */
+  readonly bodySchema?: 'infer' | 'predict';
+}
+
+export const API_ROUTES = [
+  { method: 'GET', resource: '/v2/health/live', apiKeyRequired: false },
+  { method: 'GET', resource: '/v2/health/ready', apiKeyRequired: false },
+  { method: 'GET', resource: '/v2', apiKeyRequired: false },
+  { method: 'GET', resource: '/v2/models', apiKeyRequired: true },
+  { method: 'GET', resource: '/v2/models/{model}', apiKeyRequired: true },
+  { method: 'GET', resource: '/v2/models/{model}/ready', apiKeyRequired: true },
+  { method: 'POST', resource: '/v2/models/{model}/infer', apiKeyRequired: true, bodySchema: 'infer' },
+  { method: 'GET', resource: '/v2/models/{model}/versions/{version}', apiKeyRequired: true },
+  { method: 'GET', resource: '/v2/models/{model}/versions/{version}/ready', apiKeyRequired: true },
+  {
+    method: 'POST',
+    resource: '/v2/models/{model}/versions/{version}/infer',
+    apiKeyRequired: true,
+    bodySchema: 'infer',
+  },
+  { method: 'POST', resource: '/v1/models/{model}/predict', apiKeyRequired: true, bodySchema: 'predict' },
+] as const satisfies readonly RouteSpec[];
+
+type KeyOf<R> = R extends RouteSpec ? `${R['method']} ${R['resource']}` : never;
+export type RouteKey = KeyOf<(typeof API_ROUTES)[number]>;
+
+/**
+ * Structural body schemas for API Gateway request validation: they reject
+ * what is plainly not a request before a Lambda runs; the handler checks the
+ * rest against the model and explains what it expected.
+ */
+export const BODY_SCHEMAS = {
+  infer: {
+    type: 'object',
+    required: ['inputs'],
+    properties: {
+      id: { type: 'string' },
+      inputs: {
+        type: 'array',
+        minItems: 1,
+        items: {
+          type: 'object',
+          required: ['name', 'shape', 'datatype', 'data'],
+          properties: {
+            name: { type: 'string' },
+            shape: { type: 'array', items: { type: 'integer', minimum: 0 } },
+            datatype: { type: 'string' },
+            data: { type: 'array' },
+          },
+        },
+      },
+      outputs: { type: 'array', items: { type: 'object', required: ['name'] } },
+    },
+  },
+  predict: {
+    type: 'object',
+    required: ['instances'],
+    properties: { instances: { type: 'array', minItems: 1 } },
+  },
+} as const;

@@ -1,0 +1,67 @@
+/**
+ * Environment contract between infra (CDK stack, local mode) and the functions.
+ *
+ * Infra writes these variables; functions read them once, at module load, into
+ * a frozen object. Nothing else in `functions/` reads `process.env`.
+ */
+export const ENV = {
+  /** Bucket holding `models/<name>/<version>/…`. Required. */
+  MODEL_BUCKET: 'MODELGATE_MODEL_BUCKET',
+  /** S3 endpoint override (local mode: the s3rver URL). Unset on AWS. */
+  S3_ENDPOINT: 'MODELGATE_S3_ENDPOINT',
+  /** Folder for downloaded model files. */
+  CACHE_DIR: 'MODELGATE_CACHE_DIR',
+  /** How long aliases, version lists and manifests are cached, in seconds. */
+  REGISTRY_TTL_SECONDS: 'MODELGATE_REGISTRY_TTL_SECONDS',
+  /** Upper bound of the in-memory ONNX session cache, in MiB of model file. */
+  SESSION_CACHE_MB: 'MODELGATE_SESSION_CACHE_MB',
+  /** Largest number of tensor elements accepted in one request. */
+  MAX_ELEMENTS: 'MODELGATE_MAX_ELEMENTS',
+} as const;
+
+export interface FunctionEnv {
+  readonly modelBucket: string;
+  readonly s3Endpoint: string | undefined;
+  readonly cacheDir: string;
+  readonly registryTtlSeconds: number;
+  readonly sessionCacheBytes: number;
+  readonly maxElements: number;
+}
+
+export const DEFAULTS = {
+  cacheDir: '/tmp/modelgate',
+  registryTtlSeconds: 15,
+  sessionCacheMb: 512,
+  maxElements: 1_000_000,
+} as const;
+
+/**
+ * Reads and validates the function environment.
+ *
+ * @throws Error naming the variable when one is missing or malformed, so a
+ * misconfigured function fails at init instead of on its first request.
+ */
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<FunctionEnv> {
+  const modelBucket = source[ENV.MODEL_BUCKET];
+  if (!modelBucket) {
+    throw new Error(`${ENV.MODEL_BUCKET} is not set: it must name the S3 bucket that holds the models`);
+  }
+  return Object.freeze({
+    modelBucket,
+    s3Endpoint: source[ENV.S3_ENDPOINT] || undefined,
+    cacheDir: source[ENV.CACHE_DIR] || DEFAULTS.cacheDir,
+    registryTtlSeconds: positiveNumber(source, ENV.REGISTRY_TTL_SECONDS, DEFAULTS.registryTtlSeconds, true),
+    sessionCacheBytes: positiveNumber(source, ENV.SESSION_CACHE_MB, DEFAULTS.sessionCacheMb) * 1024 * 1024,
+    maxElements: positiveNumber(source, ENV.MAX_ELEMENTS, DEFAULTS.maxElements),
+  });
+}
+
+function positiveNumber(source: NodeJS.ProcessEnv, name: string, fallback: number, allowZero = false): number {
+  const raw = source[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new Error(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got '${raw}'`);
+  }
+  return value;
+}

@@ -1,0 +1,90 @@
+/**
+ * Errors that know their HTTP status. Protocol layers turn them into
+ * responses in exactly one place each; anything that is not a ModelGateError
+ * is a server fault and becomes a 500 after being logged.
+ */
+export class ModelGateError extends Error {
+  readonly statusCode: number;
+  /** Extra response headers (e.g. Retry-After). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    message: string,
+    statusCode: number,
+    options: { cause?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ModelGateError';
+    this.statusCode = statusCode;
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** The client sent something malformed; the message says what was expected. */
+export class BadRequestError extends ModelGateError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, 400, options);
+    this.name = 'BadRequestError';
+  }
+}
+
+/** Unknown model, version or route. */
+export class NotFoundError extends ModelGateError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, 404, options);
+    this.name = 'NotFoundError';
+  }
+}
+
+/** The route exists but not for this method. */
+export class MethodNotAllowedError extends ModelGateError {
+  constructor(message: string, allow: string[]) {
+    super(message, 405, { headers: { Allow: allow.join(', ') } });
+    this.name = 'MethodNotAllowedError';
+  }
+}
+
+/** The request is well formed but too large to serve. */
+export class PayloadTooLargeError extends ModelGateError {
+  constructor(message: string) {
+    super(message, 413);
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** A dependency (S3, an endpoint) is unavailable for now; retry later. */
+export class ServiceUnavailableError extends ModelGateError {
+  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super(message, 503, {
+      cause: options.cause,
+      headers: { 'Retry-After': String(options.retryAfterSeconds ?? 1) },
+    });
+    this.name = 'ServiceUnavailableError';
+  }
+}
+
+/** A stored model is broken (bad checksum, unloadable graph): the operator must act. */
+export class ModelIntegrityError extends ModelGateError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, 500, options);
+    this.name = 'ModelIntegrityError';
+  }
+}
+
+/** Status, message and headers of any thrown value, hiding server internals. */
+export function describeError(error: unknown): {
+  statusCode: number;
+  message: string;
+  headers: Readonly<Record<string, string>>;
+  clientError: boolean;
+} {
+  if (error instanceof ModelGateError) {
+    return {
+      statusCode: error.statusCode,
+      message: error.message,
+      headers: error.headers,
+      clientError: error.statusCode < 500,
+    };
+  }
+  return { statusCode: 500, message: 'internal error', headers: {}, clientError: false };
+}

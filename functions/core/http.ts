@@ -1,0 +1,41 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { BadRequestError } from './errors.ts';
+
+export function json(
+  statusCode: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/**
+ * The JSON body of a proxy event.
+ *
+ * @param expected what the route wants, for the error message.
+ * @throws BadRequestError when the body is absent or not JSON.
+ */
+export function jsonBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>, expected: string): unknown {
+  const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (raw === null || raw === undefined || raw.trim() === '') {
+    throw new BadRequestError(`request body is empty; expected ${expected}`);
+  }
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new BadRequestError(`request body is not valid JSON (${(error as Error).message}); expected ${expected}`);
+  }
+}
+
+/** A header's value, whatever its case. */
+export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { V2_DATATYPES } from './datatypes.ts';
+import { BadRequestError } from './errors.ts';
+
+/** Model names: lowercase, digits and `._-`, up to 63 characters. */
+export const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** Versions: positive integers without leading zeros. */
+export const MODEL_VERSION = /^[1-9][0-9]{0,8}$/;
+
+export function checkModelName(name: string): string {
+  if (!MODEL_NAME.test(name)) {
+    throw new BadRequestError(
+      `model name ${JSON.stringify(name)} is invalid: expected 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit`,
+    );
+  }
+  return name;
+}
+
+export function checkModelVersion(version: string): string {
+  if (!MODEL_VERSION.test(version)) {
+    throw new BadRequestError(`model version ${JSON.stringify(version)} is invalid: expected a positive integer`);
+  }
+  return version;
+}
+
+export const TensorSpecSchema = z.object({
+  name: z.string().min(1),
+  datatype: z.enum(V2_DATATYPES),
+  /** -1 marks a variable dimension. */
+  shape: z.array(z.number().int().min(-1)),
+});
+export type TensorSpec = z.infer<typeof TensorSpecSchema>;
+
+export const ManifestSchema = z.object({
+  name: z.string().regex(MODEL_NAME),
+  version: z.string().regex(MODEL_VERSION),
+  format: z.literal('onnx'),
+  inputs: z.array(TensorSpecSchema).min(1),
+  outputs: z.array(TensorSpecSchema).min(1),
+  /** Class names, indexed by the class ids a classifier's `label` output holds. */
+  labels: z.array(z.string()).optional(),
+  /** Feature names of a single `[N, F]` input, in column order. */
+  features: z.array(z.string()).optional(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  sizeBytes: z.number().int().positive(),
+  createdAt: z.string(),
+  description: z.string().optional(),
+  metrics: z.record(z.string(), z.number()).optional(),
+  source: z.string().optional(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+export const RouteSchema = z.object({
+  version: z.string().regex(MODEL_VERSION),
+  weight: z.number().min(0),
+});
+export const AliasSchema = z.object({
+  routes: z.array(RouteSchema).min(1),
+  shadow: z.string().regex(MODEL_VERSION).optional(),
+});
+export const AliasesSchema = z.record(z.string(), AliasSchema);
+export type Alias = z.infer<typeof AliasSchema>;
+export type Aliases = z.infer<typeof AliasesSchema>;
+
+/** S3 keys of the registry layout. */
+export const keys = {
+  root: 'models/',
+  model: (name: string) => `models/${name}/`,
+  manifest: (name: string, version: string) => `models/${name}/${version}/manifest.json`,
+  modelFile: (name: string, version: string) => `models/${name}/${version}/model.onnx`,
+  aliases: (name: string) => `models/${name}/aliases.json`,
+};

@@ -1,0 +1,71 @@
+import { encodeElements, type V2Datatype } from '../datatypes.ts';
+import { BadRequestError } from '../errors.ts';
+import type { TensorSpec } from '../manifest.ts';
+import type { InputTensor, OutputTensor } from '../runners/runner.ts';
+
+/** Deepest nesting accepted in tensor data. */
+const MAX_DEPTH = 32;
+
+export function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(',')}]`;
+}
+
+export function describeSpecs(specs: readonly TensorSpec[]): string {
+  return specs.map((s) => `${s.name} (${s.datatype} ${formatShape(s.shape)})`).join(', ');
+}
+
+export function elementCount(shape: readonly number[]): number {
+  return shape.reduce((n, d) => n * d, 1);
+}
+
+/** True when `shape` fits `spec` (same rank, fixed dimensions equal). */
+export function shapeMatches(shape: readonly number[], spec: readonly number[]): boolean {
+  return shape.length === spec.length && shape.every((d, i) => spec[i] === -1 || spec[i] === d);
+}
+
+/**
+ * Flattens row-major nested data, refusing more than `limit` elements or
+ * nesting deeper than MAX_DEPTH without recursing on the call stack.
+ */
+export function flatten(data: readonly unknown[], limit: number, what: string): unknown[] {
+  const out: unknown[] = [];
+  const stack: Array<{ items: readonly unknown[]; index: number }> = [{ items: data, index: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1] as { items: readonly unknown[]; index: number };
+    if (top.index >= top.items.length) {
+      stack.pop();
+      continue;
+    }
+    const item = top.items[top.index++];
+    if (Array.isArray(item)) {
+      if (stack.length >= MAX_DEPTH) throw new BadRequestError(`${what} is nested deeper than ${MAX_DEPTH} levels`);
+      stack.push({ items: item, index: 0 });
+    } else {
+      if (out.length >= limit) throw new BadRequestError(`${what} has more than the ${limit} elements expected`);
+      out.push(item);
+    }
+  }
+  return out;
+}
+
+/** Builds one typed input tensor from flat JSON elements. */
+export function inputTensor(
+  name: string,
+  datatype: V2Datatype,
+  shape: readonly number[],
+  elements: readonly unknown[],
+  locate: (i: number) => string,
+): InputTensor {
+  return { name, datatype, shape, data: encodeElements(elements, datatype, locate) };
+}
+
+/** Rows of a `[N, ...]` output: a scalar per row when each row holds one element. */
+export function rows(output: OutputTensor): unknown[] {
+  const n = output.shape[0] ?? output.data.length;
+  if (n === 0) return [];
+  const width = output.data.length / n;
+  if (width === 1) return output.data.slice();
+  const out = new Array<unknown>(n);
+  for (let i = 0; i < n; i++) out[i] = output.data.slice(i * width, (i + 1) * width);
+  return out;
+}

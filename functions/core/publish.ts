@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { BadRequestError } from './errors.ts';
+import { checkModelName, keys, type Manifest, ManifestSchema } from './manifest.ts';
+import { describeOnnx } from './runners/onnx.ts';
+
+export interface PublishRequest {
+  readonly name: string;
+  /** The ONNX file. */
+  readonly bytes: Uint8Array;
+  readonly description?: string | undefined;
+  /** Class names for a classifier's integer `label` output. */
+  readonly labels?: readonly string[] | undefined;
+  /** Feature names of a single `[N, F]` input. */
+  readonly features?: readonly string[] | undefined;
+  readonly metrics?: Readonly<Record<string, number>> | undefined;
+  readonly source?: string | undefined;
+  readonly now?: () => Date;
+}
+
+/**
+ * Publishes an ONNX file as the next immutable version of a model: reads its
+ * inputs and outputs from the graph, computes sha256 and size, writes
+ * `model.onnx` then `manifest.json` (the manifest makes the version visible).
+ * Both writes are conditional (`If-None-Match: *`), so two concurrent
+ * publishers never overwrite one version; the loser takes the next number.
+ *
+ * @example
+ * const manifest = await publishModel(s3, 'my-bucket', { name: 'iris', bytes, labels: ['a', 'b', 'c'] });
+ * // manifest.version === '1' for a new model
+ */
+export async function publishModel(s3: S3Client, bucket: string, request: PublishRequest): Promise<Manifest> {
+  const name = checkModelName(request.name);
+  const { inputs, outputs } = await describeOnnx(request.bytes);
+  checkMetadata(request, inputs, outputs);
+  const sha256 = createHash('sha256').update(request.bytes).digest('hex');
+
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const version = String((await highestVersion(s3, bucket, name)) + 1);
+    const manifest = ManifestSchema.parse({
+      name,
+      version,
+      format: 'onnx',
+      inputs,
+      outputs,
+      ...(request.labels && { labels: [...request.labels] }),
+      ...(request.features && { features: [...request.features] }),
+      sha256,
+      sizeBytes: request.bytes.byteLength,
+      createdAt: (request.now?.() ?? new Date()).toISOString(),
+      ...(request.description && { description: request.description }),
+      ...(request.metrics && { metrics: { ...request.metrics } }),
+      ...(request.source && { source: request.source }),
+    });
+    const written =
+      (await putIfAbsent(s3, bucket, keys.modelFile(name, version), request.bytes, 'application/octet-stream')) &&
+      (await putIfAbsent(
+        s3,
+        bucket,
+        keys.manifest(name, version),
+        `${JSON.stringify(manifest, null, 2)}\n`,
+        'application/json',
+      ));
+    if (written) return manifest;
+  }
+  throw new Error(`could not publish '${name}': five concurrent publishers took every version number tried`);
+}
+
+function checkMetadata(
+  request: PublishRequest,
+  inputs: Manifest['inputs'],
+  outputs: Manifest['outputs'],
+): void {
+  const probabilities = outputs.find((o) => o.name === 'probabilities');
+  const classes = probabilities?.shape[probabilities.shape.length - 1];
+  if (request.labels && classes !== undefined && classes > 0 && classes !== request.labels.length) {
+    throw new BadRequestError(
+      `${request.labels.length} labels given but the model's probabilities output has ${classes} classes`,
+    );
+  }
+  const features = inputs.length === 1 ? inputs[0]?.shape[1] : undefined;
+  if (request.features && (features === undefined || (features > 0 && features !== request.features.length))) {
+    throw new BadRequestError(
+      `${request.features.length} feature names given but the model's input has shape ${JSON.stringify(inputs[0]?.shape)}`,
+    );
+  }
+}
+
+/** Highest version folder of a model, manifest or not (a half-written version still takes its number). */
+async function highestVersion(s3: S3Client, bucket: string, name: string): Promise<number> {
+  let highest = 0;
+  let token: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: keys.model(name), ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) {
+      const match = /^models\/[^/]+\/([1-9][0-9]*)\//.exec(object.Key ?? '');
+      if (match?.[1]) highest = Math.max(highest, Number(match[1]));
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return highest;
+}
+
+async function putIfAbsent(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: Uint8Array | string,
+  contentType: string,
+): Promise<boolean> {
+  try {
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' }),
+    );
+    return true;
+  } catch (error) {
+    const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+    if (status === 412 || status === 409) return false;
+    throw error;
+  }
+}

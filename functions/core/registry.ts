@@ -1,0 +1,223 @@
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { TtlCache } from './cache.ts';
+import { ModelIntegrityError, NotFoundError } from './errors.ts';
+import {
+  type Alias,
+  type Aliases,
+  AliasesSchema,
+  checkModelName,
+  checkModelVersion,
+  keys,
+  type Manifest,
+  ManifestSchema,
+} from './manifest.ts';
+import { isNotFound, rethrowS3 } from './s3.ts';
+
+export interface RegistryOptions {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** Time to live of cached aliases, version lists and manifests. */
+  readonly ttlSeconds: number;
+  readonly now?: () => number;
+}
+
+export interface ModelEntry {
+  readonly name: string;
+  readonly versions: string[];
+}
+
+export interface ResolveOptions {
+  /** An explicit version; wins over aliases. */
+  readonly version?: string | undefined;
+  /** Sticky routing key: the same key always takes the same weighted route. */
+  readonly routeKey?: string | undefined;
+  /** Source of randomness for weighted routes, in [0, 1). */
+  readonly random?: () => number;
+}
+
+/**
+ * Read side of the S3 model registry:
+ * `models/<name>/<version>/{model.onnx,manifest.json}` and
+ * `models/<name>/aliases.json`. S3 is the source of truth; answers are cached
+ * for `ttlSeconds` so alias changes take effect without a redeploy.
+ */
+export class Registry {
+  readonly bucket: string;
+  private readonly s3: S3Client;
+  private readonly models: TtlCache<ModelEntry[]>;
+  private readonly versions: TtlCache<string[]>;
+  private readonly aliases: TtlCache<Aliases>;
+  private readonly manifests: TtlCache<Manifest>;
+
+  constructor(options: RegistryOptions) {
+    this.s3 = options.s3;
+    this.bucket = options.bucket;
+    const ttl = options.ttlSeconds * 1000;
+    this.models = new TtlCache(ttl, options.now);
+    this.versions = new TtlCache(ttl, options.now);
+    this.aliases = new TtlCache(ttl, options.now);
+    this.manifests = new TtlCache(ttl, options.now);
+  }
+
+  /** Every model with at least one published version, by name, with its versions ascending. */
+  listModels(): Promise<ModelEntry[]> {
+    return this.models.get('', async () => {
+      const found = new Map<string, string[]>();
+      for await (const key of this.listKeys(keys.root)) {
+        const match = /^models\/([^/]+)\/([1-9][0-9]*)\/manifest\.json$/.exec(key);
+        if (match?.[1] && match[2]) found.set(match[1], [...(found.get(match[1]) ?? []), match[2]]);
+      }
+      return [...found.keys()].sort().map((name) => ({ name, versions: byNumber(found.get(name) ?? []) }));
+    });
+  }
+
+  /**
+   * Published versions of a model, ascending. A version counts once its
+   * manifest exists, which publishing writes last.
+   *
+   * @throws NotFoundError when the model has none.
+   */
+  listVersions(name: string): Promise<string[]> {
+    checkModelName(name);
+    return this.versions.get(name, async () => {
+      const versions: string[] = [];
+      for await (const key of this.listKeys(keys.model(name))) {
+        const match = /^models\/[^/]+\/([1-9][0-9]*)\/manifest\.json$/.exec(key);
+        if (match?.[1]) versions.push(match[1]);
+      }
+      if (versions.length === 0) throw new NotFoundError(`model '${name}' not found`);
+      return byNumber(versions);
+    });
+  }
+
+  /** The model's aliases; `{}` when it has no aliases file. */
+  getAliases(name: string): Promise<Aliases> {
+    checkModelName(name);
+    return this.aliases.get(name, async () => {
+      const text = await this.getText(keys.aliases(name), `aliases of model '${name}'`);
+      if (text === undefined) return {};
+      const parsed = AliasesSchema.safeParse(parseJson(text));
+      if (!parsed.success) {
+        throw new ModelIntegrityError(
+          `${keys.aliases(name)} is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}; fix or rewrite the aliases`,
+        );
+      }
+      return parsed.data;
+    });
+  }
+
+  /** @throws NotFoundError when the version does not exist. */
+  getManifest(name: string, version: string): Promise<Manifest> {
+    checkModelName(name);
+    checkModelVersion(version);
+    return this.manifests.get(`${name}/${version}`, async () => {
+      const text = await this.getText(keys.manifest(name, version), `manifest of '${name}' version ${version}`);
+      if (text === undefined) {
+        // Tell an unknown model apart from an unknown version.
+        await this.listVersions(name);
+        throw new NotFoundError(`model '${name}' has no version ${version}`);
+      }
+      const parsed = ManifestSchema.safeParse(parseJson(text));
+      if (!parsed.success || parsed.data.name !== name || parsed.data.version !== version) {
+        throw new ModelIntegrityError(
+          `${keys.manifest(name, version)} is malformed or names another model; republish this version`,
+        );
+      }
+      return parsed.data;
+    });
+  }
+
+  /**
+   * The manifest a request is served by: the explicit version, else alias
+   * `production` (weighted routes), else the highest version.
+   */
+  async resolve(name: string, options: ResolveOptions = {}): Promise<Manifest> {
+    checkModelName(name);
+    if (options.version !== undefined) return this.getManifest(name, checkModelVersion(options.version));
+    const production = (await this.getAliases(name)).production;
+    if (production) {
+      const r = options.routeKey !== undefined ? hashToUnit(options.routeKey) : (options.random ?? Math.random)();
+      return this.getManifest(name, pickRoute(production, r));
+    }
+    const versions = await this.listVersions(name);
+    return this.getManifest(name, versions[versions.length - 1] as string);
+  }
+
+  /** Forgets everything cached about one model, or about all. */
+  invalidate(name?: string): void {
+    this.models.clear();
+    if (name === undefined) {
+      this.versions.clear();
+      this.aliases.clear();
+      this.manifests.clear();
+      return;
+    }
+    this.versions.delete(name);
+    this.aliases.delete(name);
+  }
+
+  private async *listKeys(prefix: string): AsyncGenerator<string> {
+    let token: string | undefined;
+    do {
+      let page: ListObjectsV2CommandOutput;
+      try {
+        page = await this.s3.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+      } catch (error) {
+        rethrowS3(error, `the model list under ${prefix}`);
+      }
+      for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
+      token = page.NextContinuationToken;
+    } while (token);
+  }
+
+  private async getText(key: string, what: string): Promise<string | undefined> {
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return (await object.Body?.transformToString()) ?? '';
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      rethrowS3(error, what);
+    }
+  }
+}
+
+/** The version a weighted alias sends a request to, given r in [0, 1). */
+export function pickRoute(alias: Alias, r: number): string {
+  const total = alias.routes.reduce((sum, route) => sum + route.weight, 0);
+  if (total <= 0) return (alias.routes[0] as { version: string }).version;
+  let point = r * total;
+  for (const route of alias.routes) {
+    if (point < route.weight) return route.version;
+    point -= route.weight;
+  }
+  return (alias.routes[alias.routes.length - 1] as { version: string }).version;
+}
+
+/** FNV-1a of a string, mapped to [0, 1). */
+export function hashToUnit(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) / 2 ** 32;
+}
+
+function byNumber(versions: string[]): string[] {
+  return versions.sort((a, b) => Number(a) - Number(b));
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,43 @@
+import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { ServiceUnavailableError } from './errors.ts';
+
+/**
+ * The S3 client the functions share. With an endpoint override (local mode)
+ * it speaks path-style and sends checksums only when an operation needs them:
+ * s3rver would otherwise store aws-chunked framing inside streamed objects.
+ */
+export function createS3Client(endpoint?: string): S3Client {
+  if (!endpoint) return new S3Client({});
+  return new S3Client({
+    endpoint,
+    forcePathStyle: true,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** True when S3 answered that the key (or bucket) does not exist. */
+export function isNotFound(error: unknown): boolean {
+  return (
+    error instanceof S3ServiceException &&
+    (error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404)
+  );
+}
+
+/**
+ * Rethrows an S3 failure: transient ones (network, throttling, 5xx) as a 503
+ * the client can retry, anything else unchanged as a server fault.
+ */
+export function rethrowS3(error: unknown, what: string): never {
+  const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+  const transient =
+    status === undefined || status >= 500 || status === 429 || (error as Error).name === 'SlowDown';
+  if (transient) {
+    throw new ServiceUnavailableError(`model store unavailable while reading ${what}; retry shortly`, {
+      cause: error,
+      retryAfterSeconds: 1,
+    });
+  }
+  throw error;
+}

@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const PlanSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'plan names are 1-64 letters, digits, _ or -'),
+    description: z.string().optional(),
+    throttle: z
+      .object({
+        rateLimit: z.number().positive().describe('steady-state requests per second per key'),
+        burstLimit: z.number().int().positive().describe('largest burst per key'),
+      })
+      .optional(),
+    quota: z
+      .object({
+        limit: z.number().int().positive(),
+        period: z.enum(['DAY', 'WEEK', 'MONTH']),
+      })
+      .optional(),
+  })
+  .strict();
+
+/**
+ * Schema of `modelgate.config.json`, shared by the CDK app and local mode.
+ * Every field has a default, so `{}` is a valid configuration.
+ */
+export const ConfigSchema = z
+  .object({
+    /** CloudFormation stack name. */
+    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('ModelGate'),
+    /** API Gateway stage. */
+    stage: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).default('v1'),
+    /** Deployment region; the CDK environment's when absent. */
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+    api: z
+      .object({
+        memoryMiB: z.number().int().min(128).max(10240).default(2048),
+        timeoutSeconds: z.number().int().min(1).max(29).default(29),
+        ephemeralStorageMiB: z.number().int().min(512).max(10240).default(2048),
+        reservedConcurrency: z.number().int().positive().optional(),
+        /** Largest number of tensor elements in one request. */
+        maxElements: z.number().int().positive().default(1_000_000),
+        /** How long aliases and manifests are cached before S3 is read again. */
+        registryTtlSeconds: z.number().int().min(0).max(300).default(15),
+        /** In-memory ONNX session cache, in MiB of model files. */
+        sessionCacheMiB: z.number().int().positive().default(512),
+      })
+      .strict()
+      .default({
+        memoryMiB: 2048,
+        timeoutSeconds: 29,
+        ephemeralStorageMiB: 2048,
+        maxElements: 1_000_000,
+        registryTtlSeconds: 15,
+        sessionCacheMiB: 512,
+      }),
+    /** Usage plans (tiers). Every API key belongs to one. */
+    usagePlans: z
+      .array(PlanSchema)
+      .min(1)
+      .default([
+        {
+          name: 'standard',
+          description: 'Default tier',
+          throttle: { rateLimit: 100, burstLimit: 200 },
+          quota: { limit: 1_000_000, period: 'MONTH' },
+        },
+      ]),
+    /** API keys to create, each in a usage plan. The first one's id is a stack output. */
+    apiKeys: z
+      .array(z.object({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), plan: z.string() }).strict())
+      .min(1)
+      .default([{ name: 'default', plan: 'standard' }]),
+    modelStore: z
+      .object({
+        /** Days before a replaced (noncurrent) object version is deleted. */
+        noncurrentVersionExpirationDays: z.number().int().positive().default(30),
+        /** Days before access logs are deleted. */
+        accessLogExpirationDays: z.number().int().positive().default(90),
+        /** `retain` keeps the bucket when the stack is deleted. */
+        removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+      })
+      .strict()
+      .default({ noncurrentVersionExpirationDays: 30, accessLogExpirationDays: 90, removalPolicy: 'retain' }),
+    /** CloudWatch Logs retention of function and API logs, in days. */
+    logRetentionDays: z.number().int().positive().default(30),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const plans = new Set(config.usagePlans.map((p) => p.name));
+    if (plans.size !== config.usagePlans.length) {
+      ctx.addIssue({ code: 'custom', path: ['usagePlans'], message: 'usage plan names must be unique' });
+    }
+    config.apiKeys.forEach((key, i) => {
+      if (!plans.has(key.plan)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['apiKeys', i, 'plan'],
+          message: `api key '${key.name}' names plan '${key.plan}', which is not in usagePlans (${[...plans].join(', ')})`,
+        });
+      }
+    });
+  });
+
+export type ModelGateConfig = z.infer<typeof ConfigSchema>;
+
+/** Validates a parsed configuration; the error lists every problem with its path. */
+export function parseConfig(raw: unknown, source = 'configuration'): ModelGateConfig {
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`${source} is invalid:\n${problems.join('\n')}`);
+  }
+  return result.data;
+}
+
+/** Reads and validates a configuration file. */
+export function loadConfig(path: string): ModelGateConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(raw, path);
+}

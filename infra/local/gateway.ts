@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { RouteSpec } from '../../functions/api/routes.ts';
+import { validateBody } from './json-schema.ts';
+import { type Plan, UsageMeter } from './usage.ts';
+
+export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
+
+/** One REST resource+method and the Lambda proxy integration behind it. */
+export interface GatewayRoute extends RouteSpec {
+  readonly handler: ProxyHandler;
+  /** Body schema to validate `application/json` bodies against, as API Gateway's request validator does. */
+  readonly schema?: object;
+}
+
+export interface GatewayOptions {
+  readonly routes: readonly GatewayRoute[];
+  /** API keys and the usage plan each belongs to. */
+  readonly apiKeys: ReadonlyArray<{ readonly id: string; readonly value: string; readonly plan: Plan }>;
+  readonly port: number;
+  readonly stage?: string;
+  /** Integration timeout (API Gateway default 29 s). */
+  readonly timeoutMs?: number;
+  /** Largest request body (API Gateway: 10 MB). */
+  readonly maxBodyBytes?: number;
+  /** Function name reported in the Lambda context. */
+  readonly functionName?: string;
+  readonly now?: () => number;
+}
+
+export interface LocalGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+export const GATEWAY_DEFAULTS = { timeoutMs: 29_000, maxBodyBytes: 10 * 1024 * 1024, stage: 'local' } as const;
+
+/**
+ * An API Gateway REST API on loopback: it answers what API Gateway answers
+ * itself (unknown route, missing key, throttling, quota, oversized body,
+ * invalid body, integration timeout, malformed integration response) and
+ * hands everything else to the Lambda handler as a REST proxy event (v1).
+ */
+export async function startGateway(options: GatewayOptions): Promise<LocalGateway> {
+  const stage = options.stage ?? GATEWAY_DEFAULTS.stage;
+  const timeoutMs = options.timeoutMs ?? GATEWAY_DEFAULTS.timeoutMs;
+  const maxBodyBytes = options.maxBodyBytes ?? GATEWAY_DEFAULTS.maxBodyBytes;
+  const now = options.now ?? Date.now;
+  const meter = new UsageMeter(now);
+  const keys = new Map(options.apiKeys.map((k) => [k.value, k]));
+  const compiled = options.routes.map((route) => ({ route, ...compile(route.resource) }));
+
+  const server = createServer((req, res) => {
+    const requestId = randomUUID();
+    res.setHeader('x-amzn-RequestId', requestId);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const found = compiled.find((c) => c.route.method === req.method && c.regex.test(path));
+    const pathMatch = found?.regex.exec(path);
+    if (!found || !pathMatch) {
+      // API Gateway's answer for a resource or method it does not have.
+      return drainThen(req, () => send(res, 403, { message: 'Missing Authentication Token' }));
+    }
+    const route = found.route;
+
+    const apiKey = headerValue(req, 'x-api-key');
+    const key = apiKey === undefined ? undefined : keys.get(apiKey);
+    if (route.apiKeyRequired) {
+      if (!key) return drainThen(req, () => send(res, 403, { message: 'Forbidden' }));
+      const verdict = meter.admit(key.id, key.plan);
+      if (verdict === 'throttled') return drainThen(req, () => send(res, 429, { message: 'Too Many Requests' }));
+      if (verdict === 'quota') return drainThen(req, () => send(res, 429, { message: 'Limit Exceeded' }));
+    }
+
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > maxBodyBytes) {
+      return drainThen(req, () => send(res, 413, { message: 'Request Entity Too Large' }, { Connection: 'close' }));
+    }
+    readBody(req, maxBodyBytes).then(
+      async (body) => {
+        if (body === undefined) {
+          return send(res, 413, { message: 'Request Entity Too Large' }, { Connection: 'close' });
+        }
+        const contentType = headerValue(req, 'content-type') ?? 'application/json';
+        if (route.schema && contentType.startsWith('application/json')) {
+          const problem = validateBody(body.toString('utf8'), route.schema);
+          if (problem) return send(res, 400, { error: `invalid request body: ${problem}` });
+        }
+        const event = toEvent(req, url, route.resource, pathMatch, body, {
+          requestId,
+          stage,
+          apiKeyId: route.apiKeyRequired ? key?.id : undefined,
+          apiKey: route.apiKeyRequired ? apiKey : undefined,
+          now: now(),
+        });
+        const result = await invoke(route.handler, event, requestId, timeoutMs, options.functionName ?? 'api');
+        if (result === 'timeout') return send(res, 504, { message: 'Endpoint request timed out' });
+        if (!isProxyResult(result)) return send(res, 502, { message: 'Internal server error' });
+        writeResult(res, result);
+      },
+      () => send(res, 400, { message: 'Bad request' }),
+    );
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function compile(resource: string) {
+  const pattern = resource.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{\w+\}/g, '([^/]+)');
+  return { regex: new RegExp(`^${pattern}/?$`) };
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The body, or undefined once it passes `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      if (!over) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function drainThen(req: IncomingMessage, answer: () => void): void {
+  req.resume();
+  answer();
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function toEvent(
+  req: IncomingMessage,
+  url: URL,
+  resource: string,
+  match: RegExpExecArray,
+  body: Buffer,
+  ctx: { requestId: string; stage: string; apiKeyId?: string | undefined; apiKey?: string | undefined; now: number },
+): APIGatewayProxyEvent {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    const value = req.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = value;
+    multiQuery[name] = [...(multiQuery[name] ?? []), value];
+  }
+  const names = [...resource.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
+  const pathParameters: Record<string, string> = {};
+  names.forEach((name, i) => {
+    pathParameters[name] = safeDecode(match[i + 1] as string);
+  });
+  const text = body.toString('utf8');
+  const binary = body.length > 0 && !Buffer.from(text, 'utf8').equals(body);
+  const method = req.method ?? 'GET';
+  const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
+  return {
+    resource,
+    path: url.pathname,
+    httpMethod: method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters: url.searchParams.size > 0 ? query : null,
+    multiValueQueryStringParameters: url.searchParams.size > 0 ? multiQuery : null,
+    pathParameters: names.length > 0 ? pathParameters : null,
+    stageVariables: null,
+    body: body.length === 0 ? null : binary ? body.toString('base64') : text,
+    isBase64Encoded: binary,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: null,
+      domainName: headers.Host ?? headers.host ?? '127.0.0.1',
+      domainPrefix: 'local',
+      extendedRequestId: ctx.requestId,
+      httpMethod: method,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: ctx.apiKey ?? null,
+        apiKeyId: ctx.apiKeyId ?? null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp,
+        user: null,
+        userAgent: headerValue(req, 'user-agent') ?? null,
+        userArn: null,
+      },
+      path: `/${ctx.stage}${url.pathname}`,
+      protocol: `HTTP/${req.httpVersion}`,
+      requestId: ctx.requestId,
+      requestTime: new Date(ctx.now).toISOString(),
+      requestTimeEpoch: ctx.now,
+      resourceId: 'local',
+      resourcePath: resource,
+      stage: ctx.stage,
+    },
+  };
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+async function invoke(
+  handler: ProxyHandler,
+  event: APIGatewayProxyEvent,
+  requestId: string,
+  timeoutMs: number,
+  functionName: string,
+): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  const context: Context = {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '2048',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs, 'timeout');
+  });
+  try {
+    return await Promise.race([handler(event, context).catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What API Gateway accepts from a Lambda proxy integration. */
+function isProxyResult(value: unknown): value is APIGatewayProxyResult {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Record<string, unknown>;
+  if (!Number.isInteger(r.statusCode) || (r.statusCode as number) < 100 || (r.statusCode as number) > 599) return false;
+  if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') return false;
+  if (r.isBase64Encoded !== undefined && typeof r.isBase64Encoded !== 'boolean') return false;
+  const scalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
+  if (r.headers !== undefined && r.headers !== null) {
+    if (typeof r.headers !== 'object' || !Object.values(r.headers).every(scalar)) return false;
+  }
+  if (r.multiValueHeaders !== undefined && r.multiValueHeaders !== null) {
+    if (typeof r.multiValueHeaders !== 'object') return false;
+    if (!Object.values(r.multiValueHeaders).every((v) => Array.isArray(v) && v.every(scalar))) return false;
+  }
+  return true;
+}
+
+function writeResult(res: ServerResponse, result: APIGatewayProxyResult): void {
+  const body = result.body ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+  for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+    res.setHeader(name, values.map(String));
+  }
+  res.setHeader('Content-Length', body.length);
+  res.writeHead(result.statusCode);
+  res.end(body);
+}

@@ -1,0 +1,43 @@
+import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import S3rver from 's3rver';
+
+/** s3rver accepts only this access key id; the secret can be anything. */
+export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+export interface LocalS3 {
+  readonly url: string;
+  readonly port: number;
+  /** The s3rver instance: `on('event', …)` gives S3 notification records. */
+  readonly server: S3rver;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts s3rver on loopback with `bucket` created, its data kept in `directory`.
+ *
+ * @param port 0 for an ephemeral port.
+ */
+export async function startLocalS3(options: { port: number; directory: string; bucket: string }): Promise<LocalS3> {
+  mkdirSync(options.directory, { recursive: true });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port,
+    silent: true,
+    directory: options.directory,
+    configureBuckets: [{ name: options.bucket, configs: [] }],
+  });
+  const address = (await server.run()) as AddressInfo;
+  const url = `http://127.0.0.1:${address.port}`;
+  return {
+    url,
+    port: address.port,
+    server,
+    async close() {
+      const http = (server as unknown as { httpServer?: Server }).httpServer;
+      http?.closeAllConnections();
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { loadConfig } from '../config.ts';
+import { localOptionsFromEnv, startLocal } from './topology.ts';
+
+/** `npm start`: ModelGate on loopback until Ctrl-C. */
+const configPath = process.env.MODELGATE_CONFIG || 'modelgate.config.json';
+const topology = await startLocal(localOptionsFromEnv(loadConfig(configPath)));
+const { apiUrl, apiKey } = topology;
+
+console.log(`ModelGate is running locally.
+
+  API       ${apiUrl}
+  API key   ${apiKey}
+  S3        ${topology.s3Url} (bucket '${topology.bucket}')
+  seeded    ${topology.seeded.length === 0 ? 'nothing new' : topology.seeded.map((m) => `${m.name} v${m.version}`).join(', ')}
+
+Try:
+  curl -s ${apiUrl}/v1/models/iris/predict -H 'x-api-key: ${apiKey}' -H 'Content-Type: application/json' \\
+    -d '{"instances": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.1, 5.6, 2.4]]}'
+  curl -s ${apiUrl}/v2/models/linear/infer -H 'x-api-key: ${apiKey}' -H 'Content-Type: application/json' \\
+    -d '{"inputs": [{"name": "input", "shape": [2, 1], "datatype": "FP32", "data": [1.0, 2.0]}]}'
+
+Ctrl-C stops it.`);
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: shutting down`);
+  await topology.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
