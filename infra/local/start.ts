@@ -2,6 +2,7 @@ import { loadConfig } from '../config.ts';
 import { localOptionsFromEnv, startLocal } from './topology.ts';
 
 /** `npm start`: ModelGate on loopback until Ctrl-C. */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const configPath = process.env.MODELGATE_CONFIG || 'modelgate.config.json';
 const topology = await startLocal(localOptionsFromEnv(loadConfig(configPath)));
 const { apiUrl, apiKey } = topology;

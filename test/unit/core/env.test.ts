@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, ENV, readEnv } from '../../../functions/core/env.ts';
+
+describe('readEnv', () => {
+  it('reads the contract with defaults and freezes it', () => {
+    const env = readEnv({ [ENV.MODEL_BUCKET]: 'b' });
+    expect(env).toEqual({
+      modelBucket: 'b',
+      s3Endpoint: undefined,
+      cacheDir: DEFAULTS.cacheDir,
+      registryTtlSeconds: DEFAULTS.registryTtlSeconds,
+      sessionCacheBytes: DEFAULTS.sessionCacheMb * 1024 * 1024,
+      maxElements: DEFAULTS.maxElements,
+    });
+    expect(Object.isFrozen(env)).toBe(true);
+  });
+
+  it('fails fast naming the variable that is missing or malformed', () => {
+    expect(() => readEnv({})).toThrow(/MODELGATE_MODEL_BUCKET is not set/);
+    expect(() => readEnv({ [ENV.MODEL_BUCKET]: 'b', [ENV.MAX_ELEMENTS]: 'lots' })).toThrow(
+      /MODELGATE_MAX_ELEMENTS must be a positive number, got 'lots'/,
+    );
+    expect(readEnv({ [ENV.MODEL_BUCKET]: 'b', [ENV.REGISTRY_TTL_SECONDS]: '0' }).registryTtlSeconds).toBe(0);
+  });
+});

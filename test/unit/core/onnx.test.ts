@@ -1,0 +1,100 @@
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArtifactStore } from '../../../functions/core/artifacts.ts';
+import { encodeElements } from '../../../functions/core/datatypes.ts';
+import { ModelIntegrityError } from '../../../functions/core/errors.ts';
+import { keys, type Manifest } from '../../../functions/core/manifest.ts';
+import { publishModel } from '../../../functions/core/publish.ts';
+import { OnnxRuntime } from '../../../functions/core/runners/onnx.ts';
+import { parityFixture, sampleModelBytes } from '../../fixtures/models.ts';
+import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
+
+let t: TestS3;
+let iris: Manifest;
+let linear: Manifest;
+beforeAll(async () => {
+  t = await startTestS3();
+  iris = await publishModel(t.s3, t.bucket, { name: 'iris', bytes: sampleModelBytes('iris') });
+  linear = await publishModel(t.s3, t.bucket, { name: 'linear', bytes: sampleModelBytes('linear') });
+});
+afterAll(() => t.close());
+
+function runtime(cacheDir = mkdtempSync(join(tmpdir(), 'mg-cache-')), maxCacheBytes = 1 << 30) {
+  const loads: Array<{ model: string; source: string }> = [];
+  const diskErrors: unknown[] = [];
+  const rt = new OnnxRuntime({
+    artifacts: new ArtifactStore({ s3: t.s3, bucket: t.bucket, cacheDir, onDiskError: (e) => diskErrors.push(e) }),
+    maxCacheBytes,
+    onLoad: (m, e) => loads.push({ model: m.name, source: e.source }),
+  });
+  return { rt, loads, diskErrors, cacheDir };
+}
+
+const irisRows = (rows: number[][]) => [
+  { name: 'input', datatype: 'FP32' as const, shape: [rows.length, 4], data: encodeElements(rows.flat(), 'FP32', String) },
+];
+
+describe('OnnxRuntime', () => {
+  it('runs a batch and matches scikit-learn on every row', async () => {
+    const { rt } = runtime();
+    const fixture = parityFixture('iris');
+    const [label, probabilities] = await rt.runner(iris).infer(irisRows(fixture.instances));
+    expect(label).toMatchObject({ name: 'label', datatype: 'INT64', shape: [150] });
+    const names = ['setosa', 'versicolor', 'virginica'];
+    expect(label?.data.map((id) => names[id as number])).toEqual(fixture.predictions);
+    expect(probabilities?.shape).toEqual([150, 3]);
+    fixture.probabilities?.flat().forEach((p, i) => expect(probabilities?.data[i]).toBeCloseTo(p, 5));
+  });
+
+  it('creates a session once per (name, version, sha256) and reads the file from disk after that', async () => {
+    const { rt, loads, cacheDir } = runtime();
+    const runner = rt.runner(iris);
+    expect(runner.ready).toBe(false);
+    await Promise.all([runner.load(), rt.runner(iris).infer(irisRows([[5, 3, 1, 0.2]]))]);
+    expect(runner.ready).toBe(true);
+    expect(loads).toEqual([{ model: 'iris', source: 's3' }]);
+    expect(readdirSync(cacheDir)).toEqual([`${iris.sha256}.onnx`]);
+    const second = runtime(cacheDir);
+    await second.rt.runner(iris).load();
+    expect(second.loads).toEqual([{ model: 'iris', source: 'disk' }]);
+  });
+
+  it('returns only the requested outputs', async () => {
+    const { rt } = runtime();
+    const outputs = await rt.runner(iris).infer(irisRows([[5, 3, 1, 0.2]]), ['probabilities']);
+    expect(outputs.map((o) => o.name)).toEqual(['probabilities']);
+  });
+
+  it('keeps the session cache within its byte bound', async () => {
+    const { rt, loads } = runtime(undefined, iris.sizeBytes + 10);
+    await rt.runner(iris).load();
+    await rt.runner(linear).load();
+    expect(rt.stats.sessions).toBe(1);
+    await rt.runner(iris).load();
+    expect(loads.map((l) => l.model)).toEqual(['iris', 'linear', 'iris']);
+  });
+
+  it('detects a model file whose sha256 does not match its manifest', async () => {
+    const broken = await publishModel(t.s3, t.bucket, { name: 'broken', bytes: sampleModelBytes('linear') });
+    await t.s3.send(
+      new PutObjectCommand({ Bucket: t.bucket, Key: keys.modelFile('broken', broken.version), Body: sampleModelBytes('iris') }),
+    );
+    const { rt } = runtime();
+    const attempt = rt.runner(broken).load();
+    await expect(attempt).rejects.toThrow(ModelIntegrityError);
+    await expect(attempt).rejects.toThrow(/is corrupt: its file has sha256 [0-9a-f]{64} but the manifest says/);
+  });
+
+  it('serves from memory when the disk cache cannot be written', async () => {
+    // A folder under a regular file cannot be created, even by root.
+    const { rt, diskErrors } = runtime(join(import.meta.filename, 'cache'));
+    const [prediction] = await rt.runner(linear).infer([
+      { name: 'input', datatype: 'FP32', shape: [1, 1], data: Float32Array.from([1]) },
+    ]);
+    expect(prediction?.data[0]).toBeCloseTo(3.4946, 3);
+    expect(diskErrors).toHaveLength(1);
+  });
+});

@@ -1,0 +1,150 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BadRequestError, ModelIntegrityError, NotFoundError } from '../../../functions/core/errors.ts';
+import { keys } from '../../../functions/core/manifest.ts';
+import { publishModel } from '../../../functions/core/publish.ts';
+import { hashToUnit, pickRoute, Registry } from '../../../functions/core/registry.ts';
+import { sampleModelBytes } from '../../fixtures/models.ts';
+import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
+
+let t: TestS3;
+beforeAll(async () => {
+  t = await startTestS3();
+});
+afterAll(() => t.close());
+
+const putAliases = (name: string, aliases: unknown) =>
+  t.s3.send(new PutObjectCommand({ Bucket: t.bucket, Key: keys.aliases(name), Body: JSON.stringify(aliases) }));
+
+describe('publishModel', () => {
+  it('writes an immutable version with sha256, size and tensors read from the ONNX graph', async () => {
+    const bytes = sampleModelBytes('iris');
+    const manifest = await publishModel(t.s3, t.bucket, {
+      name: 'flowers',
+      bytes,
+      labels: ['setosa', 'versicolor', 'virginica'],
+      now: () => new Date('2026-01-02T03:04:05Z'),
+    });
+    expect(manifest).toMatchObject({
+      name: 'flowers',
+      version: '1',
+      format: 'onnx',
+      sizeBytes: bytes.byteLength,
+      createdAt: '2026-01-02T03:04:05.000Z',
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
+      outputs: [
+        { name: 'label', datatype: 'INT64', shape: [-1] },
+        { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
+      ],
+    });
+    expect(manifest.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const again = await publishModel(t.s3, t.bucket, { name: 'flowers', bytes });
+    expect(again.version).toBe('2');
+  });
+
+  it('refuses a file that is not ONNX, labels that do not match the classes, and bad names', async () => {
+    await expect(publishModel(t.s3, t.bucket, { name: 'junk', bytes: Buffer.from('not onnx') })).rejects.toThrow(
+      ModelIntegrityError,
+    );
+    await expect(
+      publishModel(t.s3, t.bucket, { name: 'flowers', bytes: sampleModelBytes('iris'), labels: ['a', 'b'] }),
+    ).rejects.toThrow(/2 labels given but the model's probabilities output has 3 classes/);
+    await expect(publishModel(t.s3, t.bucket, { name: '../etc', bytes: sampleModelBytes('iris') })).rejects.toThrow(
+      BadRequestError,
+    );
+  });
+});
+
+describe('Registry', () => {
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) await publishModel(t.s3, t.bucket, { name: 'line', bytes: sampleModelBytes('linear') });
+  });
+
+  it('lists models with their versions in numeric order', async () => {
+    const registry = new Registry({ s3: t.s3, bucket: t.bucket, ttlSeconds: 0 });
+    const models = await registry.listModels();
+    expect(models.find((m) => m.name === 'line')?.versions).toEqual(['1', '2', '3']);
+    expect(await registry.listVersions('line')).toEqual(['1', '2', '3']);
+  });
+
+  it('resolves an explicit version, else the highest when there is no production alias', async () => {
+    const registry = new Registry({ s3: t.s3, bucket: t.bucket, ttlSeconds: 0 });
+    expect((await registry.resolve('line')).version).toBe('3');
+    expect((await registry.resolve('line', { version: '2' })).version).toBe('2');
+  });
+
+  it('says which of model or version is unknown, and refuses names that are not names', async () => {
+    const registry = new Registry({ s3: t.s3, bucket: t.bucket, ttlSeconds: 0 });
+    await expect(registry.resolve('nope')).rejects.toThrow(new NotFoundError("model 'nope' not found"));
+    await expect(registry.resolve('line', { version: '9' })).rejects.toThrow("model 'line' has no version 9");
+    await expect(registry.resolve('line', { version: '01' })).rejects.toThrow(/expected a positive integer/);
+    await expect(registry.resolve('Bad/Name')).rejects.toThrow(BadRequestError);
+  });
+
+  it('splits traffic by the production alias weights, sticky per route key', async () => {
+    await putAliases('line', {
+      production: {
+        routes: [
+          { version: '1', weight: 90 },
+          { version: '2', weight: 10 },
+        ],
+      },
+    });
+    const registry = new Registry({ s3: t.s3, bucket: t.bucket, ttlSeconds: 60 });
+    const counts: Record<string, number> = {};
+    let seed = 1;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const { version } = await registry.resolve('line', { random });
+      counts[version] = (counts[version] ?? 0) + 1;
+    }
+    expect(counts['3']).toBeUndefined();
+    expect((counts['2'] ?? 0) / 2000).toBeGreaterThan(0.07);
+    expect((counts['2'] ?? 0) / 2000).toBeLessThan(0.13);
+    const sticky = await registry.resolve('line', { routeKey: 'user-42' });
+    for (let i = 0; i < 20; i++) expect((await registry.resolve('line', { routeKey: 'user-42' })).version).toBe(sticky.version);
+  });
+
+  it('sees an alias change once the TTL has passed, not before', async () => {
+    let clock = 0;
+    const registry = new Registry({ s3: t.s3, bucket: t.bucket, ttlSeconds: 15, now: () => clock });
+    await putAliases('line', { production: { routes: [{ version: '1', weight: 1 }] } });
+    expect((await registry.resolve('line')).version).toBe('1');
+    await putAliases('line', { production: { routes: [{ version: '3', weight: 1 }] } });
+    clock = 14_000;
+    expect((await registry.resolve('line')).version).toBe('1');
+    clock = 15_000;
+    expect((await registry.resolve('line')).version).toBe('3');
+  });
+
+  it('reports a malformed aliases file as a server-side integrity error', async () => {
+    await putAliases('line', { production: { routes: [] } });
+    const registry = new Registry({ s3: t.s3, bucket: t.bucket, ttlSeconds: 0 });
+    await expect(registry.resolve('line')).rejects.toThrow(/aliases.json is malformed/);
+  });
+});
+
+describe('pickRoute and hashToUnit', () => {
+  it('maps [0, 1) across routes by weight', () => {
+    const alias = {
+      routes: [
+        { version: '1', weight: 3 },
+        { version: '2', weight: 1 },
+      ],
+    };
+    expect(pickRoute(alias, 0)).toBe('1');
+    expect(pickRoute(alias, 0.74)).toBe('1');
+    expect(pickRoute(alias, 0.75)).toBe('2');
+    expect(pickRoute({ routes: [{ version: '4', weight: 0 }] }, 0.5)).toBe('4');
+  });
+
+  it('hashes keys into [0, 1) deterministically', () => {
+    expect(hashToUnit('a')).toBe(hashToUnit('a'));
+    expect(hashToUnit('a')).not.toBe(hashToUnit('b'));
+    expect(hashToUnit('x')).toBeGreaterThanOrEqual(0);
+    expect(hashToUnit('x')).toBeLessThan(1);
+  });
+});
