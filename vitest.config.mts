@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-/** The SDK's Node 22 notice is not a test result. */
-const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+/** The SDK's Node 22 notice and metric lines are not test results. */
+const env = {
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  POWERTOOLS_LOG_LEVEL: 'WARN',
+};
 
 export default defineConfig({
   test: {

@@ -1,0 +1,129 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createApiHandler, VERSION_HEADER } from '../../../functions/api/app.ts';
+import { API_ROUTES } from '../../../functions/api/routes.ts';
+import { ArtifactStore } from '../../../functions/core/artifacts.ts';
+import { publishModel } from '../../../functions/core/publish.ts';
+import { Registry } from '../../../functions/core/registry.ts';
+import { OnnxRuntime } from '../../../functions/core/runners/onnx.ts';
+import { createTelemetry } from '../../../functions/core/telemetry.ts';
+import { restEvent } from '../../fixtures/events.ts';
+import { sampleManifest, sampleModelBytes } from '../../fixtures/models.ts';
+import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
+
+let t: TestS3;
+let handle: ReturnType<typeof createApiHandler>;
+const telemetry = createTelemetry('modelgate-api-test');
+const body = (r: { body: string }) => JSON.parse(r.body);
+
+beforeAll(async () => {
+  t = await startTestS3();
+  await publishModel(t.s3, t.bucket, { name: 'iris', bytes: sampleModelBytes('iris'), labels: sampleManifest('iris').labels });
+  handle = createApiHandler({
+    registry: new Registry({ s3: t.s3, bucket: t.bucket, ttlSeconds: 15 }),
+    runtime: new OnnxRuntime({
+      artifacts: new ArtifactStore({ s3: t.s3, bucket: t.bucket, cacheDir: mkdtempSync(join(tmpdir(), 'mg-app-')) }),
+      maxCacheBytes: 1 << 28,
+    }),
+    telemetry,
+    maxElements: 1000,
+    server: { name: 'modelgate', version: '9.9.9' },
+  });
+});
+afterAll(() => t.close());
+
+describe('api handler', () => {
+  it('has a handler for every route in the table', async () => {
+    for (const route of API_ROUTES) {
+      const response = await handle(restEvent(route.method, route.resource, { model: 'iris', version: '1' }, route.method === 'POST' ? {} : undefined));
+      expect(response.statusCode, `${route.method} ${route.resource}`).not.toBe(404);
+    }
+  });
+
+  it('serves V2 inference and says which version answered', async () => {
+    const response = await handle(
+      restEvent('POST', '/v2/models/{model}/infer', { model: 'iris' }, {
+        id: 'abc',
+        inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
+        outputs: [{ name: 'label' }],
+      }),
+    );
+    expect(response.statusCode).toBe(200);
+    expect(response.headers?.[VERSION_HEADER]).toBe('1');
+    expect(body(response)).toEqual({
+      model_name: 'iris',
+      model_version: '1',
+      id: 'abc',
+      outputs: [{ name: 'label', datatype: 'INT64', shape: [1], data: [0] }],
+    });
+  });
+
+  it.each([
+    ['malformed JSON', '{"inputs": [', 400, /request body is not valid JSON \(.*\); expected an Open Inference Protocol request/],
+    ['an empty body', '', 400, /request body is empty/],
+  ])('answers %s with a V2 error', async (_, raw, status, message) => {
+    const response = await handle(restEvent('POST', '/v2/models/{model}/infer', { model: 'iris' }, raw));
+    expect(response.statusCode).toBe(status);
+    expect(body(response).error).toMatch(message);
+  });
+
+  it('decodes base64 bodies as API Gateway sends binary media', async () => {
+    const event = restEvent('POST', '/v1/models/{model}/predict', { model: 'iris' });
+    event.body = Buffer.from(JSON.stringify({ instances: [[6.7, 3.1, 5.6, 2.4]] })).toString('base64');
+    event.isBase64Encoded = true;
+    const response = await handle(event);
+    expect(body(response).predictions).toEqual(['virginica']);
+  });
+
+  it('answers unknown models 404, bad names and versions 400, unknown resources 404 and wrong methods 405', async () => {
+    expect((await handle(restEvent('GET', '/v2/models/{model}', { model: 'ghost' }))).statusCode).toBe(404);
+    const badName = await handle(restEvent('GET', '/v2/models/{model}', { model: 'A B' }));
+    expect(badName.statusCode).toBe(400);
+    expect(body(badName).error).toMatch(/model name "A B" is invalid/);
+    const badVersion = await handle(restEvent('GET', '/v2/models/{model}/versions/{version}', { model: 'iris', version: 'x' }));
+    expect(body(badVersion)).toEqual({ error: 'model version "x" is invalid: expected a positive integer' });
+    expect((await handle(restEvent('GET', '/v2/nothing'))).statusCode).toBe(404);
+    const wrong = await handle(restEvent('POST', '/v2/models'));
+    expect(wrong.statusCode).toBe(405);
+    expect(wrong.headers?.Allow).toBe('GET');
+  });
+
+  it('logs a server fault with the request id and answers 500 without internals', async () => {
+    const errors = vi.spyOn(telemetry.logger, 'error').mockImplementation(() => {});
+    const failing = createApiHandler({
+      registry: { listModels: () => Promise.reject(new Error('secret internal detail at /var/task')) } as unknown as Registry,
+      runtime: {} as OnnxRuntime,
+      telemetry,
+      maxElements: 10,
+      server: { name: 'modelgate', version: '0' },
+    });
+    const response = await failing(restEvent('GET', '/v2/models'));
+    expect(response.statusCode).toBe(500);
+    expect(response.body).toBe('{"error":"internal error"}');
+    expect(errors).toHaveBeenCalledWith('request failed', expect.objectContaining({ requestId: 'req-1' }));
+    errors.mockRestore();
+  });
+
+  it('publishes per-model metrics: invocations, latency, errors', async () => {
+    const lines: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: string) => lines.push(line));
+    // POWERTOOLS_DEV sends EMF to the global console, where the spy sees it.
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
+    vi.stubEnv('POWERTOOLS_DEV', 'true');
+    try {
+      await handle(restEvent('POST', '/v1/models/{model}/predict', { model: 'iris' }, { instances: [[1, 2, 3, 4]] }));
+      await handle(restEvent('POST', '/v1/models/{model}/predict', { model: 'iris' }, { instances: [[1, 2]] }));
+    } finally {
+      vi.unstubAllEnvs();
+      log.mockRestore();
+    }
+    const emf = lines.map((l) => JSON.parse(String(l))).filter((l) => l._aws?.CloudWatchMetrics);
+    expect(emf).toHaveLength(2);
+    expect(emf[0]).toMatchObject({ model: 'iris', version: '1', Invocations: 1, Errors: 0, ClientErrors: 0 });
+    expect(emf[0]._aws.CloudWatchMetrics[0].Namespace).toBe('ModelGate');
+    expect(emf[0].Latency).toBeGreaterThan(0);
+    expect(emf[1]).toMatchObject({ model: 'iris', Invocations: 1, ClientErrors: 1 });
+  });
+});
