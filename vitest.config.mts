@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 const env = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   POWERTOOLS_METRICS_DISABLED: 'true',
-  POWERTOOLS_LOG_LEVEL: 'WARN',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
 };
 
 export default defineConfig({

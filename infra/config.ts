@@ -27,11 +27,20 @@ const PlanSchema = z
 export const ConfigSchema = z
   .object({
     /** CloudFormation stack name. */
-    stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('ModelGate'),
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+      .default('ModelGate'),
     /** API Gateway stage. */
-    stage: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).default('v1'),
+    stage: z
+      .string()
+      .regex(/^[A-Za-z0-9_]{1,64}$/)
+      .default('v1'),
     /** Deployment region; the CDK environment's when absent. */
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
+      .optional(),
     api: z
       .object({
         memoryMiB: z.number().int().min(128).max(10240).default(2048),

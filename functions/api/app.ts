@@ -97,7 +97,8 @@ export function createApiHandler(deps: ApiDependencies): Handler {
       await registry.listModels();
       return json(200, { ready: true });
     },
-    'GET /v2': async () => json(200, { name: deps.server.name, version: deps.server.version, extensions: [] }),
+    'GET /v2': async () =>
+      json(200, { name: deps.server.name, version: deps.server.version, extensions: [] }),
     'GET /v2/models': async () => {
       const models = await registry.listModels();
       return json(200, { models: models.map((m) => ({ ...m, platform: ONNX_PLATFORM })) });
@@ -125,7 +126,9 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     } catch (error) {
       const { statusCode, message, headers } = describeError(error);
       if (statusCode >= 500) {
-        telemetry.logger.error('request failed', {
+        // 503 is a dependency outage the client retries; anything else is a fault to fix.
+        const log = statusCode === 503 ? telemetry.logger.warn : telemetry.logger.error;
+        log.call(telemetry.logger, 'request failed', {
           requestId: event.requestContext?.requestId,
           route: `${event.httpMethod} ${event.resource}`,
           error: error as Error,

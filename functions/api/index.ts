@@ -18,7 +18,8 @@ export const handler = createApiHandler({
       s3,
       bucket: env.modelBucket,
       cacheDir: env.cacheDir,
-      onDiskError: (error) => telemetry.logger.warn('model disk cache not writable; serving from memory', { error }),
+      onDiskError: (error) =>
+        telemetry.logger.warn('model disk cache not writable; serving from memory', { error }),
     }),
     maxCacheBytes: env.sessionCacheBytes,
     onLoad: telemetry.recordModelLoad,

@@ -48,7 +48,9 @@ export class ArtifactStore {
   private async download(manifest: Manifest): Promise<Uint8Array> {
     const key = keys.modelFile(manifest.name, manifest.version);
     try {
-      const object = await this.options.s3.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: key }));
+      const object = await this.options.s3.send(
+        new GetObjectCommand({ Bucket: this.options.bucket, Key: key }),
+      );
       if (!object.Body) throw new Error(`empty body for ${key}`);
       return await object.Body.transformToByteArray();
     } catch (error) {

@@ -180,7 +180,10 @@ export function encodeElements(
 }
 
 /** JSON elements of an onnxruntime output: BigInt to number, bool to boolean, NaN/±Inf to null. */
-export function decodeElements(data: ArrayLike<unknown>, type: string): Array<number | boolean | string | null> {
+export function decodeElements(
+  data: ArrayLike<unknown>,
+  type: string,
+): Array<number | boolean | string | null> {
   const n = data.length;
   const out = new Array<number | boolean | string | null>(n);
   for (let i = 0; i < n; i++) {

@@ -56,7 +56,12 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Funct
   });
 }
 
-function positiveNumber(source: NodeJS.ProcessEnv, name: string, fallback: number, allowZero = false): number {
+function positiveNumber(
+  source: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  allowZero = false,
+): number {
   const raw = source[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);

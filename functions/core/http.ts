@@ -19,15 +19,21 @@ export function json(
  * @param expected what the route wants, for the error message.
  * @throws BadRequestError when the body is absent or not JSON.
  */
-export function jsonBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>, expected: string): unknown {
-  const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+export function jsonBody(
+  event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
+  expected: string,
+): unknown {
+  const raw =
+    event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (raw === null || raw === undefined || raw.trim() === '') {
     throw new BadRequestError(`request body is empty; expected ${expected}`);
   }
   try {
     return JSON.parse(raw);
   } catch (error) {
-    throw new BadRequestError(`request body is not valid JSON (${(error as Error).message}); expected ${expected}`);
+    throw new BadRequestError(
+      `request body is not valid JSON (${(error as Error).message}); expected ${expected}`,
+    );
   }
 }
 

@@ -18,7 +18,9 @@ export function checkModelName(name: string): string {
 
 export function checkModelVersion(version: string): string {
   if (!MODEL_VERSION.test(version)) {
-    throw new BadRequestError(`model version ${JSON.stringify(version)} is invalid: expected a positive integer`);
+    throw new BadRequestError(
+      `model version ${JSON.stringify(version)} is invalid: expected a positive integer`,
+    );
   }
   return version;
 }

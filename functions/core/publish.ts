@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
-import { ListObjectsV2Command, PutObjectCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { BadRequestError } from './errors.ts';
 import { checkModelName, keys, type Manifest, ManifestSchema } from './manifest.ts';
 import { describeOnnx } from './runners/onnx.ts';
@@ -53,7 +58,13 @@ export async function publishModel(s3: S3Client, bucket: string, request: Publis
       ...(request.source && { source: request.source }),
     });
     const written =
-      (await putIfAbsent(s3, bucket, keys.modelFile(name, version), request.bytes, 'application/octet-stream')) &&
+      (await putIfAbsent(
+        s3,
+        bucket,
+        keys.modelFile(name, version),
+        request.bytes,
+        'application/octet-stream',
+      )) &&
       (await putIfAbsent(
         s3,
         bucket,
@@ -79,7 +90,10 @@ function checkMetadata(
     );
   }
   const features = inputs.length === 1 ? inputs[0]?.shape[1] : undefined;
-  if (request.features && (features === undefined || (features > 0 && features !== request.features.length))) {
+  if (
+    request.features &&
+    (features === undefined || (features > 0 && features !== request.features.length))
+  ) {
     throw new BadRequestError(
       `${request.features.length} feature names given but the model's input has shape ${JSON.stringify(inputs[0]?.shape)}`,
     );
@@ -112,7 +126,13 @@ async function putIfAbsent(
 ): Promise<boolean> {
   try {
     await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' }),
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: contentType,
+        IfNoneMatch: '*',
+      }),
     );
     return true;
   } catch (error) {

@@ -116,7 +116,10 @@ export class Registry {
     checkModelName(name);
     checkModelVersion(version);
     return this.manifests.get(`${name}/${version}`, async () => {
-      const text = await this.getText(keys.manifest(name, version), `manifest of '${name}' version ${version}`);
+      const text = await this.getText(
+        keys.manifest(name, version),
+        `manifest of '${name}' version ${version}`,
+      );
       if (text === undefined) {
         // Tell an unknown model apart from an unknown version.
         await this.listVersions(name);
@@ -141,7 +144,8 @@ export class Registry {
     if (options.version !== undefined) return this.getManifest(name, checkModelVersion(options.version));
     const production = (await this.getAliases(name)).production;
     if (production) {
-      const r = options.routeKey !== undefined ? hashToUnit(options.routeKey) : (options.random ?? Math.random)();
+      const r =
+        options.routeKey !== undefined ? hashToUnit(options.routeKey) : (options.random ?? Math.random)();
       return this.getManifest(name, pickRoute(production, r));
     }
     const versions = await this.listVersions(name);

@@ -37,7 +37,11 @@ export interface LocalGateway {
   close(): Promise<void>;
 }
 
-export const GATEWAY_DEFAULTS = { timeoutMs: 29_000, maxBodyBytes: 10 * 1024 * 1024, stage: 'local' } as const;
+export const GATEWAY_DEFAULTS = {
+  timeoutMs: 29_000,
+  maxBodyBytes: 10 * 1024 * 1024,
+  stage: 'local',
+} as const;
 
 /**
  * An API Gateway REST API on loopback: it answers what API Gateway answers
@@ -72,13 +76,16 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     if (route.apiKeyRequired) {
       if (!key) return drainThen(req, () => send(res, 403, { message: 'Forbidden' }));
       const verdict = meter.admit(key.id, key.plan);
-      if (verdict === 'throttled') return drainThen(req, () => send(res, 429, { message: 'Too Many Requests' }));
+      if (verdict === 'throttled')
+        return drainThen(req, () => send(res, 429, { message: 'Too Many Requests' }));
       if (verdict === 'quota') return drainThen(req, () => send(res, 429, { message: 'Limit Exceeded' }));
     }
 
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) {
-      return drainThen(req, () => send(res, 413, { message: 'Request Entity Too Large' }, { Connection: 'close' }));
+      return drainThen(req, () =>
+        send(res, 413, { message: 'Request Entity Too Large' }, { Connection: 'close' }),
+      );
     }
     readBody(req, maxBodyBytes).then(
       async (body) => {
@@ -97,7 +104,13 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
           apiKey: route.apiKeyRequired ? apiKey : undefined,
           now: now(),
         });
-        const result = await invoke(route.handler, event, requestId, timeoutMs, options.functionName ?? 'api');
+        const result = await invoke(
+          route.handler,
+          event,
+          requestId,
+          timeoutMs,
+          options.functionName ?? 'api',
+        );
         if (result === 'timeout') return send(res, 504, { message: 'Endpoint request timed out' });
         if (!isProxyResult(result)) return send(res, 502, { message: 'Internal server error' });
         writeResult(res, result);
@@ -154,7 +167,12 @@ function drainThen(req: IncomingMessage, answer: () => void): void {
   answer();
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json',
@@ -170,7 +188,13 @@ function toEvent(
   resource: string,
   match: RegExpExecArray,
   body: Buffer,
-  ctx: { requestId: string; stage: string; apiKeyId?: string | undefined; apiKey?: string | undefined; now: number },
+  ctx: {
+    requestId: string;
+    stage: string;
+    apiKeyId?: string | undefined;
+    apiKey?: string | undefined;
+    now: number;
+  },
 ): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -289,7 +313,8 @@ async function invoke(
 function isProxyResult(value: unknown): value is APIGatewayProxyResult {
   if (typeof value !== 'object' || value === null) return false;
   const r = value as Record<string, unknown>;
-  if (!Number.isInteger(r.statusCode) || (r.statusCode as number) < 100 || (r.statusCode as number) > 599) return false;
+  if (!Number.isInteger(r.statusCode) || (r.statusCode as number) < 100 || (r.statusCode as number) > 599)
+    return false;
   if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') return false;
   if (r.isBase64Encoded !== undefined && typeof r.isBase64Encoded !== 'boolean') return false;
   const scalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
@@ -304,7 +329,9 @@ function isProxyResult(value: unknown): value is APIGatewayProxyResult {
 }
 
 function writeResult(res: ServerResponse, result: APIGatewayProxyResult): void {
-  const body = result.body ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+  const body = result.body
+    ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8')
+    : Buffer.alloc(0);
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
     res.setHeader(name, values.map(String));

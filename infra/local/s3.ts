@@ -19,7 +19,11 @@ export interface LocalS3 {
  *
  * @param port 0 for an ephemeral port.
  */
-export async function startLocalS3(options: { port: number; directory: string; bucket: string }): Promise<LocalS3> {
+export async function startLocalS3(options: {
+  port: number;
+  directory: string;
+  bucket: string;
+}): Promise<LocalS3> {
   mkdirSync(options.directory, { recursive: true });
   const server = new S3rver({
     address: '127.0.0.1',
@@ -36,7 +40,8 @@ export async function startLocalS3(options: { port: number; directory: string; b
     server,
     async close() {
       const http = (server as unknown as { httpServer?: Server }).httpServer;
-      http?.closeAllConnections();
+      if (!http?.listening) return;
+      http.closeAllConnections();
       await server.close();
     },
   };

@@ -13,7 +13,11 @@ export const SAMPLE_MODELS_DIR = new URL('../../models/', import.meta.url).pathn
  * Publishes each sample model unless a version with the same file is already
  * in the registry. Returns what it published.
  */
-export async function seedSampleModels(s3: S3Client, bucket: string, dir = SAMPLE_MODELS_DIR): Promise<Manifest[]> {
+export async function seedSampleModels(
+  s3: S3Client,
+  bucket: string,
+  dir = SAMPLE_MODELS_DIR,
+): Promise<Manifest[]> {
   const registry = new Registry({ s3, bucket, ttlSeconds: 0 });
   const published = await registry.listModels();
   const seeded: Manifest[] = [];

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { ENV } from '../../functions/core/env.ts';
 import type { Manifest } from '../../functions/core/manifest.ts';
-import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import type { ModelGateConfig } from '../config.ts';
 import { apiFunctionEnvironment } from '../function-env.ts';
 import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway.ts';
@@ -45,7 +45,10 @@ export interface LocalTopology {
 }
 
 /** Options from `MODELGATE_*` variables, with the documented defaults. */
-export function localOptionsFromEnv(config: ModelGateConfig, env: NodeJS.ProcessEnv = process.env): LocalOptions {
+export function localOptionsFromEnv(
+  config: ModelGateConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): LocalOptions {
   return {
     config,
     home: resolve(env.MODELGATE_HOME || '.modelgate'),
@@ -66,7 +69,11 @@ export function localOptionsFromEnv(config: ModelGateConfig, env: NodeJS.Process
  */
 export async function startLocal(options: LocalOptions): Promise<LocalTopology> {
   mkdirSync(options.home, { recursive: true });
-  const store = await startLocalS3({ port: options.s3Port, directory: join(options.home, 's3'), bucket: options.bucket });
+  const store = await startLocalS3({
+    port: options.s3Port,
+    directory: join(options.home, 's3'),
+    bucket: options.bucket,
+  });
   try {
     const s3 = new S3Client({
       endpoint: store.url,

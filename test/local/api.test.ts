@@ -14,8 +14,14 @@ const v2Input = (rows: number[][]) => ({
 
 describe('server routes', () => {
   it('answers health and server metadata without a key', async () => {
-    expect(await api.call('/v2/health/live', { key: null })).toMatchObject({ status: 200, json: { live: true } });
-    expect(await api.call('/v2/health/ready', { key: null })).toMatchObject({ status: 200, json: { ready: true } });
+    expect(await api.call('/v2/health/live', { key: null })).toMatchObject({
+      status: 200,
+      json: { live: true },
+    });
+    expect(await api.call('/v2/health/ready', { key: null })).toMatchObject({
+      status: 200,
+      json: { ready: true },
+    });
     expect(await api.call('/v2', { key: null })).toMatchObject({
       status: 200,
       json: { name: 'modelgate', version: expect.any(String), extensions: [] },
@@ -25,7 +31,12 @@ describe('server routes', () => {
   it('lists the seeded sample models', async () => {
     const { status, json } = await api.call('/v2/models');
     expect(status).toBe(200);
-    expect(json.models.map((m: { name: string }) => m.name)).toEqual(['diabetes', 'iris', 'iris-logistic', 'linear']);
+    expect(json.models.map((m: { name: string }) => m.name)).toEqual([
+      'diabetes',
+      'iris',
+      'iris-logistic',
+      'linear',
+    ]);
     expect(json.models[0]).toEqual({ name: 'diabetes', versions: ['1'], platform: 'onnxruntime_onnx' });
   });
 });
@@ -47,7 +58,10 @@ describe.each(SAMPLE_MODELS)('sample model %s', (name) => {
   });
 
   it('is ready at both readiness routes', async () => {
-    expect(await api.call(`/v2/models/${name}/ready`)).toMatchObject({ status: 200, json: { name, ready: true } });
+    expect(await api.call(`/v2/models/${name}/ready`)).toMatchObject({
+      status: 200,
+      json: { name, ready: true },
+    });
     expect((await api.call(`/v2/models/${name}/versions/1/ready`)).status).toBe(200);
   });
 
@@ -63,7 +77,9 @@ describe.each(SAMPLE_MODELS)('sample model %s', (name) => {
       expect(json.predictions).toEqual(fixture.predictions);
       const labels = sampleManifest(name).labels ?? [];
       json.probabilities.forEach((row: Record<string, number>, i: number) => {
-        labels.forEach((label, c) => expect(row[label]).toBeCloseTo(fixture.probabilities?.[i]?.[c] ?? Number.NaN, 5));
+        labels.forEach((label, c) => {
+          expect(row[label]).toBeCloseTo(fixture.probabilities?.[i]?.[c] ?? Number.NaN, 5);
+        });
       });
     } else {
       json.predictions.forEach((p: number, i: number) => {
@@ -74,10 +90,14 @@ describe.each(SAMPLE_MODELS)('sample model %s', (name) => {
   });
 
   it('answers the same through V2 infer, latest and pinned version', async () => {
-    const latest = await api.call(`/v2/models/${name}/infer`, { body: { id: 'parity', ...v2Input(fixture.instances) } });
+    const latest = await api.call(`/v2/models/${name}/infer`, {
+      body: { id: 'parity', ...v2Input(fixture.instances) },
+    });
     expect(latest.status).toBe(200);
     expect(latest.json).toMatchObject({ model_name: name, model_version: '1', id: 'parity' });
-    const pinned = await api.call(`/v2/models/${name}/versions/1/infer`, { body: { id: 'parity', ...v2Input(fixture.instances) } });
+    const pinned = await api.call(`/v2/models/${name}/versions/1/infer`, {
+      body: { id: 'parity', ...v2Input(fixture.instances) },
+    });
     expect(pinned.json).toEqual(latest.json);
     const first = latest.json.outputs[0];
     expect(first.shape[0]).toBe(fixture.instances.length);
@@ -85,7 +105,9 @@ describe.each(SAMPLE_MODELS)('sample model %s', (name) => {
       const labels = sampleManifest(name).labels ?? [];
       expect(first.data.map((id: number) => labels[id])).toEqual(fixture.predictions);
     } else {
-      first.data.forEach((p: number, i: number) => expect(p).toBeCloseTo(fixture.predictions[i] as number, 3));
+      first.data.forEach((p: number, i: number) => {
+        expect(p).toBeCloseTo(fixture.predictions[i] as number, 3);
+      });
     }
   });
 });
@@ -108,15 +130,50 @@ describe('bad input gets a 4xx that says what was expected', () => {
   });
 
   it.each([
-    ['malformed JSON (handler)', '{"inputs": [', { 'content-type': 'text/plain' }, /request body is not valid JSON/],
-    ['malformed JSON (gateway validator)', '{"inputs": [', {}, /invalid request body: body is not valid JSON/],
+    [
+      'malformed JSON (handler)',
+      '{"inputs": [',
+      { 'content-type': 'text/plain' },
+      /request body is not valid JSON/,
+    ],
+    [
+      'malformed JSON (gateway validator)',
+      '{"inputs": [',
+      {},
+      /invalid request body: body is not valid JSON/,
+    ],
     ['no inputs (gateway validator)', { rows: [] }, {}, /missing required properties \(\["inputs"\]\)/],
-    ['wrong shape', tensor({ shape: [1, 3], data: [1, 2, 3] }), {}, /has shape \[1,3\] but model 'iris' expects \[-1,4\]/],
-    ['element count not matching shape', tensor({ shape: [2, 4] }), {}, /has 4 data elements but shape \[2,4\] needs 8/],
+    [
+      'wrong shape',
+      tensor({ shape: [1, 3], data: [1, 2, 3] }),
+      {},
+      /has shape \[1,3\] but model 'iris' expects \[-1,4\]/,
+    ],
+    [
+      'element count not matching shape',
+      tensor({ shape: [2, 4] }),
+      {},
+      /has 4 data elements but shape \[2,4\] needs 8/,
+    ],
     ['wrong datatype', tensor({ datatype: 'INT32' }), {}, /has datatype INT32 but model 'iris' expects FP32/],
-    ['a string element', tensor({ data: [1, 2, 'three', 4] }), {}, /element 2 is "three"; FP32 expects a number/],
-    ['unknown input', tensor({ name: 'features' }), {}, /unknown input 'features'; model 'iris' expects input \(FP32 \[-1,4\]\)/],
-    ['too many elements', tensor({ shape: [300_000, 4], data: [] }), {}, /the limit is 1000000 elements per request/],
+    [
+      'a string element',
+      tensor({ data: [1, 2, 'three', 4] }),
+      {},
+      /element 2 is "three"; FP32 expects a number/,
+    ],
+    [
+      'unknown input',
+      tensor({ name: 'features' }),
+      {},
+      /unknown input 'features'; model 'iris' expects input \(FP32 \[-1,4\]\)/,
+    ],
+    [
+      'too many elements',
+      tensor({ shape: [300_000, 4], data: [] }),
+      {},
+      /the limit is 1000000 elements per request/,
+    ],
   ])('%s', async (_, body, headers, message) => {
     const { status, json } = await infer(body, headers);
     expect(status).toBe(400);
@@ -154,7 +211,9 @@ describe('bad input gets a 4xx that says what was expected', () => {
     expect(short.json.error).toMatch(
       /instance 0 has 3 values; model 'iris' expects each instance to be an array of 4 FP32 values \(sepal_length, sepal_width, petal_length, petal_width\)/,
     );
-    const typed = await api.call('/v1/models/diabetes/predict', { body: { instances: [[1, 2, 3, 4, 5, 6, 7, 8, 9, true]] } });
+    const typed = await api.call('/v1/models/diabetes/predict', {
+      body: { instances: [[1, 2, 3, 4, 5, 6, 7, 8, 9, true]] },
+    });
     expect(typed.json.error).toMatch(/instance 0 value 9 \(s6\) is true; FP32 expects a number/);
     expect((await api.call('/v1/models/iris/predict', { body: { instances: [] } })).status).toBe(400);
   });

@@ -20,7 +20,8 @@ export function parsePredictRequest(body: unknown, manifest: Manifest, maxElemen
     throw new BadRequestError(`request body must be a JSON object ${FORM}: ${expectation(manifest, spec)}`);
   }
   const instances = body.instances;
-  if (instances.length === 0) throw new BadRequestError(`"instances" is empty: ${expectation(manifest, spec)}`);
+  if (instances.length === 0)
+    throw new BadRequestError(`"instances" is empty: ${expectation(manifest, spec)}`);
   if (instances.length * perRow > maxElements) {
     throw new BadRequestError(
       `${instances.length} instances of ${perRow} values are ${instances.length * perRow} elements; the limit is ${maxElements} per request`,
@@ -30,9 +31,7 @@ export function parsePredictRequest(body: unknown, manifest: Manifest, maxElemen
   instances.forEach((instance: unknown, i: number) => {
     const values = instanceValues(instance, i, manifest, spec, perRow);
     if (values.length !== perRow) {
-      throw new BadRequestError(
-        `instance ${i} has ${values.length} values; ${expectation(manifest, spec)}`,
-      );
+      throw new BadRequestError(`instance ${i} has ${values.length} values; ${expectation(manifest, spec)}`);
     }
     for (const v of values) elements.push(v);
   });

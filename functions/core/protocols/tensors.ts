@@ -38,10 +38,12 @@ export function flatten(data: readonly unknown[], limit: number, what: string): 
     }
     const item = top.items[top.index++];
     if (Array.isArray(item)) {
-      if (stack.length >= MAX_DEPTH) throw new BadRequestError(`${what} is nested deeper than ${MAX_DEPTH} levels`);
+      if (stack.length >= MAX_DEPTH)
+        throw new BadRequestError(`${what} is nested deeper than ${MAX_DEPTH} levels`);
       stack.push({ items: item, index: 0 });
     } else {
-      if (out.length >= limit) throw new BadRequestError(`${what} has more than the ${limit} elements expected`);
+      if (out.length >= limit)
+        throw new BadRequestError(`${what} has more than the ${limit} elements expected`);
       out.push(item);
     }
   }

@@ -112,7 +112,9 @@ export function parseInferRequest(body: unknown, manifest: Manifest, maxElements
 function parseOutputs(raw: unknown, manifest: Manifest): string[] {
   const known = manifest.outputs.map((o) => o.name).join(', ');
   if (!Array.isArray(raw)) {
-    throw new BadRequestError(`"outputs" must be an array of {"name"}; model '${manifest.name}' has ${known}`);
+    throw new BadRequestError(
+      `"outputs" must be an array of {"name"}; model '${manifest.name}' has ${known}`,
+    );
   }
   return raw.map((o: unknown, i: number) => {
     const name = isObject(o) ? o.name : undefined;

@@ -115,7 +115,9 @@ function sessionKey(manifest: Manifest): string {
  * @throws ModelIntegrityError when the bytes are not a loadable ONNX model or
  * use a type V2 cannot carry (e.g. ZipMap's sequence of maps).
  */
-export async function describeOnnx(bytes: Uint8Array): Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }> {
+export async function describeOnnx(
+  bytes: Uint8Array,
+): Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }> {
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });

@@ -20,11 +20,19 @@ const body = (r: { body: string }) => JSON.parse(r.body);
 
 beforeAll(async () => {
   t = await startTestS3();
-  await publishModel(t.s3, t.bucket, { name: 'iris', bytes: sampleModelBytes('iris'), labels: sampleManifest('iris').labels });
+  await publishModel(t.s3, t.bucket, {
+    name: 'iris',
+    bytes: sampleModelBytes('iris'),
+    labels: sampleManifest('iris').labels,
+  });
   handle = createApiHandler({
     registry: new Registry({ s3: t.s3, bucket: t.bucket, ttlSeconds: 15 }),
     runtime: new OnnxRuntime({
-      artifacts: new ArtifactStore({ s3: t.s3, bucket: t.bucket, cacheDir: mkdtempSync(join(tmpdir(), 'mg-app-')) }),
+      artifacts: new ArtifactStore({
+        s3: t.s3,
+        bucket: t.bucket,
+        cacheDir: mkdtempSync(join(tmpdir(), 'mg-app-')),
+      }),
       maxCacheBytes: 1 << 28,
     }),
     telemetry,
@@ -37,18 +45,30 @@ afterAll(() => t.close());
 describe('api handler', () => {
   it('has a handler for every route in the table', async () => {
     for (const route of API_ROUTES) {
-      const response = await handle(restEvent(route.method, route.resource, { model: 'iris', version: '1' }, route.method === 'POST' ? {} : undefined));
+      const response = await handle(
+        restEvent(
+          route.method,
+          route.resource,
+          { model: 'iris', version: '1' },
+          route.method === 'POST' ? {} : undefined,
+        ),
+      );
       expect(response.statusCode, `${route.method} ${route.resource}`).not.toBe(404);
     }
   });
 
   it('serves V2 inference and says which version answered', async () => {
     const response = await handle(
-      restEvent('POST', '/v2/models/{model}/infer', { model: 'iris' }, {
-        id: 'abc',
-        inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
-        outputs: [{ name: 'label' }],
-      }),
+      restEvent(
+        'POST',
+        '/v2/models/{model}/infer',
+        { model: 'iris' },
+        {
+          id: 'abc',
+          inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }],
+          outputs: [{ name: 'label' }],
+        },
+      ),
     );
     expect(response.statusCode).toBe(200);
     expect(response.headers?.[VERSION_HEADER]).toBe('1');
@@ -61,7 +81,12 @@ describe('api handler', () => {
   });
 
   it.each([
-    ['malformed JSON', '{"inputs": [', 400, /request body is not valid JSON \(.*\); expected an Open Inference Protocol request/],
+    [
+      'malformed JSON',
+      '{"inputs": [',
+      400,
+      /request body is not valid JSON \(.*\); expected an Open Inference Protocol request/,
+    ],
     ['an empty body', '', 400, /request body is empty/],
   ])('answers %s with a V2 error', async (_, raw, status, message) => {
     const response = await handle(restEvent('POST', '/v2/models/{model}/infer', { model: 'iris' }, raw));
@@ -82,7 +107,9 @@ describe('api handler', () => {
     const badName = await handle(restEvent('GET', '/v2/models/{model}', { model: 'A B' }));
     expect(badName.statusCode).toBe(400);
     expect(body(badName).error).toMatch(/model name "A B" is invalid/);
-    const badVersion = await handle(restEvent('GET', '/v2/models/{model}/versions/{version}', { model: 'iris', version: 'x' }));
+    const badVersion = await handle(
+      restEvent('GET', '/v2/models/{model}/versions/{version}', { model: 'iris', version: 'x' }),
+    );
     expect(body(badVersion)).toEqual({ error: 'model version "x" is invalid: expected a positive integer' });
     expect((await handle(restEvent('GET', '/v2/nothing'))).statusCode).toBe(404);
     const wrong = await handle(restEvent('POST', '/v2/models'));
@@ -93,7 +120,9 @@ describe('api handler', () => {
   it('logs a server fault with the request id and answers 500 without internals', async () => {
     const errors = vi.spyOn(telemetry.logger, 'error').mockImplementation(() => {});
     const failing = createApiHandler({
-      registry: { listModels: () => Promise.reject(new Error('secret internal detail at /var/task')) } as unknown as Registry,
+      registry: {
+        listModels: () => Promise.reject(new Error('secret internal detail at /var/task')),
+      } as unknown as Registry,
       runtime: {} as OnnxRuntime,
       telemetry,
       maxElements: 10,
@@ -113,8 +142,12 @@ describe('api handler', () => {
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
     vi.stubEnv('POWERTOOLS_DEV', 'true');
     try {
-      await handle(restEvent('POST', '/v1/models/{model}/predict', { model: 'iris' }, { instances: [[1, 2, 3, 4]] }));
-      await handle(restEvent('POST', '/v1/models/{model}/predict', { model: 'iris' }, { instances: [[1, 2]] }));
+      await handle(
+        restEvent('POST', '/v1/models/{model}/predict', { model: 'iris' }, { instances: [[1, 2, 3, 4]] }),
+      );
+      await handle(
+        restEvent('POST', '/v1/models/{model}/predict', { model: 'iris' }, { instances: [[1, 2]] }),
+      );
     } finally {
       vi.unstubAllEnvs();
       log.mockRestore();

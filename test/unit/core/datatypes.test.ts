@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decodeElements, encodeElements, fromHalf, fromOrtType, toHalf, toOrtType, V2_DATATYPES } from '../../../functions/core/datatypes.ts';
+import {
+  decodeElements,
+  encodeElements,
+  fromHalf,
+  fromOrtType,
+  toHalf,
+  toOrtType,
+  V2_DATATYPES,
+} from '../../../functions/core/datatypes.ts';
 import { BadRequestError } from '../../../functions/core/errors.ts';
 
 const at = (i: number) => `element ${i}`;
@@ -33,14 +41,19 @@ describe('V2 datatype mapping', () => {
   });
 
   it('round-trips FP16 through binary16 bits', () => {
-    for (const v of [0, 1, -2.5, 65504, 0.000061035156, 0.33325195]) expect(fromHalf(toHalf(v))).toBeCloseTo(v, 3);
+    for (const v of [0, 1, -2.5, 65504, 0.000061035156, 0.33325195])
+      expect(fromHalf(toHalf(v))).toBeCloseTo(v, 3);
     expect(toHalf(1)).toBe(0x3c00);
     expect(fromHalf(toHalf(1e6))).toBe(Number.POSITIVE_INFINITY);
     expect(Number.isNaN(fromHalf(toHalf(Number.NaN)))).toBe(true);
   });
 
   it('turns non-finite float outputs into null, since JSON has no NaN', () => {
-    expect(decodeElements(Float32Array.from([1, Number.NaN, Number.POSITIVE_INFINITY]), 'float32')).toEqual([1, null, null]);
+    expect(decodeElements(Float32Array.from([1, Number.NaN, Number.POSITIVE_INFINITY]), 'float32')).toEqual([
+      1,
+      null,
+      null,
+    ]);
   });
 
   it.each([
@@ -51,9 +64,12 @@ describe('V2 datatype mapping', () => {
     ['BOOL', [1], /element 0 is 1; BOOL expects true or false/],
     ['BYTES', [3], /element 0 is 3; BYTES expects a string/],
     ['FP32', [null], /element 0 is null; FP32 expects a number/],
-  ] as const)('rejects a %s element of the wrong kind with a 400 that names it', (datatype, values, message) => {
-    const attempt = () => encodeElements(values, datatype, at);
-    expect(attempt).toThrow(BadRequestError);
-    expect(attempt).toThrow(message);
-  });
+  ] as const)(
+    'rejects a %s element of the wrong kind with a 400 that names it',
+    (datatype, values, message) => {
+      const attempt = () => encodeElements(values, datatype, at);
+      expect(attempt).toThrow(BadRequestError);
+      expect(attempt).toThrow(message);
+    },
+  );
 });

@@ -26,7 +26,12 @@ function runtime(cacheDir = mkdtempSync(join(tmpdir(), 'mg-cache-')), maxCacheBy
   const loads: Array<{ model: string; source: string }> = [];
   const diskErrors: unknown[] = [];
   const rt = new OnnxRuntime({
-    artifacts: new ArtifactStore({ s3: t.s3, bucket: t.bucket, cacheDir, onDiskError: (e) => diskErrors.push(e) }),
+    artifacts: new ArtifactStore({
+      s3: t.s3,
+      bucket: t.bucket,
+      cacheDir,
+      onDiskError: (e) => diskErrors.push(e),
+    }),
     maxCacheBytes,
     onLoad: (m, e) => loads.push({ model: m.name, source: e.source }),
   });
@@ -34,7 +39,12 @@ function runtime(cacheDir = mkdtempSync(join(tmpdir(), 'mg-cache-')), maxCacheBy
 }
 
 const irisRows = (rows: number[][]) => [
-  { name: 'input', datatype: 'FP32' as const, shape: [rows.length, 4], data: encodeElements(rows.flat(), 'FP32', String) },
+  {
+    name: 'input',
+    datatype: 'FP32' as const,
+    shape: [rows.length, 4],
+    data: encodeElements(rows.flat(), 'FP32', String),
+  },
 ];
 
 describe('OnnxRuntime', () => {
@@ -46,7 +56,9 @@ describe('OnnxRuntime', () => {
     const names = ['setosa', 'versicolor', 'virginica'];
     expect(label?.data.map((id) => names[id as number])).toEqual(fixture.predictions);
     expect(probabilities?.shape).toEqual([150, 3]);
-    fixture.probabilities?.flat().forEach((p, i) => expect(probabilities?.data[i]).toBeCloseTo(p, 5));
+    fixture.probabilities?.flat().forEach((p, i) => {
+      expect(probabilities?.data[i]).toBeCloseTo(p, 5);
+    });
   });
 
   it('creates a session once per (name, version, sha256) and reads the file from disk after that', async () => {
@@ -80,20 +92,26 @@ describe('OnnxRuntime', () => {
   it('detects a model file whose sha256 does not match its manifest', async () => {
     const broken = await publishModel(t.s3, t.bucket, { name: 'broken', bytes: sampleModelBytes('linear') });
     await t.s3.send(
-      new PutObjectCommand({ Bucket: t.bucket, Key: keys.modelFile('broken', broken.version), Body: sampleModelBytes('iris') }),
+      new PutObjectCommand({
+        Bucket: t.bucket,
+        Key: keys.modelFile('broken', broken.version),
+        Body: sampleModelBytes('iris'),
+      }),
     );
     const { rt } = runtime();
     const attempt = rt.runner(broken).load();
     await expect(attempt).rejects.toThrow(ModelIntegrityError);
-    await expect(attempt).rejects.toThrow(/is corrupt: its file has sha256 [0-9a-f]{64} but the manifest says/);
+    await expect(attempt).rejects.toThrow(
+      /is corrupt: its file has sha256 [0-9a-f]{64} but the manifest says/,
+    );
   });
 
   it('serves from memory when the disk cache cannot be written', async () => {
     // A folder under a regular file cannot be created, even by root.
     const { rt, diskErrors } = runtime(join(import.meta.filename, 'cache'));
-    const [prediction] = await rt.runner(linear).infer([
-      { name: 'input', datatype: 'FP32', shape: [1, 1], data: Float32Array.from([1]) },
-    ]);
+    const [prediction] = await rt
+      .runner(linear)
+      .infer([{ name: 'input', datatype: 'FP32', shape: [1, 1], data: Float32Array.from([1]) }]);
     expect(prediction?.data[0]).toBeCloseTo(3.4946, 3);
     expect(diskErrors).toHaveLength(1);
   });

@@ -14,7 +14,9 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const putAliases = (name: string, aliases: unknown) =>
-  t.s3.send(new PutObjectCommand({ Bucket: t.bucket, Key: keys.aliases(name), Body: JSON.stringify(aliases) }));
+  t.s3.send(
+    new PutObjectCommand({ Bucket: t.bucket, Key: keys.aliases(name), Body: JSON.stringify(aliases) }),
+  );
 
 describe('publishModel', () => {
   it('writes an immutable version with sha256, size and tensors read from the ONNX graph', async () => {
@@ -43,21 +45,22 @@ describe('publishModel', () => {
   });
 
   it('refuses a file that is not ONNX, labels that do not match the classes, and bad names', async () => {
-    await expect(publishModel(t.s3, t.bucket, { name: 'junk', bytes: Buffer.from('not onnx') })).rejects.toThrow(
-      ModelIntegrityError,
-    );
+    await expect(
+      publishModel(t.s3, t.bucket, { name: 'junk', bytes: Buffer.from('not onnx') }),
+    ).rejects.toThrow(ModelIntegrityError);
     await expect(
       publishModel(t.s3, t.bucket, { name: 'flowers', bytes: sampleModelBytes('iris'), labels: ['a', 'b'] }),
     ).rejects.toThrow(/2 labels given but the model's probabilities output has 3 classes/);
-    await expect(publishModel(t.s3, t.bucket, { name: '../etc', bytes: sampleModelBytes('iris') })).rejects.toThrow(
-      BadRequestError,
-    );
+    await expect(
+      publishModel(t.s3, t.bucket, { name: '../etc', bytes: sampleModelBytes('iris') }),
+    ).rejects.toThrow(BadRequestError);
   });
 });
 
 describe('Registry', () => {
   beforeAll(async () => {
-    for (let i = 0; i < 3; i++) await publishModel(t.s3, t.bucket, { name: 'line', bytes: sampleModelBytes('linear') });
+    for (let i = 0; i < 3; i++)
+      await publishModel(t.s3, t.bucket, { name: 'line', bytes: sampleModelBytes('linear') });
   });
 
   it('lists models with their versions in numeric order', async () => {
@@ -105,7 +108,8 @@ describe('Registry', () => {
     expect((counts['2'] ?? 0) / 2000).toBeGreaterThan(0.07);
     expect((counts['2'] ?? 0) / 2000).toBeLessThan(0.13);
     const sticky = await registry.resolve('line', { routeKey: 'user-42' });
-    for (let i = 0; i < 20; i++) expect((await registry.resolve('line', { routeKey: 'user-42' })).version).toBe(sticky.version);
+    for (let i = 0; i < 20; i++)
+      expect((await registry.resolve('line', { routeKey: 'user-42' })).version).toBe(sticky.version);
   });
 
   it('sees an alias change once the TTL has passed, not before', async () => {

@@ -1,0 +1,165 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type GatewayOptions,
+  type LocalGateway,
+  type ProxyHandler,
+  startGateway,
+} from '../../infra/local/gateway.ts';
+import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
+
+const KEY = 'gateway-test-key-000000000';
+const ok: ProxyHandler = async () => ({ statusCode: 200, body: '{"ok":true}' });
+
+let gateway: LocalGateway | undefined;
+afterEach(async () => {
+  await gateway?.close();
+  gateway = undefined;
+});
+
+/** A gateway in front of a handler of the test's own: the faults API Gateway must answer for. */
+async function gatewayWith(handler: ProxyHandler, over: Partial<GatewayOptions> = {}) {
+  gateway = await startGateway({
+    routes: [
+      { method: 'GET', resource: '/things/{id}', apiKeyRequired: true, handler },
+      { method: 'GET', resource: '/open', apiKeyRequired: false, handler },
+    ],
+    apiKeys: [{ id: 'k1', value: KEY, plan: { name: 'p' } }],
+    port: 0,
+    ...over,
+  });
+  return (path: string, key: string | null = KEY) =>
+    fetch(`${gateway?.url}${path}`, { headers: key ? { 'x-api-key': key } : {} }).then(async (r) => ({
+      status: r.status,
+      json: await r.json(),
+    }));
+}
+
+describe('gateway emulator: API keys and routes', () => {
+  it('refuses a missing or unknown key with 403 Forbidden, but not on open routes', async () => {
+    const get = await gatewayWith(ok);
+    expect(await get('/things/1', null)).toEqual({ status: 403, json: { message: 'Forbidden' } });
+    expect(await get('/things/1', 'wrong-key')).toEqual({ status: 403, json: { message: 'Forbidden' } });
+    expect(await get('/things/1')).toEqual({ status: 200, json: { ok: true } });
+    expect(await get('/open', null)).toEqual({ status: 200, json: { ok: true } });
+  });
+
+  it('answers an unknown resource or method as API Gateway does', async () => {
+    const get = await gatewayWith(ok);
+    expect(await get('/nothing')).toEqual({ status: 403, json: { message: 'Missing Authentication Token' } });
+    const post = await fetch(`${gateway?.url}/open`, { method: 'POST' });
+    expect(post.status).toBe(403);
+  });
+
+  it('hands the handler a REST proxy event (v1)', async () => {
+    let seen: APIGatewayProxyEvent | undefined;
+    const get = await gatewayWith(async (event) => {
+      seen = event;
+      return { statusCode: 200, body: '{}' };
+    });
+    await fetch(`${gateway?.url}/things/a%20b?x=1&x=2`, { headers: { 'x-api-key': KEY, 'X-Custom': 'v' } });
+    expect(seen).toMatchObject({
+      resource: '/things/{id}',
+      path: '/things/a%20b',
+      httpMethod: 'GET',
+      pathParameters: { id: 'a b' },
+      queryStringParameters: { x: '2' },
+      multiValueQueryStringParameters: { x: ['1', '2'] },
+      stageVariables: null,
+      body: null,
+      isBase64Encoded: false,
+      requestContext: {
+        resourcePath: '/things/{id}',
+        stage: 'local',
+        path: '/local/things/a%20b',
+        identity: { apiKey: KEY, apiKeyId: 'k1', sourceIp: '127.0.0.1' },
+      },
+    });
+    // Header names keep the case the client sent, as API Gateway passes them.
+    const name = Object.keys(seen?.headers ?? {}).find((h) => h.toLowerCase() === 'x-custom') ?? '';
+    expect(seen?.headers[name]).toBe('v');
+    expect(seen?.multiValueHeaders[name]).toEqual(['v']);
+    await get('/open', null);
+    expect(seen?.pathParameters).toBeNull();
+    expect(seen?.queryStringParameters).toBeNull();
+  });
+});
+
+describe('gateway emulator: usage plans', () => {
+  it('throttles a burst over the limit with 429 Too Many Requests and lets the rest through', async () => {
+    let clock = 0;
+    const get = await gatewayWith(ok, {
+      apiKeys: [{ id: 'k1', value: KEY, plan: { name: 'p', throttle: { rateLimit: 2, burstLimit: 3 } } }],
+      now: () => clock,
+    });
+    const burst = await Promise.all(Array.from({ length: 8 }, () => get('/things/1')));
+    expect(burst.filter((r) => r.status === 200)).toHaveLength(3);
+    expect(burst.filter((r) => r.status === 429).map((r) => r.json)).toEqual(
+      Array(5).fill({ message: 'Too Many Requests' }),
+    );
+    clock = 1000;
+    const refilled = await Promise.all(Array.from({ length: 3 }, () => get('/things/1')));
+    expect(refilled.map((r) => r.status).sort()).toEqual([200, 200, 429]);
+  });
+
+  it('stops a key at its quota with 429 Limit Exceeded until the period turns', async () => {
+    let clock = Date.UTC(2026, 0, 1, 12);
+    const get = await gatewayWith(ok, {
+      apiKeys: [{ id: 'k1', value: KEY, plan: { name: 'p', quota: { limit: 2, period: 'DAY' } } }],
+      now: () => clock,
+    });
+    expect((await get('/things/1')).status).toBe(200);
+    expect((await get('/things/1')).status).toBe(200);
+    expect(await get('/things/1')).toEqual({ status: 429, json: { message: 'Limit Exceeded' } });
+    clock = Date.UTC(2026, 0, 2, 0, 0, 1);
+    expect((await get('/things/1')).status).toBe(200);
+  });
+});
+
+describe('gateway emulator: integration faults', () => {
+  it('answers 504 when the integration passes its timeout', async () => {
+    const get = await gatewayWith(
+      () => new Promise((done) => setTimeout(done, 2000, { statusCode: 200, body: '' })),
+      {
+        timeoutMs: 100,
+      },
+    );
+    expect(await get('/things/1')).toEqual({ status: 504, json: { message: 'Endpoint request timed out' } });
+  });
+
+  it.each([
+    ['a non-numeric status', async () => ({ statusCode: 'ok', body: '' })],
+    ['a body that is not a string', async () => ({ statusCode: 200, body: { a: 1 } })],
+    ['no answer at all', async () => undefined],
+    ['a thrown error', async () => Promise.reject(new Error('boom'))],
+  ])('answers 502 Internal server error for %s', async (_, handler) => {
+    const get = await gatewayWith(handler as ProxyHandler);
+    expect(await get('/things/1')).toEqual({ status: 502, json: { message: 'Internal server error' } });
+  });
+});
+
+describe('gateway emulator in front of the api function', () => {
+  let api: TestTopology;
+  beforeAll(async () => {
+    api = await startTestTopology();
+  });
+  afterAll(() => api.close());
+
+  it('refuses a body over 10 MB with 413 before the function runs', async () => {
+    const big = JSON.stringify({ instances: [[1, 2, 3, 4]], pad: 'x'.repeat(10 * 1024 * 1024) });
+    const { status, json } = await api.call('/v1/models/iris/predict', { body: big });
+    expect(status).toBe(413);
+    expect(json).toEqual({ message: 'Request Entity Too Large' });
+  });
+
+  it('requires the key on model routes', async () => {
+    expect(await api.call('/v2/models', { key: null })).toMatchObject({
+      status: 403,
+      json: { message: 'Forbidden' },
+    });
+    expect(
+      (await api.call('/v1/models/iris/predict', { key: 'nope', body: { instances: [[1, 2, 3, 4]] } }))
+        .status,
+    ).toBe(403);
+  });
+});
