@@ -1,0 +1,14 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadConfig } from './config.ts';
+import { ModelGateStack } from './stacks/modelgate-stack.ts';
+
+/** CDK entry: `npx cdk synth [-c config=PATH]`. */
+const app = new App();
+const config = loadConfig(app.node.tryGetContext('config') ?? 'modelgate.config.json');
+new ModelGateStack(app, config.stackName, {
+  config,
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: config.region ?? process.env.CDK_DEFAULT_REGION },
+  description: 'ModelGate: AI models as a service (serving core)',
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,0 +1,186 @@
+import { Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { RouteSpec } from '../../functions/api/routes.ts';
+
+export interface UsagePlanSpec {
+  readonly name: string;
+  readonly description?: string | undefined;
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number } | undefined;
+  readonly quota?: { readonly limit: number; readonly period: 'DAY' | 'WEEK' | 'MONTH' } | undefined;
+}
+
+export interface InferenceApiProps {
+  /** Lambda proxy integration target of every route. */
+  readonly handler: lambda.IFunction;
+  /** Resources and methods to create. */
+  readonly routes: readonly RouteSpec[];
+  /** Draft-4 JSON schemas by name, for routes that name a `bodySchema`. */
+  readonly bodySchemas: Readonly<Record<string, object>>;
+  /** Usage plans (tiers); at least one. */
+  readonly usagePlans: readonly UsagePlanSpec[];
+  /** API keys to create, each in a named plan; at least one. */
+  readonly apiKeys: ReadonlyArray<{ readonly name: string; readonly plan: string }>;
+  /**
+   * @default - 'v1'
+   */
+  readonly stageName?: string;
+  /**
+   * @default - logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+const PERIODS = { DAY: apigw.Period.DAY, WEEK: apigw.Period.WEEK, MONTH: apigw.Period.MONTH } as const;
+
+/**
+ * The REST API: one Lambda proxy method per route, API keys on every model
+ * route, usage plans with throttle and quota, body validation where API
+ * Gateway can do it, access logs and stage logging, X-Ray, no CORS.
+ */
+export class InferenceApi extends Construct {
+  public readonly api: apigw.RestApi;
+  public readonly accessLogs: logs.LogGroup;
+  public readonly apiKeys: apigw.IApiKey[] = [];
+  public readonly usagePlans: Record<string, apigw.UsagePlan> = {};
+
+  constructor(scope: Construct, id: string, props: InferenceApiProps) {
+    super(scope, id);
+    if (props.usagePlans.length === 0) throw new Error('usagePlans must name at least one plan');
+    if (props.apiKeys.length === 0) throw new Error('apiKeys must name at least one key');
+    for (const key of props.apiKeys) {
+      if (!props.usagePlans.some((p) => p.name === key.plan)) {
+        throw new Error(`api key '${key.name}' names plan '${key.plan}', which is not one of the usagePlans`);
+      }
+    }
+    for (const route of props.routes) {
+      if (route.bodySchema && !props.bodySchemas[route.bodySchema]) {
+        throw new Error(`route ${route.method} ${route.resource} names body schema '${route.bodySchema}', which is not defined`);
+      }
+    }
+
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    this.api = new apigw.RestApi(this, 'Api', {
+      description: 'ModelGate inference API',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      apiKeySourceType: apigw.ApiKeySourceType.HEADER,
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: props.stageName ?? 'v1',
+        accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        loggingLevel: apigw.MethodLoggingLevel.INFO,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        tracingEnabled: true,
+      },
+    });
+
+    const integration = new apigw.LambdaIntegration(props.handler, { proxy: true });
+    const validator = this.api.addRequestValidator('Validator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const models: Record<string, apigw.Model> = {};
+    for (const [name, schema] of Object.entries(props.bodySchemas)) {
+      models[name] = this.api.addModel(`${pascal(name)}Request`, {
+        contentType: 'application/json',
+        schema: toJsonSchema(schema),
+      });
+    }
+    this.api.addGatewayResponse('BadRequestBody', {
+      type: apigw.ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      templates: {
+        'application/json': '{"error": "invalid request body: $context.error.validationErrorString"}',
+      },
+    });
+
+    for (const route of props.routes) {
+      const resource = this.api.root.resourceForPath(route.resource);
+      const model = route.bodySchema ? models[route.bodySchema] : undefined;
+      const pathParameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map((m) => `method.request.path.${m[1]}`);
+      resource.addMethod(route.method, integration, {
+        apiKeyRequired: route.apiKeyRequired,
+        ...((model || pathParameters.length > 0) && { requestValidator: validator }),
+        ...(pathParameters.length > 0 && {
+          requestParameters: Object.fromEntries(pathParameters.map((p) => [p, true])),
+        }),
+        ...(model && { requestModels: { 'application/json': model } }),
+      });
+    }
+
+    for (const plan of props.usagePlans) {
+      this.usagePlans[plan.name] = this.api.addUsagePlan(`Plan${pascal(plan.name)}`, {
+        name: plan.name,
+        description: plan.description,
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+        ...(plan.throttle && { throttle: { rateLimit: plan.throttle.rateLimit, burstLimit: plan.throttle.burstLimit } }),
+        ...(plan.quota && { quota: { limit: plan.quota.limit, period: PERIODS[plan.quota.period] } }),
+      });
+    }
+    for (const key of props.apiKeys) {
+      const apiKey = this.api.addApiKey(`Key${pascal(key.name)}`, { description: `ModelGate API key '${key.name}'` });
+      this.usagePlans[key.plan]?.addApiKey(apiKey);
+      this.apiKeys.push(apiKey);
+    }
+
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Clients authenticate with API keys metered by usage plans (apiKeyRequired on every model route); only the Open Inference Protocol health and server-metadata routes are open, as the protocol expects.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'The API serves machine clients with API keys, not Cognito users.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'A WAF web ACL costs per rule and request; usage-plan throttling and quotas bound abuse per key. Operators who need WAF attach a web ACL to the stage.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        'API Gateway needs an account-level CloudWatch role for stage logging; this AWS-managed policy is the documented one and grants only CloudWatch Logs writes.',
+    });
+  }
+
+  /** Base URL of the deployed stage. */
+  get url(): string {
+    return this.api.url;
+  }
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|[-_])(\w)/g, (_, __, c: string) => c.toUpperCase());
+}
+
+const TYPES: Record<string, apigw.JsonSchemaType> = {
+  object: apigw.JsonSchemaType.OBJECT,
+  array: apigw.JsonSchemaType.ARRAY,
+  string: apigw.JsonSchemaType.STRING,
+  integer: apigw.JsonSchemaType.INTEGER,
+  number: apigw.JsonSchemaType.NUMBER,
+  boolean: apigw.JsonSchemaType.BOOLEAN,
+};
+
+/** A plain draft-4 schema object as CDK's JsonSchema (whose `type` is an enum). */
+function toJsonSchema(schema: object, root = true): apigw.JsonSchema {
+  const source = schema as Record<string, unknown>;
+  const out: Record<string, unknown> = root ? { schema: apigw.JsonSchemaVersion.DRAFT4 } : {};
+  for (const [key, value] of Object.entries(source)) {
+    if (key === 'type') out.type = TYPES[value as string];
+    else if (key === 'items') out.items = toJsonSchema(value as object, false);
+    else if (key === 'properties') {
+      out.properties = Object.fromEntries(
+        Object.entries(value as Record<string, object>).map(([k, v]) => [k, toJsonSchema(v, false)]),
+      );
+    } else out[key] = value;
+  }
+  return out as apigw.JsonSchema;
+}
