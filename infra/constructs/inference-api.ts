@@ -57,7 +57,9 @@ export class InferenceApi extends Construct {
     }
     for (const route of props.routes) {
       if (route.bodySchema && !props.bodySchemas[route.bodySchema]) {
-        throw new Error(`route ${route.method} ${route.resource} names body schema '${route.bodySchema}', which is not defined`);
+        throw new Error(
+          `route ${route.method} ${route.resource} names body schema '${route.bodySchema}', which is not defined`,
+        );
       }
     }
 
@@ -103,7 +105,9 @@ export class InferenceApi extends Construct {
     for (const route of props.routes) {
       const resource = this.api.root.resourceForPath(route.resource);
       const model = route.bodySchema ? models[route.bodySchema] : undefined;
-      const pathParameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map((m) => `method.request.path.${m[1]}`);
+      const pathParameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map(
+        (m) => `method.request.path.${m[1]}`,
+      );
       resource.addMethod(route.method, integration, {
         apiKeyRequired: route.apiKeyRequired,
         ...((model || pathParameters.length > 0) && { requestValidator: validator }),
@@ -119,12 +123,16 @@ export class InferenceApi extends Construct {
         name: plan.name,
         description: plan.description,
         apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
-        ...(plan.throttle && { throttle: { rateLimit: plan.throttle.rateLimit, burstLimit: plan.throttle.burstLimit } }),
+        ...(plan.throttle && {
+          throttle: { rateLimit: plan.throttle.rateLimit, burstLimit: plan.throttle.burstLimit },
+        }),
         ...(plan.quota && { quota: { limit: plan.quota.limit, period: PERIODS[plan.quota.period] } }),
       });
     }
     for (const key of props.apiKeys) {
-      const apiKey = this.api.addApiKey(`Key${pascal(key.name)}`, { description: `ModelGate API key '${key.name}'` });
+      const apiKey = this.api.addApiKey(`Key${pascal(key.name)}`, {
+        description: `ModelGate API key '${key.name}'`,
+      });
       this.usagePlans[key.plan]?.addApiKey(apiKey);
       this.apiKeys.push(apiKey);
     }

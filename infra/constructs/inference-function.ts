@@ -57,7 +57,8 @@ export class InferenceFunction extends Construct {
       throw new Error(`memorySize must be 128-10240 MiB, got ${memorySize}`);
     }
     const timeout = props.timeout ?? Duration.seconds(29);
-    if (timeout.toSeconds() > 900) throw new Error(`timeout must be at most 15 minutes, got ${timeout.toHumanString()}`);
+    if (timeout.toSeconds() > 900)
+      throw new Error(`timeout must be at most 15 minutes, got ${timeout.toHumanString()}`);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,

@@ -37,8 +37,10 @@ export class ModelStore extends Construct {
     super(scope, id);
     const noncurrent = props.noncurrentVersionExpiration ?? Duration.days(30);
     const logExpiration = props.accessLogExpiration ?? Duration.days(90);
-    if (noncurrent.toDays() < 1) {
-      throw new Error(`noncurrentVersionExpiration must be at least 1 day, got ${noncurrent.toHumanString()}`);
+    if (noncurrent.toHours() < 24) {
+      throw new Error(
+        `noncurrentVersionExpiration must be at least 1 day, got ${noncurrent.toHumanString()}`,
+      );
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const autoDeleteObjects = removalPolicy === RemovalPolicy.DESTROY;
@@ -81,7 +83,8 @@ export class ModelStore extends Construct {
       const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
       Validations.of(grantee.grantPrincipal).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${MODELS_PREFIX}*]`,
-        reason: 'Read-only access to the model registry prefix; model names and versions are created at run time.',
+        reason:
+          'Read-only access to the model registry prefix; model names and versions are created at run time.',
       });
     }
     grantee.grantPrincipal.addToPrincipalPolicy(

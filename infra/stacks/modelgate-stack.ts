@@ -26,7 +26,8 @@ export class ModelGateStack extends Stack {
     this.store = new ModelStore(this, 'ModelStore', {
       noncurrentVersionExpiration: Duration.days(config.modelStore.noncurrentVersionExpirationDays),
       accessLogExpiration: Duration.days(config.modelStore.accessLogExpirationDays),
-      removalPolicy: config.modelStore.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      removalPolicy:
+        config.modelStore.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
 
     const { [`MODELGATE_MODEL_BUCKET`]: _bucket, ...environment } = apiFunctionEnvironment(config, '');

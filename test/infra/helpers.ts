@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { parseConfig } from '../../infra/config.ts';
+import { ModelGateStack } from '../../infra/stacks/modelgate-stack.ts';
+
+/** The feature flags of cdk.json: tests synthesize with what `cdk synth` uses. */
+const CDK_CONTEXT = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')).context;
+
+/** An app that skips asset bundling (esbuild) unless asked, so template tests stay fast. */
+export function testApp(bundle = false): App {
+  const assets = bundle ? { 'aws:cdk:enable-asset-metadata': true } : { 'aws:cdk:bundling-stacks': [] };
+  return new App({ context: { ...CDK_CONTEXT, ...assets } });
+}
+
+export function modelGateTemplate(rawConfig: unknown = {}): { stack: ModelGateStack; template: Template } {
+  const stack = new ModelGateStack(testApp(), 'ModelGate', { config: parseConfig(rawConfig) });
+  return { stack, template: Template.fromStack(stack) };
+}
+
+export function bareStack(): Stack {
+  return new Stack(testApp(), 'Test');
+}
+
+export { AwsSolutionsChecks, Validations };

@@ -1,0 +1,132 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
+import { InferenceApi } from '../../infra/constructs/inference-api.ts';
+import { bareStack, modelGateTemplate } from './helpers.ts';
+
+const { template } = modelGateTemplate({
+  usagePlans: [
+    { name: 'free', throttle: { rateLimit: 5, burstLimit: 10 }, quota: { limit: 1000, period: 'DAY' } },
+    { name: 'pro', throttle: { rateLimit: 500, burstLimit: 1000 } },
+  ],
+  apiKeys: [
+    { name: 'trial', plan: 'free' },
+    { name: 'acme', plan: 'pro' },
+  ],
+});
+const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+const resources = template.findResources('AWS::ApiGateway::Resource');
+
+/** Full path of an AWS::ApiGateway::Resource, rebuilt from its parents. */
+function pathOf(ref: { Ref?: string; 'Fn::GetAtt'?: string[] }): string {
+  if (!ref.Ref) return '';
+  const resource = resources[ref.Ref];
+  return `${pathOf(resource?.Properties.ParentId)}/${resource?.Properties.PathPart}`;
+}
+
+describe('InferenceApi', () => {
+  it('creates exactly the routes of the table, with API keys on all but health', () => {
+    const created = methods.map((m) => ({
+      method: m.Properties.HttpMethod,
+      resource: pathOf(m.Properties.ResourceId),
+      apiKeyRequired: m.Properties.ApiKeyRequired,
+    }));
+    const expected = API_ROUTES.map(({ method, resource, apiKeyRequired }) => ({
+      method,
+      resource,
+      apiKeyRequired,
+    }));
+    expect(created.sort((a, b) => (a.resource + a.method).localeCompare(b.resource + b.method))).toEqual(
+      expected.sort((a, b) => (a.resource + a.method).localeCompare(b.resource + b.method)),
+    );
+    expect(
+      created
+        .filter((r) => !r.apiKeyRequired)
+        .map((r) => r.resource)
+        .sort(),
+    ).toEqual(['/v2', '/v2/health/live', '/v2/health/ready']);
+  });
+
+  it('proxies every method to the inference function', () => {
+    for (const m of methods) {
+      expect(m.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+    }
+  });
+
+  it('validates request bodies and path parameters, and answers invalid bodies in V2 error shape', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
+    const posts = methods.filter((m) => m.Properties.HttpMethod === 'POST');
+    expect(posts).toHaveLength(API_ROUTES.filter((r) => r.method === 'POST').length);
+    for (const post of posts) {
+      expect(post.Properties.RequestModels['application/json']).toBeDefined();
+      expect(post.Properties.RequestValidatorId).toBeDefined();
+    }
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      ContentType: 'application/json',
+      Schema: Match.objectLike({ required: ['inputs'], $schema: 'http://json-schema.org/draft-04/schema#' }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      Schema: Match.objectLike({ required: ['instances'] }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'BAD_REQUEST_BODY',
+      StatusCode: '400',
+      ResponseTemplates: {
+        'application/json': '{"error": "invalid request body: $context.error.validationErrorString"}',
+      },
+    });
+  });
+
+  it('has a usage plan per tier with its throttle and quota, and each key in its plan', () => {
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: 'free',
+      Throttle: { RateLimit: 5, BurstLimit: 10 },
+      Quota: { Limit: 1000, Period: 'DAY' },
+    });
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: 'pro',
+      Throttle: { RateLimit: 500, BurstLimit: 1000 },
+    });
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 2);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 2);
+  });
+
+  it('logs access and execution, traces, and opens no CORS preflight', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      TracingEnabled: true,
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+      MethodSettings: [
+        Match.objectLike({ LoggingLevel: 'INFO', MetricsEnabled: true, DataTraceEnabled: false }),
+      ],
+    });
+    expect(methods.some((m) => m.Properties.HttpMethod === 'OPTIONS')).toBe(false);
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      ApiKeySourceType: 'HEADER',
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+    });
+  });
+
+  it('refuses a key that names a plan it does not have', () => {
+    const stack = bareStack();
+    const handler = new lambda.Function(stack, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
+    expect(
+      () =>
+        new InferenceApi(stack, 'Api', {
+          handler,
+          routes: API_ROUTES,
+          bodySchemas: BODY_SCHEMAS,
+          usagePlans: [{ name: 'a' }],
+          apiKeys: [{ name: 'k', plan: 'b' }],
+        }),
+    ).toThrow("api key 'k' names plan 'b', which is not one of the usagePlans");
+  });
+});

@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ENV } from '../../functions/core/env.ts';
+import { loadConfig, parseConfig } from '../../infra/config.ts';
+import { ModelGateStack } from '../../infra/stacks/modelgate-stack.ts';
+import { AwsSolutionsChecks, modelGateTemplate, testApp, Validations } from './helpers.ts';
+
+describe('ModelGateStack', () => {
+  const { template } = modelGateTemplate({
+    api: { memoryMiB: 3008, maxElements: 5000, registryTtlSeconds: 5 },
+  });
+
+  it('outputs the API URL, the bucket name and the API key id', () => {
+    const outputs = template.findOutputs('*');
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ApiKeyId', 'ApiUrl', 'ModelBucketName']));
+    expect(outputs.ModelBucketName?.Value).toEqual({ Ref: expect.stringMatching(/^ModelStoreBucket/) });
+    expect(outputs.ApiKeyId?.Value).toEqual({ Ref: expect.stringMatching(/Key/) });
+  });
+
+  it('gives the function its configuration through the env contract', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 3008 });
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0];
+    const vars = fn?.Properties.Environment.Variables;
+    expect(vars[ENV.MODEL_BUCKET]).toEqual({ Ref: expect.stringMatching(/^ModelStoreBucket/) });
+    expect(vars[ENV.MAX_ELEMENTS]).toBe('5000');
+    expect(vars[ENV.REGISTRY_TTL_SECONDS]).toBe('5');
+    expect(vars[ENV.S3_ENDPOINT]).toBeUndefined();
+  });
+
+  it('grants no wildcard action, and a wildcard resource only where AWS requires one', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      const actions = [statement.Action].flat();
+      expect(
+        actions.every((a: string) => !a.includes('*')),
+        JSON.stringify(statement),
+      ).toBe(true);
+      if ([statement.Resource].flat().includes('*')) {
+        // X-Ray's write actions have no resource-level permissions.
+        expect(actions.every((a: string) => a.startsWith('xray:'))).toBe(true);
+      }
+    }
+  });
+
+  it('passes cdk-nag AwsSolutions with every finding fixed or acknowledged', () => {
+    const app = testApp();
+    new ModelGateStack(app, 'Nagged', { config: parseConfig({}) });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const assembly = app.synth();
+    const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8'));
+    const violations = report.pluginReports.flatMap((r: { violations?: unknown[] }) => r.violations ?? []);
+    expect(violations).toEqual([]);
+  });
+});
+
+describe('configuration', () => {
+  it('ships a modelgate.config.json that validates', () => {
+    const config = loadConfig(new URL('../../modelgate.config.json', import.meta.url).pathname);
+    expect(config.usagePlans[0]?.name).toBe('standard');
+    expect(config.apiKeys[0]).toEqual({ name: 'default', plan: 'standard' });
+  });
+
+  it('fills every default from an empty object', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({ stackName: 'ModelGate', stage: 'v1', logRetentionDays: 30 });
+    expect(config.api.maxElements).toBe(1_000_000);
+  });
+
+  it('lists every problem with its path', () => {
+    expect(() =>
+      parseConfig({
+        stage: 'has space',
+        api: { memoryMiB: 64 },
+        apiKeys: [{ name: 'k', plan: 'gold' }],
+        extra: 1,
+      }),
+    ).toThrow(
+      /stage: .*\n.*api.memoryMiB: .*\n.*apiKeys.0.plan: api key 'k' names plan 'gold', which is not in usagePlans/s,
+    );
+  });
+});
