@@ -4,10 +4,10 @@ import type { ModelGateConfig } from './config.ts';
 /**
  * Environment of the api function, from the platform configuration. The CDK
  * stack and local mode both build it here, so the function sees one contract.
+ * The bucket name comes with the bucket's grant (`ModelStore.bindModels`).
  */
-export function apiFunctionEnvironment(config: ModelGateConfig, bucket: string): Record<string, string> {
+export function apiFunctionEnvironment(config: ModelGateConfig): Record<string, string> {
   return {
-    [ENV.MODEL_BUCKET]: bucket,
     [ENV.REGISTRY_TTL_SECONDS]: String(config.api.registryTtlSeconds),
     [ENV.SESSION_CACHE_MB]: String(config.api.sessionCacheMiB),
     [ENV.MAX_ELEMENTS]: String(config.api.maxElements),

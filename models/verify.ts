@@ -12,12 +12,17 @@ const root = new URL('./', import.meta.url);
 const parity = new URL('../test/fixtures/parity/', import.meta.url);
 let failures = 0;
 
-for (const name of readdirSync(root, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name)) {
+for (const name of readdirSync(root, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name)) {
   const fixture = JSON.parse(readFileSync(new URL(`${name}.json`, parity), 'utf8'));
   const manifest = JSON.parse(readFileSync(new URL(`${name}/manifest.json`, root), 'utf8'));
   const session = await ort.InferenceSession.create(readFileSync(new URL(`${name}/model.onnx`, root)));
   const rows: number[][] = fixture.instances;
-  const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, rows[0]?.length ?? 0]);
+  const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [
+    rows.length,
+    rows[0]?.length ?? 0,
+  ]);
   const out = await session.run({ input });
   let worst = 0;
   let mismatched = 0;
@@ -37,7 +42,9 @@ for (const name of readdirSync(root, { withFileTypes: true }).filter((d) => d.is
       if (error > 1e-5) mismatched++;
     });
   }
-  console.log(`${name}: ${rows.length} rows, ${mismatched} mismatched, worst difference ${worst.toExponential(2)}`);
+  console.log(
+    `${name}: ${rows.length} rows, ${mismatched} mismatched, worst difference ${worst.toExponential(2)}`,
+  );
   failures += mismatched;
   await session.release();
 }

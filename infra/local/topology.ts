@@ -86,7 +86,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     const seeded = options.seed === false ? [] : await seedSampleModels(s3, options.bucket);
 
     Object.assign(process.env, {
-      ...apiFunctionEnvironment(options.config, options.bucket),
+      ...apiFunctionEnvironment(options.config),
+      [ENV.MODEL_BUCKET]: options.bucket,
       [ENV.S3_ENDPOINT]: store.url,
       [ENV.CACHE_DIR]: join(options.home, 'cache'),
       AWS_REGION: 'us-east-1',

@@ -30,7 +30,6 @@ export class ModelGateStack extends Stack {
         config.modelStore.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
 
-    const { [`MODELGATE_MODEL_BUCKET`]: _bucket, ...environment } = apiFunctionEnvironment(config, '');
     this.inference = new InferenceFunction(this, 'Inference', {
       entry: new URL('../../functions/api/index.ts', import.meta.url).pathname,
       memorySize: config.api.memoryMiB,
@@ -38,7 +37,7 @@ export class ModelGateStack extends Stack {
       ephemeralStorageSize: Size.mebibytes(config.api.ephemeralStorageMiB),
       reservedConcurrentExecutions: config.api.reservedConcurrency,
       logRetention,
-      environment,
+      environment: apiFunctionEnvironment(config),
     });
     this.store.bindModels(this.inference.function);
 
