@@ -3,13 +3,14 @@ import { readEnv } from '../core/env.ts';
 import { Registry } from '../core/registry.ts';
 import { OnnxRuntime } from '../core/runners/onnx.ts';
 import { createS3Client } from '../core/s3.ts';
-import { createTelemetry } from '../core/telemetry.ts';
+import { createTelemetry, traceClient } from '../core/telemetry.ts';
 import { createApiHandler } from './app.ts';
 
 /** Lambda entry of the api function: module singletons, then the handler. */
 const env = readEnv();
 const telemetry = createTelemetry('modelgate-api');
-const s3 = telemetry.tracer.captureAWSv3Client(createS3Client(env.s3Endpoint));
+const client = createS3Client(env.s3Endpoint);
+const s3 = env.tracing ? await traceClient(client, 'modelgate-api') : client;
 
 export const handler = createApiHandler({
   registry: new Registry({ s3, bucket: env.modelBucket, ttlSeconds: env.registryTtlSeconds }),

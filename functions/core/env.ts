@@ -26,6 +26,8 @@ export interface FunctionEnv {
   readonly registryTtlSeconds: number;
   readonly sessionCacheBytes: number;
   readonly maxElements: number;
+  /** X-Ray tracing through Powertools Tracer: in Lambda unless POWERTOOLS_TRACE_ENABLED=false. */
+  readonly tracing: boolean;
 }
 
 export const DEFAULTS = {
@@ -53,6 +55,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Funct
     registryTtlSeconds: positiveNumber(source, ENV.REGISTRY_TTL_SECONDS, DEFAULTS.registryTtlSeconds, true),
     sessionCacheBytes: positiveNumber(source, ENV.SESSION_CACHE_MB, DEFAULTS.sessionCacheMb) * 1024 * 1024,
     maxElements: positiveNumber(source, ENV.MAX_ELEMENTS, DEFAULTS.maxElements),
+    tracing: Boolean(source.AWS_LAMBDA_FUNCTION_NAME) && source.POWERTOOLS_TRACE_ENABLED !== 'false',
   });
 }
 

@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Manifest } from './manifest.ts';
 
 /** CloudWatch namespace of every ModelGate metric. */
@@ -8,10 +7,12 @@ export const METRICS_NAMESPACE = 'ModelGate';
 
 export function createTelemetry(serviceName: string) {
   const logger = new Logger({ serviceName });
-  const tracer = new Tracer({ serviceName });
-  /** A metrics set of its own per request, so concurrent requests never share dimensions. */
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+  /**
+   * Starts one EMF record for a model. Callers add metrics and publish in the
+   * same synchronous block, so concurrent requests never share a record.
+   */
   const metricsFor = (manifest: Pick<Manifest, 'name' | 'version'>): Metrics => {
-    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
     metrics.addDimensions({ model: manifest.name });
     metrics.addMetadata('version', manifest.version);
     return metrics;
@@ -19,7 +20,6 @@ export function createTelemetry(serviceName: string) {
 
   return {
     logger,
-    tracer,
     /** Invocations, latency and errors of one request to one model. */
     recordRequest(manifest: Pick<Manifest, 'name' | 'version'>, latencyMs: number, statusCode: number): void {
       const metrics = metricsFor(manifest);
@@ -47,3 +47,13 @@ export function createTelemetry(serviceName: string) {
 }
 
 export type Telemetry = ReturnType<typeof createTelemetry>;
+
+/**
+ * Traces an AWS SDK client with Powertools Tracer. The tracer is loaded only
+ * when asked for: the X-Ray SDK under it turns on async hooks, which tax every
+ * promise in the process even when tracing is off.
+ */
+export async function traceClient<T>(client: T, serviceName: string): Promise<T> {
+  const { Tracer } = await import('@aws-lambda-powertools/tracer');
+  return new Tracer({ serviceName }).captureAWSv3Client(client);
+}

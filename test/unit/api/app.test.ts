@@ -18,14 +18,8 @@ let handle: ReturnType<typeof createApiHandler>;
 const telemetry = createTelemetry('modelgate-api-test');
 const body = (r: { body: string }) => JSON.parse(r.body);
 
-beforeAll(async () => {
-  t = await startTestS3();
-  await publishModel(t.s3, t.bucket, {
-    name: 'iris',
-    bytes: sampleModelBytes('iris'),
-    labels: sampleManifest('iris').labels,
-  });
-  handle = createApiHandler({
+function apiHandler(withTelemetry = telemetry) {
+  return createApiHandler({
     registry: new Registry({ s3: t.s3, bucket: t.bucket, ttlSeconds: 15 }),
     runtime: new OnnxRuntime({
       artifacts: new ArtifactStore({
@@ -35,10 +29,17 @@ beforeAll(async () => {
       }),
       maxCacheBytes: 1 << 28,
     }),
-    telemetry,
+    telemetry: withTelemetry,
     maxElements: 1000,
     server: { name: 'modelgate', version: '9.9.9' },
   });
+}
+
+beforeAll(async () => {
+  t = await startTestS3();
+  const labels = sampleManifest('iris').labels;
+  await publishModel(t.s3, t.bucket, { name: 'iris', bytes: sampleModelBytes('iris'), labels });
+  handle = apiHandler();
 });
 afterAll(() => t.close());
 
@@ -141,11 +142,12 @@ describe('api handler', () => {
     // POWERTOOLS_DEV sends EMF to the global console, where the spy sees it.
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
     vi.stubEnv('POWERTOOLS_DEV', 'true');
+    const measured = apiHandler(createTelemetry('modelgate-api-test'));
     try {
-      await handle(
+      await measured(
         restEvent('POST', '/v1/models/{model}/predict', { model: 'iris' }, { instances: [[1, 2, 3, 4]] }),
       );
-      await handle(
+      await measured(
         restEvent('POST', '/v1/models/{model}/predict', { model: 'iris' }, { instances: [[1, 2]] }),
       );
     } finally {

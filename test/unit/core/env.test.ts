@@ -11,8 +11,15 @@ describe('readEnv', () => {
       registryTtlSeconds: DEFAULTS.registryTtlSeconds,
       sessionCacheBytes: DEFAULTS.sessionCacheMb * 1024 * 1024,
       maxElements: DEFAULTS.maxElements,
+      tracing: false,
     });
     expect(Object.isFrozen(env)).toBe(true);
+  });
+
+  it('traces in Lambda unless Powertools tracing is turned off', () => {
+    const lambda = { [ENV.MODEL_BUCKET]: 'b', AWS_LAMBDA_FUNCTION_NAME: 'api' };
+    expect(readEnv(lambda).tracing).toBe(true);
+    expect(readEnv({ ...lambda, POWERTOOLS_TRACE_ENABLED: 'false' }).tracing).toBe(false);
   });
 
   it('fails fast naming the variable that is missing or malformed', () => {

@@ -1,0 +1,221 @@
+/**
+ * `npm run bench`: single-row `predict` on the `iris` model over HTTP, through
+ * ModelGate's local topology (gateway emulator → api handler → onnxruntime),
+ * against a peer in the same run: FastAPI + uvicorn + scikit-learn serving the
+ * same forest. Also the in-process latency of the handler and of one ONNX
+ * session.run. Writes bench/RESULTS.md.
+ *
+ *   npm run bench [-- --duration 10 --connections 32]
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import * as ort from 'onnxruntime-node';
+
+const { values } = parseArgs({
+  options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } },
+});
+const duration = Number(values.duration);
+const connections = Number(values.connections);
+const root = new URL('../', import.meta.url).pathname;
+const body = JSON.stringify({ instances: [[5.1, 3.5, 1.4, 0.2]] });
+
+interface HttpResult {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(name: string, url: string, headers: Record<string, string>): Promise<HttpResult> {
+  const options = {
+    url,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  };
+  await autocannon({ ...options, connections, duration: 2 });
+  const result = await autocannon({ ...options, connections, duration });
+  return {
+    name,
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+  };
+}
+
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk) => {
+      out += chunk;
+      const end = out.indexOf('\n');
+      if (end >= 0) resolve(out.slice(0, end));
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code} before it was ready`)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      if (r.ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.on('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function sessionRunLatency(): Promise<{ p50: number; p99: number }> {
+  const session = await ort.InferenceSession.create(readFileSync(`${root}models/iris/model.onnx`), {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
+  const input = new ort.Tensor('float32', Float32Array.from([5.1, 3.5, 1.4, 0.2]), [1, 4]);
+  for (let i = 0; i < 2000; i++) await session.run({ input });
+  const n = 20_000;
+  const samples = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    await session.run({ input });
+    samples[i] = (performance.now() - started) * 1000;
+  }
+  samples.sort();
+  return { p50: samples[n / 2] as number, p99: samples[Math.floor(n * 0.99)] as number };
+}
+
+function sklearnLatency(): { p50: number; p99: number } | undefined {
+  const script = `
+import time, numpy as np
+from sklearn.datasets import load_iris
+from sklearn.ensemble import RandomForestClassifier
+d = load_iris(); x = d.data.astype(np.float32)
+m = RandomForestClassifier(n_estimators=100, random_state=0).fit(x, d.target)
+row = np.array([[5.1, 3.5, 1.4, 0.2]], dtype=np.float32)
+for _ in range(50): m.predict_proba(row)
+s = []
+for _ in range(500):
+    t = time.perf_counter(); m.predict_proba(row); s.append((time.perf_counter() - t) * 1e6)
+s.sort(); print(s[250], s[495])`;
+  try {
+    const [p50, p99] = execFileSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8' })
+      .trim()
+      .split(' ')
+      .map(Number);
+    return { p50: p50 as number, p99: p99 as number };
+  } catch {
+    return undefined;
+  }
+}
+
+function peerAvailable(): boolean {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, sklearn'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const modelgate = spawn(`${root}node_modules/.bin/tsx`, [`${root}bench/serve-local.ts`], {
+  cwd: root,
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const ready = JSON.parse(await firstLine(modelgate)) as {
+  apiUrl: string;
+  apiKey: string;
+  handlerLatencyUs: { p50: number; p99: number };
+};
+const results: HttpResult[] = [];
+try {
+  results.push(
+    await load(
+      'ModelGate (local gateway → api handler → onnxruntime)',
+      `${ready.apiUrl}/v1/models/iris/predict`,
+      { 'x-api-key': ready.apiKey },
+    ),
+  );
+} finally {
+  await stop(modelgate);
+}
+
+let peerNote = '';
+if (peerAvailable()) {
+  const port = await freePort();
+  const peer = spawn('/usr/bin/python3', [`${root}bench/peers/sklearn_fastapi.py`, String(port)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  try {
+    const url = `http://127.0.0.1:${port}/v1/models/iris/predict`;
+    await waitForHttp(url);
+    results.push(await load('FastAPI + uvicorn + scikit-learn (same forest)', url, {}));
+  } finally {
+    await stop(peer);
+  }
+} else {
+  peerNote =
+    '\nPeer skipped: install python3-fastapi, python3-uvicorn and python3-sklearn (apt) to run it.\n';
+}
+
+const runner = await sessionRunLatency();
+const sklearn = sklearnLatency();
+const [ours, peer] = results;
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+const report = `# Benchmark results
+
+Single-row \`POST /v1/models/iris/predict\` (\`{"instances": [[5.1, 3.5, 1.4, 0.2]]}\`), the
+\`iris\` sample model (RandomForestClassifier, 100 trees). Generated by \`npm run bench\`
+on ${new Date().toISOString().slice(0, 10)}.
+
+- Machine: ${cpu}, ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB, Node ${process.version}
+- Command: \`npm run bench -- --duration ${duration} --connections ${connections}\`
+- Load: autocannon in the bench process, ${connections} connections, ${duration} s after a 2 s warm-up;
+  each server in its own process on loopback, sharing the same ${cpus().length} cores with the load generator.
+- ModelGate runs \`npm start\`'s topology (gateway emulator with API-key check, REST proxy
+  events, the Lambda handler module, s3rver-backed registry) with the usage-plan throttle
+  lifted so the plan is not what is measured.
+
+## Over HTTP
+
+| server | requests/s | p50 ms | p99 ms | errors |
+|---|---:|---:|---:|---:|
+${results.map((r) => `| ${r.name} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} |`).join('\n')}
+${peer && ours ? `\n**Ratio: ModelGate serves ${fmt(ours.rps / peer.rps, 1)}× the requests/s of the FastAPI + scikit-learn peer.**\n` : peerNote}
+## In process (µs per single-row call)
+
+| what | p50 µs | p99 µs |
+|---|---:|---:|
+| api handler (event → JSON response, registry cached, session warm) | ${fmt(ready.handlerLatencyUs.p50, 1)} | ${fmt(ready.handlerLatencyUs.p99, 1)} |
+| onnxruntime-node \`session.run\` alone | ${fmt(runner.p50, 1)} | ${fmt(runner.p99, 1)} |
+${sklearn ? `| scikit-learn \`predict_proba\` (peer's model call) | ${fmt(sklearn.p50, 1)} | ${fmt(sklearn.p99, 1)} |\n` : ''}
+On AWS the HTTP path is API Gateway and Lambda, not these loopback servers: these figures
+compare the code paths, not deployed latency.
+`;
+writeFileSync(`${root}bench/RESULTS.md`, report);
+console.log(report);
