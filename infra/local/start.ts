@@ -20,6 +20,12 @@ Try:
   curl -s ${apiUrl}/v2/models/linear/infer -H 'x-api-key: ${apiKey}' -H 'Content-Type: application/json' \\
     -d '{"inputs": [{"name": "input", "shape": [2, 1], "datatype": "FP32", "data": [1.0, 2.0]}]}'
 
+The other sample models:
+  curl -s ${apiUrl}/v1/models/iris-logistic/predict -H 'x-api-key: ${apiKey}' -H 'Content-Type: application/json' \\
+    -d '{"instances": [[5.9, 3.0, 4.2, 1.5]]}'
+  curl -s ${apiUrl}/v1/models/diabetes/predict -H 'x-api-key: ${apiKey}' -H 'Content-Type: application/json' \\
+    -d '{"instances": [[0.038, 0.051, 0.062, 0.022, -0.044, -0.035, -0.043, -0.003, 0.020, -0.018]]}'
+
 Ctrl-C stops it.`);
 
 let stopping = false;

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parityFixture } from '../fixtures/models.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const home = mkdtempSync(join(tmpdir(), 'modelgate-start-'));
@@ -52,7 +53,7 @@ describe('npm start', () => {
         .split('\n')
         .join('\n')
         .match(/curl -s [^\n]+\\\n\s+-d '[^']+'/g);
-      expect(commands).toHaveLength(2);
+      expect(commands).toHaveLength(4);
       const answers = (commands ?? []).map((c) =>
         JSON.parse(execFileSync('sh', ['-c', c], { encoding: 'utf8' })),
       );
@@ -63,6 +64,11 @@ describe('npm start', () => {
       });
       expect(answers[1].outputs[0].data[0]).toBeCloseTo(3.4946, 3);
       expect(answers[1].outputs[0].data[1]).toBeCloseTo(6.4312, 3);
+      expect(answers[2]).toMatchObject({ predictions: ['versicolor'], model_name: 'iris-logistic' });
+      // The first row of the diabetes data set, rounded to 3 decimals (no tree split lies in
+      // between): scikit-learn's prediction for the unrounded row applies.
+      expect(answers[3].model_name).toBe('diabetes');
+      expect(answers[3].predictions[0]).toBeCloseTo(parityFixture('diabetes').predictions[0] as number, 3);
     } finally {
       expect(await stop(child)).toBe(0);
     }
