@@ -35,7 +35,7 @@ export const ConfigSchema = z
     stage: z
       .string()
       .regex(/^[A-Za-z0-9_]{1,64}$/)
-      .default('v1'),
+      .default('prod'),
     /** Deployment region; the CDK environment's when absent. */
     region: z
       .string()

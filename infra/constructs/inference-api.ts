@@ -24,7 +24,7 @@ export interface InferenceApiProps {
   /** API keys to create, each in a named plan; at least one. */
   readonly apiKeys: ReadonlyArray<{ readonly name: string; readonly plan: string }>;
   /**
-   * @default - 'v1'
+   * @default - 'prod'
    */
   readonly stageName?: string;
   /**
@@ -72,7 +72,7 @@ export class InferenceApi extends Construct {
       apiKeySourceType: apigw.ApiKeySourceType.HEADER,
       cloudWatchRole: true,
       deployOptions: {
-        stageName: props.stageName ?? 'v1',
+        stageName: props.stageName ?? 'prod',
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogs),
         accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
         loggingLevel: apigw.MethodLoggingLevel.INFO,

@@ -97,7 +97,7 @@ describe('InferenceApi', () => {
 
   it('logs access and execution, traces, and opens no CORS preflight', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
-      StageName: 'v1',
+      StageName: 'prod',
       TracingEnabled: true,
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
       MethodSettings: [

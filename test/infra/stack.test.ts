@@ -66,7 +66,7 @@ describe('configuration', () => {
 
   it('fills every default from an empty object', () => {
     const config = parseConfig({});
-    expect(config).toMatchObject({ stackName: 'ModelGate', stage: 'v1', logRetentionDays: 30 });
+    expect(config).toMatchObject({ stackName: 'ModelGate', stage: 'prod', logRetentionDays: 30 });
     expect(config.api.maxElements).toBe(1_000_000);
   });
 
