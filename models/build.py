@@ -247,7 +247,44 @@ def build_diabetes():
     )
 
 
+ECHO_TYPES = {
+    "BOOL": TensorProto.BOOL,
+    "UINT8": TensorProto.UINT8,
+    "UINT16": TensorProto.UINT16,
+    "UINT32": TensorProto.UINT32,
+    "UINT64": TensorProto.UINT64,
+    "INT8": TensorProto.INT8,
+    "INT16": TensorProto.INT16,
+    "INT32": TensorProto.INT32,
+    "INT64": TensorProto.INT64,
+    "FP16": TensorProto.FLOAT16,
+    "FP32": TensorProto.FLOAT,
+    "FP64": TensorProto.DOUBLE,
+    "BYTES": TensorProto.STRING,
+}
+
+
+def build_echo():
+    """Test model: one Identity per V2 datatype (input x_<type> → output y_<type>, shape [-1]),
+    so tests can round-trip every datatype through onnxruntime."""
+    nodes, inputs, outputs = [], [], []
+    for name, proto in ECHO_TYPES.items():
+        lower = name.lower()
+        nodes.append(helper.make_node("Identity", [f"x_{lower}"], [f"y_{lower}"]))
+        inputs.append(helper.make_tensor_value_info(f"x_{lower}", proto, ["N"]))
+        outputs.append(helper.make_tensor_value_info(f"y_{lower}", proto, ["N"]))
+    graph = helper.make_graph(nodes, "echo", inputs, outputs)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="modelgate")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    path = os.path.join(ROOT, "test", "fixtures", "models", "echo.onnx")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    onnx.save(model, path)
+    print(f"echo (test fixture): {os.path.getsize(path)} bytes")
+
+
 if __name__ == "__main__":
     build_linear()
     build_iris()
     build_diabetes()
+    build_echo()

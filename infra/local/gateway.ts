@@ -43,11 +43,16 @@ export const GATEWAY_DEFAULTS = {
   stage: 'local',
 } as const;
 
+/** Lambda's synchronous invoke limits: the event, and the function's answer (100 bytes more). */
+export const LAMBDA_LIMITS = { requestBytes: 6 * 1024 * 1024, responseBytes: 6 * 1024 * 1024 + 100 } as const;
+const TOO_LARGE = { message: 'Request Too Large' };
+
 /**
  * An API Gateway REST API on loopback: it answers what API Gateway answers
  * itself (unknown route, missing key, throttling, quota, oversized body,
- * invalid body, integration timeout, malformed integration response) and
- * hands everything else to the Lambda handler as a REST proxy event (v1).
+ * invalid body, integration timeout, malformed integration response) and what
+ * Lambda's invoke limits cause (event or answer over 6 MB), and hands
+ * everything else to the Lambda handler as a REST proxy event (v1).
  */
 export async function startGateway(options: GatewayOptions): Promise<LocalGateway> {
   const stage = options.stage ?? GATEWAY_DEFAULTS.stage;
@@ -83,14 +88,12 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
 
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > maxBodyBytes) {
-      return drainThen(req, () =>
-        send(res, 413, { message: 'Request Entity Too Large' }, { Connection: 'close' }),
-      );
+      return drainThen(req, () => send(res, 413, TOO_LARGE, { Connection: 'close' }));
     }
     readBody(req, maxBodyBytes).then(
       async (body) => {
         if (body === undefined) {
-          return send(res, 413, { message: 'Request Entity Too Large' }, { Connection: 'close' });
+          return send(res, 413, TOO_LARGE, { Connection: 'close' });
         }
         const contentType = headerValue(req, 'content-type') ?? 'application/json';
         if (route.schema && contentType.startsWith('application/json')) {
@@ -104,6 +107,10 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
           apiKey: route.apiKeyRequired ? apiKey : undefined,
           now: now(),
         });
+        // Lambda refuses an event over its invoke limit before the function runs.
+        if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_LIMITS.requestBytes) {
+          return send(res, 413, TOO_LARGE);
+        }
         const result = await invoke(
           route.handler,
           event,
@@ -112,7 +119,12 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
           options.functionName ?? 'api',
         );
         if (result === 'timeout') return send(res, 504, { message: 'Endpoint request timed out' });
-        if (!isProxyResult(result)) return send(res, 502, { message: 'Internal server error' });
+        if (
+          !isProxyResult(result) ||
+          Buffer.byteLength(JSON.stringify(result)) > LAMBDA_LIMITS.responseBytes
+        ) {
+          return send(res, 502, { message: 'Internal server error' });
+        }
         writeResult(res, result);
       },
       () => send(res, 400, { message: 'Bad request' }),

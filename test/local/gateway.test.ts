@@ -23,6 +23,7 @@ async function gatewayWith(handler: ProxyHandler, over: Partial<GatewayOptions> 
     routes: [
       { method: 'GET', resource: '/things/{id}', apiKeyRequired: true, handler },
       { method: 'GET', resource: '/open', apiKeyRequired: false, handler },
+      { method: 'POST', resource: '/posted', apiKeyRequired: false, handler },
     ],
     apiKeys: [{ id: 'k1', value: KEY, plan: { name: 'p' } }],
     port: 0,
@@ -127,6 +128,26 @@ describe('gateway emulator: integration faults', () => {
     expect(await get('/things/1')).toEqual({ status: 504, json: { message: 'Endpoint request timed out' } });
   });
 
+  it("answers 413 for an event over Lambda's 6 MB invoke limit, before the function runs", async () => {
+    let called = false;
+    await gatewayWith(async () => {
+      called = true;
+      return { statusCode: 200, body: '' };
+    });
+    const response = await fetch(`${gateway?.url}/posted`, {
+      method: 'POST',
+      body: 'x'.repeat(7 * 1024 * 1024),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({ message: 'Request Too Large' });
+    expect(called).toBe(false);
+  });
+
+  it('answers 502 when the function answers more than Lambda lets through', async () => {
+    const get = await gatewayWith(async () => ({ statusCode: 200, body: 'x'.repeat(6 * 1024 * 1024 + 200) }));
+    expect(await get('/things/1')).toEqual({ status: 502, json: { message: 'Internal server error' } });
+  });
+
   it.each([
     ['a non-numeric status', async () => ({ statusCode: 'ok', body: '' })],
     ['a body that is not a string', async () => ({ statusCode: 200, body: { a: 1 } })],
@@ -149,7 +170,7 @@ describe('gateway emulator in front of the api function', () => {
     const big = JSON.stringify({ instances: [[1, 2, 3, 4]], pad: 'x'.repeat(10 * 1024 * 1024) });
     const { status, json } = await api.call('/v1/models/iris/predict', { body: big });
     expect(status).toBe(413);
-    expect(json).toEqual({ message: 'Request Entity Too Large' });
+    expect(json).toEqual({ message: 'Request Too Large' });
   });
 
   it('requires the key on model routes', async () => {
