@@ -197,6 +197,8 @@ on ${new Date().toISOString().slice(0, 10)}.
 - Command: \`npm run bench -- --duration ${duration} --connections ${connections}\`
 - Load: autocannon in the bench process, ${connections} connections, ${duration} s after a 2 s warm-up;
   each server in its own process on loopback, sharing the same ${cpus().length} cores with the load generator.
+- Both servers are one process each: ModelGate's Node.js process, uvicorn's one worker
+  (its default), so the comparison is per process.
 - ModelGate runs \`npm start\`'s topology (gateway emulator with API-key check, REST proxy
   events, the Lambda handler module, s3rver-backed registry) with the usage-plan throttle
   lifted so the plan is not what is measured.
