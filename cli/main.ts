@@ -4,7 +4,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { ModelGateError } from '../functions/core/errors.ts';
 import { publishModel } from '../functions/core/publish.ts';
 import { Registry } from '../functions/core/registry.ts';
-import { S3RVER_CREDENTIALS } from '../infra/local/s3.ts';
+import { endpointConfig } from '../functions/core/s3.ts';
+import { localS3Client } from '../infra/local/s3.ts';
 
 interface Io {
   readonly out: { write(text: string): unknown };
@@ -90,15 +91,9 @@ function resolveTarget(
   }
   const endpoint = values.endpoint ?? `http://127.0.0.1:${env.MODELGATE_S3_PORT || 4568}`;
   const bucket = values.bucket ?? (env.MODELGATE_BUCKET || 'modelgate');
-  const s3 = new S3Client({
-    endpoint,
-    forcePathStyle: true,
-    region: env.AWS_REGION ?? 'us-east-1',
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    maxAttempts: 2,
-    ...(values.endpoint ? {} : { credentials: S3RVER_CREDENTIALS }),
-  });
+  const s3 = values.endpoint
+    ? new S3Client({ ...endpointConfig(endpoint), maxAttempts: 2 })
+    : localS3Client(endpoint, { maxAttempts: 2 });
   return { s3, bucket, where: `${endpoint}/${bucket}` };
 }
 

@@ -1,4 +1,4 @@
-import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig, S3ServiceException } from '@aws-sdk/client-s3';
 import { ServiceUnavailableError } from './errors.ts';
 
 /**
@@ -7,14 +7,18 @@ import { ServiceUnavailableError } from './errors.ts';
  * s3rver would otherwise store aws-chunked framing inside streamed objects.
  */
 export function createS3Client(endpoint?: string): S3Client {
-  if (!endpoint) return new S3Client({});
-  return new S3Client({
+  return new S3Client(endpoint ? endpointConfig(endpoint) : {});
+}
+
+/** Client settings for an S3-compatible endpoint of one's own (s3rver, MinIO). */
+export function endpointConfig(endpoint: string): S3ClientConfig {
+  return {
     endpoint,
     forcePathStyle: true,
     region: process.env.AWS_REGION ?? 'us-east-1',
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  };
 }
 
 /** True when S3 answered that the key (or bucket) does not exist. */

@@ -1,10 +1,17 @@
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
+import { endpointConfig } from '../../functions/core/s3.ts';
 
 /** s3rver accepts only this access key id; the secret can be anything. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+/** An S3 client for s3rver at `url`, with s3rver's credentials. */
+export function localS3Client(url: string, overrides: S3ClientConfig = {}): S3Client {
+  return new S3Client({ ...endpointConfig(url), credentials: S3RVER_CREDENTIALS, ...overrides });
+}
 
 export interface LocalS3 {
   readonly url: string;

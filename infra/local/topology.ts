@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { ENV } from '../../functions/core/env.ts';
 import type { Manifest } from '../../functions/core/manifest.ts';
 import type { ModelGateConfig } from '../config.ts';
 import { apiFunctionEnvironment } from '../function-env.ts';
 import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway.ts';
-import { type LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from './s3.ts';
+import { type LocalS3, localS3Client, S3RVER_CREDENTIALS, startLocalS3 } from './s3.ts';
 import { seedSampleModels } from './seed.ts';
 import type { Plan } from './usage.ts';
 
@@ -75,14 +75,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     bucket: options.bucket,
   });
   try {
-    const s3 = new S3Client({
-      endpoint: store.url,
-      forcePathStyle: true,
-      region: 'us-east-1',
-      credentials: S3RVER_CREDENTIALS,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    const s3 = localS3Client(store.url);
     const seeded = options.seed === false ? [] : await seedSampleModels(s3, options.bucket);
 
     Object.assign(process.env, {
