@@ -71,8 +71,11 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     const manifest = await resolve(event);
     const runner = runtime.runner(manifest);
     if (!runner.ready) {
+      const loading = runner.load().then(() => true);
+      // A load that fails after this answer is reported to the next request, not lost as unhandled.
+      loading.catch(() => {});
       const waited = await Promise.race([
-        runner.load().then(() => true),
+        loading,
         new Promise<false>((done) => setTimeout(done, deps.readyWaitMs ?? 2000, false).unref()),
       ]);
       if (!waited) return json(503, { name: manifest.name, ready: false }, { 'Retry-After': '1' });

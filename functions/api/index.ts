@@ -1,3 +1,5 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import pkg from '../../package.json' with { type: 'json' };
 import { ArtifactStore } from '../core/artifacts.ts';
 import { readEnv } from '../core/env.ts';
 import { Registry } from '../core/registry.ts';
@@ -12,7 +14,7 @@ const telemetry = createTelemetry('modelgate-api');
 const client = createS3Client(env.s3Endpoint);
 const s3 = env.tracing ? await traceClient(client, 'modelgate-api') : client;
 
-export const handler = createApiHandler({
+const api = createApiHandler({
   registry: new Registry({ s3, bucket: env.modelBucket, ttlSeconds: env.registryTtlSeconds }),
   runtime: new OnnxRuntime({
     artifacts: new ArtifactStore({
@@ -27,5 +29,11 @@ export const handler = createApiHandler({
   }),
   telemetry,
   maxElements: env.maxElements,
-  server: { name: 'modelgate', version: '0.1.0' },
+  server: { name: 'modelgate', version: pkg.version },
 });
+
+export const handler = (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
+  // Lambda runs one request at a time per environment: the logger may carry its context.
+  if (context) telemetry.logger.addContext(context);
+  return api(event);
+};

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -63,7 +63,7 @@ export class ArtifactStore {
 
   /** Writes atomically (temp file, rename); a full disk is reported, not fatal. */
   private async store(path: string, bytes: Uint8Array): Promise<void> {
-    const temp = `${path}.${process.pid}.${Date.now()}.part`;
+    const temp = `${path}.${randomUUID()}.part`;
     try {
       await mkdir(this.options.cacheDir, { recursive: true });
       await writeFile(temp, bytes);

@@ -18,8 +18,9 @@ let handle: ReturnType<typeof createApiHandler>;
 const telemetry = createTelemetry('modelgate-api-test');
 const body = (r: { body: string }) => JSON.parse(r.body);
 
-function apiHandler(withTelemetry = telemetry) {
+function apiHandler(withTelemetry = telemetry, readyWaitMs?: number) {
   return createApiHandler({
+    ...(readyWaitMs !== undefined && { readyWaitMs }),
     registry: new Registry({ s3: t.s3, bucket: t.bucket, ttlSeconds: 15 }),
     runtime: new OnnxRuntime({
       artifacts: new ArtifactStore({
@@ -93,6 +94,22 @@ describe('api handler', () => {
     const response = await handle(restEvent('POST', '/v2/models/{model}/infer', { model: 'iris' }, raw));
     expect(response.statusCode).toBe(status);
     expect(body(response).error).toMatch(message);
+  });
+
+  it('answers readiness 503 with Retry-After while a model loads, then 200', async () => {
+    const cold = apiHandler(telemetry, 0);
+    const event = restEvent('GET', '/v2/models/{model}/ready', { model: 'iris' });
+    const first = await cold(event);
+    expect(first.statusCode).toBe(503);
+    expect(first.headers?.['Retry-After']).toBe('1');
+    expect(body(first)).toEqual({ name: 'iris', ready: false });
+    let later = first;
+    for (let i = 0; i < 50 && later.statusCode !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      later = await cold(event);
+    }
+    expect(later.statusCode).toBe(200);
+    expect(body(later)).toEqual({ name: 'iris', ready: true });
   });
 
   it('decodes base64 bodies as API Gateway sends binary media', async () => {
