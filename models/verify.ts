@@ -5,16 +5,17 @@
  *
  *   npm run models:build   # build.py, then this
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 
 const root = new URL('./', import.meta.url);
 const parity = new URL('../test/fixtures/parity/', import.meta.url);
 let failures = 0;
 
-for (const name of readdirSync(root, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => d.name)) {
+const samples = readdirSync(root, { withFileTypes: true })
+  .filter((d) => d.isDirectory() && existsSync(new URL(`${d.name}/model.onnx`, root)))
+  .map((d) => d.name);
+for (const name of samples) {
   const fixture = JSON.parse(readFileSync(new URL(`${name}.json`, parity), 'utf8'));
   const manifest = JSON.parse(readFileSync(new URL(`${name}/manifest.json`, root), 'utf8'));
   const session = await ort.InferenceSession.create(readFileSync(new URL(`${name}/model.onnx`, root)));

@@ -1,13 +1,15 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { LargeModelBinding } from '../core/env.ts';
 import { describeError, MethodNotAllowedError, NotFoundError } from '../core/errors.ts';
 import { header, json, jsonBody } from '../core/http.ts';
 import { checkModelName, checkModelVersion, type Manifest } from '../core/manifest.ts';
+import { openAIError } from '../core/protocols/openai.ts';
 import { parsePredictRequest, predictResponse } from '../core/protocols/predict.ts';
 import { inferResponse, modelMetadata, ONNX_PLATFORM, parseInferRequest } from '../core/protocols/v2.ts';
 import type { Registry } from '../core/registry.ts';
 import type { OnnxRuntime } from '../core/runners/onnx.ts';
 import type { Telemetry } from '../core/telemetry.ts';
-import { API_ROUTES, type RouteKey } from './routes.ts';
+import { API_ROUTES, OPENAI_ROUTES, type RouteKey } from './routes.ts';
 
 export interface ApiDependencies {
   readonly registry: Registry;
@@ -18,6 +20,8 @@ export interface ApiDependencies {
   readonly server: { readonly name: string; readonly version: string };
   /** How long `…/ready` waits for a cold model before answering 503. */
   readonly readyWaitMs?: number;
+  /** Large models on SageMaker endpoints, listed by `GET /v1/models`. */
+  readonly largeModels?: readonly LargeModelBinding[];
 }
 
 /** Header that pins weighted routing for sticky experiments. */
@@ -112,6 +116,27 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     'GET /v2/models/{model}/versions/{version}/ready': ready,
     'POST /v2/models/{model}/infer': infer,
     'POST /v2/models/{model}/versions/{version}/infer': infer,
+    'GET /v1/models': async () => {
+      const small = await registry.listModels();
+      const created = await Promise.all(
+        small.map((m) => registry.getManifest(m.name, m.versions[m.versions.length - 1] as string)),
+      );
+      const data = [
+        ...(deps.largeModels ?? []).map((m) => ({
+          id: m.name,
+          object: 'model',
+          created: 0,
+          owned_by: 'modelgate',
+        })),
+        ...created.map((m) => ({
+          id: m.name,
+          object: 'model',
+          created: Math.floor(Date.parse(m.createdAt) / 1000),
+          owned_by: 'modelgate',
+        })),
+      ];
+      return json(200, { object: 'list', data });
+    },
     'POST /v1/models/{model}/predict': (event) =>
       serve(event, async (manifest) => {
         const input = parsePredictRequest(
@@ -136,6 +161,10 @@ export function createApiHandler(deps: ApiDependencies): Handler {
           route: `${event.httpMethod} ${event.resource}`,
           error: error as Error,
         });
+      }
+      if (OPENAI_ROUTES.has(`${event.httpMethod} ${event.resource}`)) {
+        const failure = openAIError(error);
+        return json(failure.statusCode, failure.body, failure.headers);
       }
       return json(statusCode, { error: message }, headers);
     }

@@ -29,6 +29,7 @@ const api = createApiHandler({
   }),
   telemetry,
   maxElements: env.maxElements,
+  largeModels: env.largeModels,
   server: { name: 'modelgate', version: pkg.version },
 });
 

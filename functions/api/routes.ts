@@ -30,7 +30,11 @@ export const API_ROUTES = [
     bodySchema: 'infer',
   },
   { method: 'POST', resource: '/v1/models/{model}/predict', apiKeyRequired: true, bodySchema: 'predict' },
+  { method: 'GET', resource: '/v1/models', apiKeyRequired: true },
 ] as const satisfies readonly RouteSpec[];
+
+/** Routes that answer errors in OpenAI's shape rather than the Open Inference Protocol's. */
+export const OPENAI_ROUTES: ReadonlySet<string> = new Set(['GET /v1/models']);
 
 type KeyOf<R> = R extends RouteSpec ? `${R['method']} ${R['resource']}` : never;
 export type RouteKey = KeyOf<(typeof API_ROUTES)[number]>;

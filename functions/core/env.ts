@@ -17,7 +17,20 @@ export const ENV = {
   SESSION_CACHE_MB: 'MODELGATE_SESSION_CACHE_MB',
   /** Largest number of tensor elements accepted in one request. */
   MAX_ELEMENTS: 'MODELGATE_MAX_ELEMENTS',
+  /** Large models and their SageMaker endpoints: JSON `[{"name", "endpoint", "protocol"}]`. */
+  LARGE_MODELS: 'MODELGATE_LARGE_MODELS',
+  /** SageMaker Runtime endpoint override (local mode: the emulator's URL). Unset on AWS. */
+  SAGEMAKER_ENDPOINT: 'MODELGATE_SAGEMAKER_ENDPOINT',
 } as const;
+
+const PROTOCOLS = ['openai', 'tgi', 'lmi', 'v2'] as const;
+
+/** A large model as the functions see it. */
+export interface LargeModelBinding {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly protocol: (typeof PROTOCOLS)[number];
+}
 
 export interface FunctionEnv {
   readonly modelBucket: string;
@@ -28,6 +41,8 @@ export interface FunctionEnv {
   readonly maxElements: number;
   /** X-Ray tracing through Powertools Tracer: in Lambda unless POWERTOOLS_TRACE_ENABLED=false. */
   readonly tracing: boolean;
+  readonly largeModels: readonly LargeModelBinding[];
+  readonly sagemakerEndpoint: string | undefined;
 }
 
 export const DEFAULTS = {
@@ -56,6 +71,35 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Funct
     sessionCacheBytes: positiveNumber(source, ENV.SESSION_CACHE_MB, DEFAULTS.sessionCacheMb) * 1024 * 1024,
     maxElements: positiveNumber(source, ENV.MAX_ELEMENTS, DEFAULTS.maxElements),
     tracing: Boolean(source.AWS_LAMBDA_FUNCTION_NAME) && source.POWERTOOLS_TRACE_ENABLED !== 'false',
+    largeModels: largeModels(source[ENV.LARGE_MODELS]),
+    sagemakerEndpoint: source[ENV.SAGEMAKER_ENDPOINT] || undefined,
+  });
+}
+
+function largeModels(raw: string | undefined): LargeModelBinding[] {
+  if (!raw) return [];
+  const fail = (why: string): never => {
+    throw new Error(
+      `${ENV.LARGE_MODELS} ${why}: expected JSON [{"name", "endpoint", "protocol": ${PROTOCOLS.join('|')}}]`,
+    );
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    fail('is not JSON');
+  }
+  if (!Array.isArray(parsed)) fail('is not an array');
+  return (parsed as unknown[]).map((entry, i) => {
+    const m = (entry ?? {}) as Record<string, unknown>;
+    if (
+      typeof m.name !== 'string' ||
+      typeof m.endpoint !== 'string' ||
+      !PROTOCOLS.includes(m.protocol as never)
+    ) {
+      fail(`has a bad entry at ${i}`);
+    }
+    return Object.freeze({ name: m.name, endpoint: m.endpoint, protocol: m.protocol }) as LargeModelBinding;
   });
 }
 

@@ -7,30 +7,58 @@ export class ModelGateError extends Error {
   readonly statusCode: number;
   /** Extra response headers (e.g. Retry-After). */
   readonly headers: Readonly<Record<string, string>>;
+  /** The request field at fault, for protocols that report it (OpenAI's `param`). */
+  readonly param: string | undefined;
+  /** A machine-readable code, for protocols that report it (OpenAI's `code`). */
+  readonly code: string | undefined;
 
-  constructor(
-    message: string,
-    statusCode: number,
-    options: { cause?: unknown; headers?: Record<string, string> } = {},
-  ) {
+  constructor(message: string, statusCode: number, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ModelGateError';
     this.statusCode = statusCode;
     this.headers = options.headers ?? {};
+    this.param = options.param;
+    this.code = options.code;
   }
+}
+
+export interface ErrorOptions {
+  readonly cause?: unknown;
+  readonly headers?: Record<string, string>;
+  readonly param?: string;
+  readonly code?: string;
 }
 
 /** The client sent something malformed; the message says what was expected. */
 export class BadRequestError extends ModelGateError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
+  constructor(message: string, options: Omit<ErrorOptions, 'headers'> = {}) {
     super(message, 400, options);
     this.name = 'BadRequestError';
   }
 }
 
+/** A model server behind ModelGate failed or answered nonsense. */
+export class UpstreamError extends ModelGateError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super(message, 502, options);
+    this.name = 'UpstreamError';
+  }
+}
+
+/** Too many requests for a model right now; retry after the header's delay. */
+export class TooManyRequestsError extends ModelGateError {
+  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
+    super(message, 429, {
+      cause: options.cause,
+      headers: { 'Retry-After': String(options.retryAfterSeconds ?? 1) },
+    });
+    this.name = 'TooManyRequestsError';
+  }
+}
+
 /** Unknown model, version or route. */
 export class NotFoundError extends ModelGateError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
+  constructor(message: string, options: Omit<ErrorOptions, 'headers'> = {}) {
     super(message, 404, options);
     this.name = 'NotFoundError';
   }
@@ -77,6 +105,8 @@ export function describeError(error: unknown): {
   message: string;
   headers: Readonly<Record<string, string>>;
   clientError: boolean;
+  param: string | undefined;
+  code: string | undefined;
 } {
   if (error instanceof ModelGateError) {
     return {
@@ -84,7 +114,16 @@ export function describeError(error: unknown): {
       message: error.message,
       headers: error.headers,
       clientError: error.statusCode < 500,
+      param: error.param,
+      code: error.code,
     };
   }
-  return { statusCode: 500, message: 'internal error', headers: {}, clientError: false };
+  return {
+    statusCode: 500,
+    message: 'internal error',
+    headers: {},
+    clientError: false,
+    param: undefined,
+    code: undefined,
+  };
 }

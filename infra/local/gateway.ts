@@ -1,16 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { RouteSpec } from '../../functions/api/routes.ts';
+import type { StreamingHandler } from '../../functions/core/streaming.ts';
 import { validateBody } from './json-schema.ts';
+import { isStreamingHandler, PRELUDE_DELIMITER } from './lambda-runtime.ts';
 import { type Plan, UsageMeter } from './usage.ts';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
 
 /** One REST resource+method and the Lambda proxy integration behind it. */
 export interface GatewayRoute extends RouteSpec {
-  readonly handler: ProxyHandler;
+  /** A proxy handler, or a streaming one (`awslambda.streamifyResponse`), answered as it writes. */
+  readonly handler: ProxyHandler | StreamingHandler;
   /** Body schema to validate `application/json` bodies against, as API Gateway's request validator does. */
   readonly schema?: object;
 }
@@ -76,7 +80,8 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     }
     const route = found.route;
 
-    const apiKey = headerValue(req, 'x-api-key');
+    // The key comes as x-api-key or, from OpenAI clients, as a bearer token (the API's authorizer does the same).
+    const apiKey = headerValue(req, 'x-api-key') ?? bearerToken(headerValue(req, 'authorization'));
     const key = apiKey === undefined ? undefined : keys.get(apiKey);
     if (route.apiKeyRequired) {
       if (!key) return drainThen(req, () => send(res, 403, { message: 'Forbidden' }));
@@ -111,13 +116,10 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_LIMITS.requestBytes) {
           return send(res, 413, TOO_LARGE);
         }
-        const result = await invoke(
-          route.handler,
-          event,
-          requestId,
-          timeoutMs,
-          options.functionName ?? 'api',
-        );
+        const context = lambdaContext(requestId, timeoutMs, options.functionName ?? 'api');
+        if (isStreamingHandler(route.handler))
+          return streamInvoke(route.handler, event, context, res, timeoutMs);
+        const result = await invoke(route.handler as ProxyHandler, event, context, timeoutMs);
         if (result === 'timeout') return send(res, 504, { message: 'Endpoint request timed out' });
         if (
           !isProxyResult(result) ||
@@ -288,15 +290,9 @@ function safeDecode(segment: string): string {
   }
 }
 
-async function invoke(
-  handler: ProxyHandler,
-  event: APIGatewayProxyEvent,
-  requestId: string,
-  timeoutMs: number,
-  functionName: string,
-): Promise<unknown> {
+function lambdaContext(requestId: string, timeoutMs: number, functionName: string): Context {
   const deadline = Date.now() + timeoutMs;
-  const context: Context = {
+  return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: '$LATEST',
@@ -310,6 +306,14 @@ async function invoke(
     fail: () => {},
     succeed: () => {},
   };
+}
+
+async function invoke(
+  handler: ProxyHandler,
+  event: APIGatewayProxyEvent,
+  context: Context,
+  timeoutMs: number,
+): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(resolve, timeoutMs, 'timeout');
@@ -319,6 +323,73 @@ async function invoke(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A response-streaming integration: the function writes a JSON prelude
+ * (status, headers) and eight NUL bytes, then the body, which reaches the
+ * client as it is written. A client that goes away closes the function's stream.
+ */
+function streamInvoke(
+  handler: StreamingHandler,
+  event: APIGatewayProxyEvent,
+  context: Context,
+  res: ServerResponse,
+  timeoutMs: number,
+): void {
+  const responseStream = new PassThrough();
+  let prelude = Buffer.alloc(0);
+  let started = false;
+  const fail = (status: number, message: string) => {
+    if (!started && !res.headersSent) send(res, status, { message });
+    else res.destroy();
+    responseStream.destroy();
+  };
+  const timer = setTimeout(() => {
+    if (!started) fail(504, 'Endpoint request timed out');
+  }, timeoutMs);
+  res.on('close', () => {
+    if (!res.writableFinished) responseStream.destroy();
+  });
+  responseStream.on('data', (chunk: Buffer) => {
+    if (started) {
+      if (!res.write(chunk)) {
+        responseStream.pause();
+        res.once('drain', () => responseStream.resume());
+      }
+      return;
+    }
+    prelude = Buffer.concat([prelude, chunk]);
+    const at = prelude.indexOf(PRELUDE_DELIMITER);
+    if (at < 0) return;
+    let metadata: { statusCode?: number; headers?: Record<string, string> };
+    try {
+      metadata = JSON.parse(prelude.subarray(0, at).toString('utf8'));
+    } catch {
+      return fail(502, 'Internal server error');
+    }
+    started = true;
+    clearTimeout(timer);
+    res.writeHead(metadata.statusCode ?? 200, metadata.headers ?? {});
+    const rest = prelude.subarray(at + PRELUDE_DELIMITER.length);
+    if (rest.length > 0) res.write(rest);
+  });
+  responseStream.on('end', () => {
+    clearTimeout(timer);
+    if (started) res.end();
+    else fail(502, 'Internal server error');
+  });
+  handler(event, responseStream, context).then(
+    () => {
+      if (!responseStream.writableEnded) responseStream.end();
+    },
+    () => fail(502, 'Internal server error'),
+  );
+}
+
+function bearerToken(authorization: string | undefined): string | undefined {
+  const match = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization) : null;
+  return match?.[1];
 }
 
 /** What API Gateway accepts from a Lambda proxy integration. */

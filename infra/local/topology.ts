@@ -3,12 +3,17 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
-import { ENV } from '../../functions/core/env.ts';
+import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
+import { ENV, type LargeModelBinding } from '../../functions/core/env.ts';
 import type { Manifest } from '../../functions/core/manifest.ts';
+import type { StreamingHandler } from '../../functions/core/streaming.ts';
 import type { ModelGateConfig } from '../config.ts';
 import { apiFunctionEnvironment } from '../function-env.ts';
+import { type Container, demoLmContainer } from './containers/supervisor.ts';
 import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway.ts';
+import { installLambdaStreamingRuntime } from './lambda-runtime.ts';
 import { type LocalS3, localS3Client, S3RVER_CREDENTIALS, startLocalS3 } from './s3.ts';
+import { startSageMakerEmulator } from './sagemaker.ts';
 import { seedSampleModels } from './seed.ts';
 import type { Plan } from './usage.ts';
 
@@ -29,6 +34,12 @@ export interface LocalOptions {
   readonly timeoutMs?: number;
   /** Publish the sample models when absent (default true). */
   readonly seed?: boolean;
+  /** SageMaker Runtime emulator port; 0 for an ephemeral one. */
+  readonly sagemakerPort?: number;
+  /** Serve the demo language model through the SageMaker emulator (default true). */
+  readonly languageModels?: boolean;
+  /** Told of container starts, exits and restarts. */
+  readonly onEvent?: (event: string) => void;
 }
 
 export interface LocalTopology {
@@ -41,8 +52,15 @@ export interface LocalTopology {
   readonly seeded: Manifest[];
   readonly gateway: LocalGateway;
   readonly store: LocalS3;
+  /** SageMaker Runtime emulator URL, when language models are served. */
+  readonly sagemakerUrl: string | undefined;
+  /** Containers behind the emulated endpoints, by endpoint name. */
+  readonly containers: ReadonlyMap<string, Container>;
   close(): Promise<void>;
 }
+
+/** Name of the demo language model, as OpenAI model and as emulated endpoint. */
+export const DEMO_LM = 'demo-lm';
 
 /** Options from `MODELGATE_*` variables, with the documented defaults. */
 export function localOptionsFromEnv(
@@ -56,13 +74,16 @@ export function localOptionsFromEnv(
     s3Port: port(env, 'MODELGATE_S3_PORT', 4568),
     bucket: env.MODELGATE_BUCKET || 'modelgate',
     apiKey: env.MODELGATE_API_KEY || undefined,
+    sagemakerPort: port(env, 'MODELGATE_SAGEMAKER_PORT', 4570),
   };
 }
 
 /**
  * Brings up ModelGate on loopback: s3rver as the model bucket, the sample
- * models seeded, and the API Gateway emulator in front of the very same api
- * handler module the Lambda runs, configured through the same environment.
+ * models seeded, the demo language model container behind the SageMaker
+ * Runtime emulator, and the API Gateway emulator in front of the very same
+ * api and chat handler modules the Lambdas run, configured through the same
+ * environment.
  *
  * The handler reads its environment once per process, so one process runs
  * one topology.
@@ -74,9 +95,25 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     directory: join(options.home, 's3'),
     bucket: options.bucket,
   });
+  const containers = new Map<string, Container>();
+  let sagemaker: Awaited<ReturnType<typeof startSageMakerEmulator>> | undefined;
   try {
     const s3 = localS3Client(store.url);
     const seeded = options.seed === false ? [] : await seedSampleModels(s3, options.bucket);
+
+    const largeModels: LargeModelBinding[] = [];
+    if (options.languageModels !== false) {
+      const demo = demoLmContainer(DEMO_LM, options.onEvent);
+      containers.set(DEMO_LM, demo);
+      await demo.start();
+      sagemaker = await startSageMakerEmulator({
+        port: options.sagemakerPort ?? 0,
+        endpoints: new Map([[DEMO_LM, { url: demo.url, healthy: demo.healthy }]]),
+        s3,
+        asyncOutput: { bucket: options.bucket, prefix: 'sagemaker-async/' },
+      });
+      largeModels.push({ name: DEMO_LM, endpoint: DEMO_LM, protocol: 'tgi' });
+    }
 
     Object.assign(process.env, {
       ...apiFunctionEnvironment(options.config),
@@ -86,12 +123,18 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      [ENV.LARGE_MODELS]: JSON.stringify(largeModels),
+      ...(sagemaker && { [ENV.SAGEMAKER_ENDPOINT]: sagemaker.url }),
     });
     // Quiet by default on a laptop; POWERTOOLS_* set by the user win.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
     const { handler } = (await import('../../functions/api/index.ts')) as { handler: ProxyHandler };
+    installLambdaStreamingRuntime();
+    const chat = sagemaker
+      ? ((await import('../../functions/chat/index.ts')) as { handler: StreamingHandler }).handler
+      : undefined;
 
     const apiKey = options.apiKey ?? devApiKey(options.home);
     const keyConfig = options.config.apiKeys[0];
@@ -99,11 +142,14 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       options.plan ??
       options.config.usagePlans.find((p) => p.name === keyConfig?.plan) ??
       (options.config.usagePlans[0] as Plan);
-    const routes: GatewayRoute[] = API_ROUTES.map((route) => ({
-      ...route,
-      handler,
-      ...('bodySchema' in route && { schema: BODY_SCHEMAS[route.bodySchema] }),
-    }));
+    const routes: GatewayRoute[] = [
+      ...API_ROUTES.map((route) => ({
+        ...route,
+        handler,
+        ...('bodySchema' in route && { schema: BODY_SCHEMAS[route.bodySchema] }),
+      })),
+      ...(chat ? CHAT_ROUTES.map((route) => ({ ...route, handler: chat })) : []),
+    ];
     const gateway = await startGateway({
       routes,
       apiKeys: [{ id: keyConfig?.name ?? 'default', value: apiKey, plan }],
@@ -120,13 +166,19 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       seeded,
       gateway,
       store,
+      sagemakerUrl: sagemaker?.url,
+      containers,
       async close() {
         await gateway.close();
+        await sagemaker?.close();
+        await Promise.all([...containers.values()].map((c) => c.stop()));
         s3.destroy();
         await store.close();
       },
     };
   } catch (error) {
+    await sagemaker?.close();
+    await Promise.all([...containers.values()].map((c) => c.stop()));
     await store.close();
     throw error;
   }

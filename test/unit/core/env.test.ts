@@ -12,6 +12,8 @@ describe('readEnv', () => {
       sessionCacheBytes: DEFAULTS.sessionCacheMb * 1024 * 1024,
       maxElements: DEFAULTS.maxElements,
       tracing: false,
+      largeModels: [],
+      sagemakerEndpoint: undefined,
     });
     expect(Object.isFrozen(env)).toBe(true);
   });
@@ -20,6 +22,18 @@ describe('readEnv', () => {
     const lambda = { [ENV.MODEL_BUCKET]: 'b', AWS_LAMBDA_FUNCTION_NAME: 'api' };
     expect(readEnv(lambda).tracing).toBe(true);
     expect(readEnv({ ...lambda, POWERTOOLS_TRACE_ENABLED: 'false' }).tracing).toBe(false);
+  });
+
+  it('reads large model bindings and refuses malformed ones', () => {
+    const bound = readEnv({
+      [ENV.MODEL_BUCKET]: 'b',
+      [ENV.LARGE_MODELS]: '[{"name": "llama", "endpoint": "llama-ep", "protocol": "lmi"}]',
+    });
+    expect(bound.largeModels).toEqual([{ name: 'llama', endpoint: 'llama-ep', protocol: 'lmi' }]);
+    expect(() => readEnv({ [ENV.MODEL_BUCKET]: 'b', [ENV.LARGE_MODELS]: '[{"name": "x"}]' })).toThrow(
+      /MODELGATE_LARGE_MODELS has a bad entry at 0: expected JSON/,
+    );
+    expect(() => readEnv({ [ENV.MODEL_BUCKET]: 'b', [ENV.LARGE_MODELS]: '{' })).toThrow(/is not JSON/);
   });
 
   it('fails fast naming the variable that is missing or malformed', () => {

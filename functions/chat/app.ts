@@ -1,0 +1,186 @@
+import type { Writable } from 'node:stream';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { BadRequestError, NotFoundError } from '../core/errors.ts';
+import { jsonBody } from '../core/http.ts';
+import {
+  chatAnswer,
+  chatChunks,
+  completionAnswer,
+  completionChunks,
+  containerChatBody,
+  containerCompletionBody,
+  type StreamChunk,
+  streamEvents,
+} from '../core/protocols/generation.ts';
+import {
+  type ChatRequest,
+  type CompletionRequest,
+  openAIError,
+  parseChatRequest,
+  parseCompletionRequest,
+  SSE_DONE,
+  sse,
+} from '../core/protocols/openai.ts';
+import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
+import type { HttpResponseMetadata, StreamingHandler } from '../core/streaming.ts';
+import type { Telemetry } from '../core/telemetry.ts';
+
+export interface ChatDependencies {
+  /** Large models by the name clients use. */
+  readonly models: ReadonlyMap<string, SageMakerRunner>;
+  readonly telemetry: Telemetry;
+  /** `awslambda.HttpResponseStream.from`. */
+  readonly open: (stream: Writable, metadata: HttpResponseMetadata) => Writable;
+}
+
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };
+
+/**
+ * The chat function: OpenAI-compatible `POST /v1/chat/completions` and
+ * `POST /v1/completions` over large models on SageMaker endpoints, streamed
+ * token by token when the request says `stream: true`.
+ */
+export function createChatHandler(deps: ChatDependencies): StreamingHandler {
+  const { models, telemetry, open } = deps;
+
+  const answerJson = (
+    stream: Writable,
+    statusCode: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const out = open(stream, { statusCode, headers: { ...JSON_HEADERS, ...headers } });
+    out.end(JSON.stringify(body));
+  };
+
+  const runnerFor = (request: { model: string }): SageMakerRunner => {
+    const runner = models.get(request.model);
+    if (!runner) {
+      throw new NotFoundError(
+        `The model '${request.model}' does not exist or is not a language model; GET /v1/models lists them`,
+        { param: 'model' },
+      );
+    }
+    if (runner.model.protocol === 'v2') {
+      throw new BadRequestError(
+        `model '${request.model}' takes tensors: use POST /v2/models/${request.model}/infer`,
+        {
+          param: 'model',
+        },
+      );
+    }
+    return runner;
+  };
+
+  /** Streams chunks as server-sent events; a failure mid-stream ends it with an error event, never a hang. */
+  const pipe = async (
+    stream: Writable,
+    chunks: AsyncIterable<StreamChunk>,
+    first: IteratorResult<StreamChunk>,
+    rest: AsyncIterator<StreamChunk>,
+  ) => {
+    const out = open(stream, { statusCode: 200, headers: SSE_HEADERS });
+    try {
+      let next = first;
+      while (!next.done) {
+        if (!out.write(sse(next.value))) await new Promise((r) => out.once('drain', r));
+        next = await rest.next();
+      }
+    } catch (error) {
+      const failure = openAIError(error);
+      out.write(sse({ error: failure.body.error }));
+      telemetry.logger.warn('stream failed', { error: error as Error });
+    }
+    out.end(SSE_DONE);
+    void chunks;
+  };
+
+  const run = async (
+    event: APIGatewayProxyEvent,
+    stream: Writable,
+    signal: AbortSignal,
+    request: ChatRequest | CompletionRequest,
+    kind: 'chat' | 'text',
+  ) => {
+    const runner = runnerFor(request);
+    const body = JSON.stringify(
+      kind === 'chat'
+        ? containerChatBody(request as ChatRequest)
+        : containerCompletionBody(request as CompletionRequest, runner.model.protocol),
+    );
+    const started = performance.now();
+    const record = (status: number) =>
+      telemetry.recordRequest(
+        { name: request.model, version: runner.model.endpoint },
+        performance.now() - started,
+        status,
+      );
+    try {
+      if (!request.stream) {
+        const answer = await runner.invoke(body, signal);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(new TextDecoder().decode(answer.body));
+        } catch {
+          throw runner.translate(new Error('the model server answered something that is not JSON'));
+        }
+        const result =
+          kind === 'chat'
+            ? chatAnswer(request as ChatRequest, parsed)
+            : completionAnswer(request as CompletionRequest, parsed);
+        record(200);
+        answerJson(stream, 200, result);
+        return;
+      }
+      const upstream = await runner.stream(body, signal);
+      const events = streamEvents(upstream.chunks, upstream.contentType);
+      const chunks =
+        kind === 'chat'
+          ? chatChunks(request as ChatRequest, events)
+          : completionChunks(request as CompletionRequest, events);
+      const iterator = chunks[Symbol.asyncIterator]();
+      // Errors before the first chunk still get a proper status code.
+      const first = await iterator.next();
+      record(200);
+      await pipe(stream, chunks, first, iterator);
+    } catch (error) {
+      record(openAIError(error).statusCode);
+      throw error;
+    }
+  };
+
+  return async (event, responseStream) => {
+    const aborter = new AbortController();
+    responseStream.on('close', () => aborter.abort());
+    try {
+      const route = `${event.httpMethod} ${event.resource}`;
+      if (route === 'POST /v1/chat/completions') {
+        const request = parseChatRequest(
+          jsonBody(event, 'an OpenAI chat completion request {"model", "messages"}'),
+        );
+        await run(event, responseStream, aborter.signal, request, 'chat');
+      } else if (route === 'POST /v1/completions') {
+        const request = parseCompletionRequest(
+          jsonBody(event, 'an OpenAI completion request {"model", "prompt"}'),
+        );
+        await run(event, responseStream, aborter.signal, request, 'text');
+      } else {
+        throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`);
+      }
+    } catch (error) {
+      const failure = openAIError(error);
+      if (failure.statusCode >= 500) {
+        const log = failure.statusCode === 503 ? telemetry.logger.warn : telemetry.logger.error;
+        log.call(telemetry.logger, 'request failed', {
+          requestId: event.requestContext?.requestId,
+          route: `${event.httpMethod} ${event.resource}`,
+          error: error as Error,
+        });
+      }
+      if (!responseStream.writableEnded && !aborter.signal.aborted) {
+        answerJson(responseStream, failure.statusCode, failure.body, { ...failure.headers });
+      }
+    }
+  };
+}

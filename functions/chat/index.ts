@@ -1,0 +1,21 @@
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { readEnv } from '../core/env.ts';
+import { SageMakerRunner } from '../core/runners/sagemaker.ts';
+import { lambdaStreaming } from '../core/streaming.ts';
+import { createTelemetry, traceClient } from '../core/telemetry.ts';
+import { createChatHandler } from './app.ts';
+
+/** Lambda entry of the chat function (response streaming): module singletons, then the handler. */
+const env = readEnv();
+const telemetry = createTelemetry('modelgate-chat');
+const runtime = lambdaStreaming();
+const raw = new SageMakerRuntimeClient(env.sagemakerEndpoint ? { endpoint: env.sagemakerEndpoint } : {});
+const client = env.tracing ? await traceClient(raw, 'modelgate-chat') : raw;
+
+export const handler = runtime.streamifyResponse(
+  createChatHandler({
+    models: new Map(env.largeModels.map((m) => [m.name, new SageMakerRunner(client, m)])),
+    telemetry,
+    open: (stream, metadata) => runtime.HttpResponseStream.from(stream, metadata),
+  }),
+);

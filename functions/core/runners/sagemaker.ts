@@ -1,0 +1,170 @@
+import {
+  InvokeEndpointCommand,
+  InvokeEndpointWithResponseStreamCommand,
+  type InvokeEndpointWithResponseStreamCommandOutput,
+  type SageMakerRuntimeClient,
+  SageMakerRuntimeServiceException,
+} from '@aws-sdk/client-sagemaker-runtime';
+import {
+  BadRequestError,
+  ModelGateError,
+  ServiceUnavailableError,
+  TooManyRequestsError,
+  UpstreamError,
+} from '../errors.ts';
+import type { ContainerProtocol } from '../protocols/generation.ts';
+
+/** A large model bound to a SageMaker endpoint. */
+export interface LargeModel {
+  /** Model name clients use (OpenAI `model`, V2 model name). */
+  readonly name: string;
+  /** SageMaker endpoint name. */
+  readonly endpoint: string;
+  readonly protocol: ContainerProtocol;
+}
+
+export interface EndpointAnswer {
+  readonly contentType: string | undefined;
+  readonly body: Uint8Array;
+}
+
+export interface EndpointStream {
+  readonly contentType: string | undefined;
+  readonly chunks: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Runs requests on a SageMaker endpoint: InvokeEndpoint for whole answers,
+ * InvokeEndpointWithResponseStream for streams. SageMaker's errors become
+ * ModelGate errors here, once: a container's 4xx is the client's mistake
+ * (400 with the container's message), a container's 5xx or garbage is a 502,
+ * not-ready and throttling are 503/429 with Retry-After.
+ */
+export class SageMakerRunner {
+  readonly ready = true;
+
+  constructor(
+    private readonly client: SageMakerRuntimeClient,
+    readonly model: LargeModel,
+  ) {}
+
+  get name(): string {
+    return this.model.name;
+  }
+
+  /** SageMaker endpoints are provisioned by the stack: nothing to load here. */
+  async load(): Promise<void> {}
+
+  async invoke(body: string, signal?: AbortSignal): Promise<EndpointAnswer> {
+    try {
+      const out = await this.client.send(
+        new InvokeEndpointCommand({
+          EndpointName: this.model.endpoint,
+          Body: body,
+          ContentType: 'application/json',
+          Accept: 'application/json',
+        }),
+        { abortSignal: signal },
+      );
+      return { contentType: out.ContentType, body: out.Body ?? new Uint8Array() };
+    } catch (error) {
+      throw this.translate(error);
+    }
+  }
+
+  async stream(body: string, signal?: AbortSignal): Promise<EndpointStream> {
+    let out: InvokeEndpointWithResponseStreamCommandOutput;
+    try {
+      out = await this.client.send(
+        new InvokeEndpointWithResponseStreamCommand({
+          EndpointName: this.model.endpoint,
+          Body: body,
+          ContentType: 'application/json',
+          Accept: 'text/event-stream, application/jsonlines, application/json',
+        }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      throw this.translate(error);
+    }
+    const events = out.Body;
+    const translate = (error: unknown) => this.translate(error);
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      try {
+        for await (const event of events ?? []) {
+          if (event.PayloadPart?.Bytes) yield event.PayloadPart.Bytes;
+        }
+      } catch (error) {
+        throw translate(error);
+      }
+    }
+    return { contentType: out.ContentType, chunks: chunks() };
+  }
+
+  /** A SageMaker Runtime failure as the error the client should see. */
+  translate(error: unknown): ModelGateError {
+    if (error instanceof ModelGateError) return error;
+    const name = (error as Error)?.name;
+    const message = (error as Error)?.message ?? String(error);
+    const where = `model '${this.model.name}' (endpoint ${this.model.endpoint})`;
+    if (error instanceof SageMakerRuntimeServiceException || name) {
+      switch (name) {
+        case 'ModelError': {
+          const original = error as { OriginalStatusCode?: number; OriginalMessage?: string };
+          const status = original.OriginalStatusCode ?? 0;
+          const detail = containerMessage(original.OriginalMessage) ?? message;
+          if (status >= 400 && status < 500 && status !== 429) {
+            return new BadRequestError(`${where} refused the request: ${detail}`, { cause: error });
+          }
+          if (status === 429)
+            return new TooManyRequestsError(`${where} is overloaded: ${detail}`, { cause: error });
+          return new UpstreamError(`${where} failed: ${detail}`, { cause: error });
+        }
+        case 'ModelNotReadyException':
+          return new ServiceUnavailableError(`${where} is not ready yet; retry shortly`, {
+            cause: error,
+            retryAfterSeconds: 5,
+          });
+        case 'ThrottlingException':
+          return new TooManyRequestsError(`${where} is throttled; retry shortly`, {
+            cause: error,
+            retryAfterSeconds: 1,
+          });
+        case 'ServiceUnavailable':
+          return new ServiceUnavailableError(`SageMaker is unavailable for ${where}; retry shortly`, {
+            cause: error,
+          });
+        case 'ModelStreamError':
+          return new UpstreamError(`${where} failed while streaming: ${message}`, { cause: error });
+        case 'ValidationError':
+          return new UpstreamError(`SageMaker refused the call to ${where}: ${message}`, { cause: error });
+        case 'AbortError':
+          return new ModelGateError('request cancelled', 499, { cause: error });
+      }
+    }
+    if (name === 'TimeoutError' || /ECONNREFUSED|socket hang up|ETIMEDOUT/.test(message)) {
+      return new ServiceUnavailableError(`SageMaker Runtime unreachable for ${where}; retry shortly`, {
+        cause: error,
+      });
+    }
+    return new UpstreamError(`${where} failed`, { cause: error });
+  }
+}
+
+/** The message inside a container's JSON error body (TGI `{"error"}`, others `{"message"}`), if any. */
+function containerMessage(original: string | undefined): string | undefined {
+  if (!original) return undefined;
+  try {
+    const parsed = JSON.parse(original) as Record<string, unknown>;
+    const inner = parsed.error ?? parsed.message ?? parsed.Message;
+    if (typeof inner === 'string') return inner;
+    if (
+      inner &&
+      typeof inner === 'object' &&
+      typeof (inner as Record<string, unknown>).message === 'string'
+    ) {
+      return (inner as Record<string, unknown>).message as string;
+    }
+  } catch {}
+  return original.slice(0, 500);
+}
