@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { GpuInstanceType } from './gpu-instances.ts';
 
 const PlanSchema = z
   .object({
@@ -19,6 +20,43 @@ const PlanSchema = z
       .optional(),
   })
   .strict();
+
+const LargeModelSchema = z
+  .object({
+    /** The name clients use: OpenAI `model`, V2 model name. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'model names are 1-63 of a-z, 0-9, . _ -'),
+    /** `lmi`, `tgi`, `triton`, or an image URI of your own. */
+    container: z.string().min(1),
+    /** What the container speaks; defaults to the preset's (lmi, tgi, v2 for triton). */
+    protocol: z.enum(['openai', 'tgi', 'lmi', 'v2']).optional(),
+    hfModelId: z.string().min(1).optional(),
+    modelDataUrl: z
+      .string()
+      .regex(/^s3:\/\/[^/]+\/.+/, 'an S3 URL like s3://bucket/model.tar.gz')
+      .optional(),
+    instanceType: z.string(),
+    initialInstanceCount: z.number().int().min(1).default(1),
+    minInstances: z.number().int().min(1).optional(),
+    maxInstances: z.number().int().min(1).optional(),
+    targetInvocationsPerInstance: z.number().positive().default(60),
+    env: z.record(z.string(), z.string()).default({}),
+    maxInputTokens: z.number().int().positive().optional(),
+    maxTotalTokens: z.number().int().positive().optional(),
+    startupTimeoutSeconds: z.number().int().min(60).max(3600).default(900),
+    downloadTimeoutSeconds: z.number().int().min(60).max(3600).default(900),
+    dataCaptureSamplingPercentage: z.number().min(0).max(100).default(10),
+    /** Local mode only: forward this endpoint to a server of your own (TGI, vLLM) instead of the demo model. */
+    localUrl: z.string().url().optional(),
+  })
+  .strict()
+  .refine((m) => Boolean(m.hfModelId) !== Boolean(m.modelDataUrl), {
+    message: 'give exactly one model source: hfModelId or modelDataUrl',
+  })
+  .refine((m) => ['lmi', 'tgi', 'triton'].includes(m.container) || m.protocol !== undefined, {
+    message: 'a container image of your own needs a protocol (openai, tgi, lmi or v2)',
+  });
+
+export type LargeModelConfig = z.infer<typeof LargeModelSchema>;
 
 /**
  * Schema of `modelgate.config.json`, shared by the CDK app and local mode.
@@ -93,6 +131,8 @@ export const ConfigSchema = z
       .default({ noncurrentVersionExpirationDays: 30, accessLogExpirationDays: 90, removalPolicy: 'retain' }),
     /** CloudWatch Logs retention of function and API logs, in days. */
     logRetentionDays: z.number().int().positive().default(30),
+    /** Large models on SageMaker GPU endpoints. None by default: an endpoint costs money while it runs. */
+    largeModels: z.array(LargeModelSchema).default([]),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -100,6 +140,30 @@ export const ConfigSchema = z
     if (plans.size !== config.usagePlans.length) {
       ctx.addIssue({ code: 'custom', path: ['usagePlans'], message: 'usage plan names must be unique' });
     }
+    const names = new Set(config.largeModels.map((m) => m.name));
+    if (names.size !== config.largeModels.length) {
+      ctx.addIssue({ code: 'custom', path: ['largeModels'], message: 'large model names must be unique' });
+    }
+    config.largeModels.forEach((m, i) => {
+      try {
+        GpuInstanceType.of(m.instanceType);
+      } catch (error) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['largeModels', i, 'instanceType'],
+          message: (error as Error).message,
+        });
+      }
+      const min = m.minInstances ?? m.initialInstanceCount;
+      const max = m.maxInstances ?? m.initialInstanceCount;
+      if (!(min <= m.initialInstanceCount && m.initialInstanceCount <= max)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['largeModels', i],
+          message: `instance counts must satisfy minInstances (${min}) <= initialInstanceCount (${m.initialInstanceCount}) <= maxInstances (${max})`,
+        });
+      }
+    });
     config.apiKeys.forEach((key, i) => {
       if (!plans.has(key.plan)) {
         ctx.addIssue({

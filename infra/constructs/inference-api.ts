@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -31,6 +31,17 @@ export interface InferenceApiProps {
    * @default - logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * Routes served by a response-streaming function (integration mode STREAM).
+   * @default - none
+   */
+  readonly streaming?: { readonly handler: lambda.IFunction; readonly routes: readonly RouteSpec[] };
+  /**
+   * A REQUEST authorizer that reads the key from `x-api-key` or a bearer token
+   * and returns it as the usage identifier (API key source AUTHORIZER).
+   * @default - keys are read from `x-api-key` only
+   */
+  readonly authorizer?: lambda.IFunction;
 }
 
 const PERIODS = { DAY: apigw.Period.DAY, WEEK: apigw.Period.WEEK, MONTH: apigw.Period.MONTH } as const;
@@ -69,7 +80,7 @@ export class InferenceApi extends Construct {
     this.api = new apigw.RestApi(this, 'Api', {
       description: 'ModelGate inference API',
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      apiKeySourceType: apigw.ApiKeySourceType.HEADER,
+      apiKeySourceType: props.authorizer ? apigw.ApiKeySourceType.AUTHORIZER : apigw.ApiKeySourceType.HEADER,
       cloudWatchRole: true,
       deployOptions: {
         stageName: props.stageName ?? 'prod',
@@ -102,14 +113,39 @@ export class InferenceApi extends Construct {
       },
     });
 
-    for (const route of props.routes) {
+    // Clients send the key in one of two headers, and a cached authorizer needs every identity
+    // source present: so no authorizer cache. The authorizer does no I/O; API Gateway still
+    // validates, throttles and meters the key it returns.
+    const authorizer = props.authorizer
+      ? new apigw.RequestAuthorizer(this, 'KeyAuthorizer', {
+          handler: props.authorizer,
+          identitySources: [],
+          resultsCacheTtl: Duration.seconds(0),
+        })
+      : undefined;
+    const streaming = props.streaming
+      ? new apigw.LambdaIntegration(props.streaming.handler, {
+          proxy: true,
+          responseTransferMode: apigw.ResponseTransferMode.STREAM,
+        })
+      : undefined;
+    const routes = [
+      ...props.routes.map((route) => ({ route, target: integration })),
+      ...(props.streaming?.routes ?? []).map((route) => ({
+        route,
+        target: streaming as apigw.LambdaIntegration,
+      })),
+    ];
+    for (const { route, target } of routes) {
       const resource = this.api.root.resourceForPath(route.resource);
       const model = route.bodySchema ? models[route.bodySchema] : undefined;
       const pathParameters = [...route.resource.matchAll(/\{(\w+)\}/g)].map(
         (m) => `method.request.path.${m[1]}`,
       );
-      resource.addMethod(route.method, integration, {
+      resource.addMethod(route.method, target, {
         apiKeyRequired: route.apiKeyRequired,
+        ...(authorizer &&
+          route.apiKeyRequired && { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM }),
         ...((model || pathParameters.length > 0) && { requestValidator: validator }),
         ...(pathParameters.length > 0 && {
           requestParameters: Object.fromEntries(pathParameters.map((p) => [p, true])),

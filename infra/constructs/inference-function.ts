@@ -33,6 +33,13 @@ export interface InferenceFunctionProps {
    * @default - no extra variables
    */
   readonly environment?: Record<string, string>;
+  /**
+   * Ship onnxruntime-node (pruned to linux/arm64) with the function.
+   * @default - true
+   */
+  readonly onnxRuntime?: boolean;
+  /** @default - 'ModelGate inference function' */
+  readonly description?: string;
 }
 
 /** Where the project's own onnxruntime-node lives; the function ships a copy of it. */
@@ -66,7 +73,7 @@ export class InferenceFunction extends Construct {
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'ModelGate inference function',
+      description: props.description ?? 'ModelGate inference function',
     });
     this.role.addToPolicy(
       new iam.PolicyStatement({
@@ -79,6 +86,7 @@ export class InferenceFunction extends Construct {
     this.function = new nodejs.NodejsFunction(this, 'Function', {
       entry: props.entry,
       handler: 'handler',
+      description: props.description ?? 'ModelGate inference function',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize,
@@ -100,12 +108,14 @@ export class InferenceFunction extends Construct {
         // CommonJS dependencies (X-Ray SDK) call require() inside the ESM bundle.
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
         bundleAwsSDK: true,
-        externalModules: ['onnxruntime-node'],
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (inputDir, outputDir) => copyOnnxRuntime(inputDir, outputDir),
-        },
+        ...(props.onnxRuntime !== false && {
+          externalModules: ['onnxruntime-node'],
+          commandHooks: {
+            beforeBundling: () => [],
+            beforeInstall: () => [],
+            afterBundling: (inputDir: string, outputDir: string) => copyOnnxRuntime(inputDir, outputDir),
+          },
+        }),
       },
     });
     Validations.of(this.role).acknowledge({

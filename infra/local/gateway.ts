@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { RouteSpec } from '../../functions/api/routes.ts';
+import { apiKeyOf } from '../../functions/core/auth.ts';
 import type { StreamingHandler } from '../../functions/core/streaming.ts';
 import { validateBody } from './json-schema.ts';
 import { isStreamingHandler, PRELUDE_DELIMITER } from './lambda-runtime.ts';
@@ -81,7 +82,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     const route = found.route;
 
     // The key comes as x-api-key or, from OpenAI clients, as a bearer token (the API's authorizer does the same).
-    const apiKey = headerValue(req, 'x-api-key') ?? bearerToken(headerValue(req, 'authorization'));
+    const apiKey = apiKeyOf(req.headers as Record<string, string | undefined>);
     const key = apiKey === undefined ? undefined : keys.get(apiKey);
     if (route.apiKeyRequired) {
       if (!key) return drainThen(req, () => send(res, 403, { message: 'Forbidden' }));
@@ -385,11 +386,6 @@ function streamInvoke(
     },
     () => fail(502, 'Internal server error'),
   );
-}
-
-function bearerToken(authorization: string | undefined): string | undefined {
-  const match = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization) : null;
-  return match?.[1];
 }
 
 /** What API Gateway accepts from a Lambda proxy integration. */

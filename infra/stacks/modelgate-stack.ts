@@ -2,7 +2,10 @@ import { CfnOutput, Duration, RemovalPolicy, Size, Stack, type StackProps } from
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
+import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
+import { ENV } from '../../functions/core/env.ts';
 import type { ModelGateConfig } from '../config.ts';
+import { ContainerPreset, GpuEndpoint, GpuInstanceType } from '../constructs/gpu-endpoint.ts';
 import { InferenceApi } from '../constructs/inference-api.ts';
 import { InferenceFunction } from '../constructs/inference-function.ts';
 import { ModelStore } from '../constructs/model-store.ts';
@@ -12,10 +15,17 @@ export interface ModelGateStackProps extends StackProps {
   readonly config: ModelGateConfig;
 }
 
-/** ModelGate's serving stack: model store, inference function, REST API. Wiring only. */
+/**
+ * ModelGate's serving stack: model store, inference (ONNX) and chat (large
+ * models, streaming) functions, key authorizer, GPU endpoints, REST API.
+ * Wiring only.
+ */
 export class ModelGateStack extends Stack {
   public readonly store: ModelStore;
   public readonly inference: InferenceFunction;
+  public readonly chat: InferenceFunction;
+  public readonly authorizer: InferenceFunction;
+  public readonly endpoints: Record<string, GpuEndpoint> = {};
   public readonly api: InferenceApi;
 
   constructor(scope: Construct, id: string, props: ModelGateStackProps) {
@@ -30,6 +40,32 @@ export class ModelGateStack extends Stack {
         config.modelStore.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
     });
 
+    for (const model of config.largeModels) {
+      this.endpoints[model.name] = new GpuEndpoint(this, `Llm${pascal(model.name)}`, {
+        instanceType: GpuInstanceType.of(model.instanceType),
+        container: ContainerPreset.of(model.container, model.protocol),
+        ...(model.hfModelId && { hfModelId: model.hfModelId }),
+        ...(model.modelDataUrl && { modelDataUrl: model.modelDataUrl }),
+        environment: model.env,
+        initialInstanceCount: model.initialInstanceCount,
+        ...(model.minInstances && { minInstances: model.minInstances }),
+        ...(model.maxInstances && { maxInstances: model.maxInstances }),
+        targetInvocationsPerInstance: model.targetInvocationsPerInstance,
+        startupHealthCheckTimeout: Duration.seconds(model.startupTimeoutSeconds),
+        modelDataDownloadTimeout: Duration.seconds(model.downloadTimeoutSeconds),
+        ...(model.maxInputTokens && { maxInputTokens: model.maxInputTokens }),
+        ...(model.maxTotalTokens && { maxTotalTokens: model.maxTotalTokens }),
+        dataCapture: { bucket: this.store.bucket, samplingPercentage: model.dataCaptureSamplingPercentage },
+      });
+    }
+    const largeModels = JSON.stringify(
+      config.largeModels.map((m) => ({
+        name: m.name,
+        endpoint: this.endpoints[m.name]?.endpointName,
+        protocol: this.endpoints[m.name]?.protocol,
+      })),
+    );
+
     this.inference = new InferenceFunction(this, 'Inference', {
       entry: new URL('../../functions/api/index.ts', import.meta.url).pathname,
       memorySize: config.api.memoryMiB,
@@ -37,9 +73,34 @@ export class ModelGateStack extends Stack {
       ephemeralStorageSize: Size.mebibytes(config.api.ephemeralStorageMiB),
       reservedConcurrentExecutions: config.api.reservedConcurrency,
       logRetention,
-      environment: apiFunctionEnvironment(config),
+      environment: { ...apiFunctionEnvironment(config), [ENV.LARGE_MODELS]: largeModels },
     });
     this.store.bindModels(this.inference.function);
+
+    this.chat = new InferenceFunction(this, 'Chat', {
+      entry: new URL('../../functions/chat/index.ts', import.meta.url).pathname,
+      description: 'ModelGate chat function (OpenAI-compatible, response streaming)',
+      onnxRuntime: false,
+      memorySize: 1024,
+      // A streamed answer may last up to API Gateway's 15-minute streaming limit.
+      timeout: Duration.minutes(15),
+      logRetention,
+      environment: { POWERTOOLS_SERVICE_NAME: 'modelgate-chat', [ENV.LARGE_MODELS]: largeModels },
+    });
+    for (const model of config.largeModels) {
+      const endpoint = this.endpoints[model.name] as GpuEndpoint;
+      // Tensor (V2) models are served by the api function, language models by the chat function.
+      endpoint.grantInvoke(endpoint.protocol === 'v2' ? this.inference.function : this.chat.function);
+    }
+
+    this.authorizer = new InferenceFunction(this, 'KeyAuthorizer', {
+      entry: new URL('../../functions/authorizer/index.ts', import.meta.url).pathname,
+      description: 'ModelGate API key authorizer (x-api-key or bearer token)',
+      onnxRuntime: false,
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+      logRetention,
+    });
 
     this.api = new InferenceApi(this, 'Api', {
       handler: this.inference.function,
@@ -49,6 +110,8 @@ export class ModelGateStack extends Stack {
       apiKeys: config.apiKeys,
       stageName: config.stage,
       logRetention,
+      streaming: { handler: this.chat.function, routes: CHAT_ROUTES },
+      authorizer: this.authorizer.function,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the ModelGate API' });
@@ -61,4 +124,8 @@ export class ModelGateStack extends Stack {
       description: `Id of API key '${config.apiKeys[0]?.name}': aws apigateway get-api-key --include-value --api-key <id>`,
     });
   }
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|[-_.])(\w)/g, (_, __, c: string) => c.toUpperCase());
 }

@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
+import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
 import { InferenceApi } from '../../infra/constructs/inference-api.ts';
 import { bareStack, modelGateTemplate } from './helpers.ts';
 
@@ -32,7 +33,7 @@ describe('InferenceApi', () => {
       resource: pathOf(m.Properties.ResourceId),
       apiKeyRequired: m.Properties.ApiKeyRequired,
     }));
-    const expected = API_ROUTES.map(({ method, resource, apiKeyRequired }) => ({
+    const expected = [...API_ROUTES, ...CHAT_ROUTES].map(({ method, resource, apiKeyRequired }) => ({
       method,
       resource,
       apiKeyRequired,
@@ -48,9 +49,30 @@ describe('InferenceApi', () => {
     ).toEqual(['/v2', '/v2/health/live', '/v2/health/ready']);
   });
 
-  it('proxies every method to the inference function', () => {
+  it('proxies every method to its function, chat routes as response streams', () => {
     for (const m of methods) {
       expect(m.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+      const chat = CHAT_ROUTES.some((r) => r.resource === pathOf(m.Properties.ResourceId));
+      const uri = JSON.stringify(m.Properties.Integration.Uri);
+      expect(uri).toContain(chat ? 'ChatFunction' : 'InferenceFunction');
+      if (chat) {
+        expect(m.Properties.Integration.ResponseTransferMode).toBe('STREAM');
+        expect(uri).toContain('response-streaming-invocations');
+      } else expect(m.Properties.Integration.ResponseTransferMode).toBeUndefined();
+    }
+  });
+
+  it('reads the key from x-api-key or a bearer token through an uncached REQUEST authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      AuthorizerResultTtlInSeconds: 0,
+      AuthorizerUri: Match.anyValue(),
+    });
+    for (const m of methods) {
+      if (m.Properties.ApiKeyRequired) {
+        expect(m.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: expect.anything() });
+      } else expect(m.Properties.AuthorizationType).toBe('NONE');
     }
   });
 
@@ -59,7 +81,11 @@ describe('InferenceApi', () => {
       ValidateRequestBody: true,
       ValidateRequestParameters: true,
     });
-    const posts = methods.filter((m) => m.Properties.HttpMethod === 'POST');
+    const posts = methods.filter(
+      (m) =>
+        m.Properties.HttpMethod === 'POST' &&
+        !CHAT_ROUTES.some((r) => r.resource === pathOf(m.Properties.ResourceId)),
+    );
     expect(posts).toHaveLength(API_ROUTES.filter((r) => r.method === 'POST').length);
     for (const post of posts) {
       expect(post.Properties.RequestModels['application/json']).toBeDefined();
@@ -106,7 +132,6 @@ describe('InferenceApi', () => {
     });
     expect(methods.some((m) => m.Properties.HttpMethod === 'OPTIONS')).toBe(false);
     template.hasResourceProperties('AWS::ApiGateway::RestApi', {
-      ApiKeySourceType: 'HEADER',
       EndpointConfiguration: { Types: ['REGIONAL'] },
     });
   });

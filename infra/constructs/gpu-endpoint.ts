@@ -1,0 +1,378 @@
+import { Aws, type CfnElement, CfnMapping, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import { Construct } from 'constructs';
+import { GpuInstanceType } from '../gpu-instances.ts';
+
+export { GpuInstanceType };
+
+/**
+ * AWS Deep Learning Container registries by region (the SageMaker Python
+ * SDK's image_uri_config); regions not listed use 763104351884.
+ */
+const DLC_ACCOUNTS: Record<string, string> = {
+  'af-south-1': '626614931356',
+  'ap-east-1': '871362719292',
+  'ap-east-2': '975050140332',
+  'ap-northeast-3': '364406365360',
+  'ap-south-2': '772153158452',
+  'ap-southeast-3': '907027046896',
+  'ap-southeast-4': '457447274322',
+  'ap-southeast-5': '550225433462',
+  'ap-southeast-6': '633930458069',
+  'ap-southeast-7': '590183813437',
+  'ca-west-1': '204538143572',
+  'eu-central-2': '380420809688',
+  'eu-south-1': '692866216735',
+  'eu-south-2': '503227376785',
+  'il-central-1': '780543022126',
+  'me-central-1': '914824155844',
+  'me-south-1': '217643126080',
+  'mx-central-1': '637423239942',
+};
+const DLC_DEFAULT_ACCOUNT = '763104351884';
+const DLC_REGIONS = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'eu-central-1',
+  'eu-north-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-south-1',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'sa-east-1',
+  ...Object.keys(DLC_ACCOUNTS),
+];
+
+export type ContainerProtocol = 'openai' | 'tgi' | 'lmi' | 'v2';
+
+/** A serving container: a prebuilt AWS image (LMI, TGI, Triton) or an image of one's own. */
+export class ContainerPreset {
+  /** AWS Large Model Inference (DJL Serving with vLLM). */
+  static readonly LMI = new ContainerPreset('lmi', 'djl-inference', '0.35.0-lmi17.0.0-cu128', 'lmi');
+  /** Hugging Face Text Generation Inference. */
+  static readonly TGI = new ContainerPreset(
+    'tgi',
+    'huggingface-pytorch-tgi-inference',
+    '2.6.0-tgi3.2.3-gpu-py311-cu124-ubuntu22.04',
+    'tgi',
+  );
+  /** NVIDIA Triton Inference Server (speaks the Open Inference Protocol). */
+  static readonly TRITON = new ContainerPreset('triton', 'sagemaker-tritonserver', '25.09-py3', 'v2');
+
+  private constructor(
+    readonly name: string,
+    /** DLC repository, or undefined for an explicit image. */
+    readonly repository: string | undefined,
+    readonly tag: string,
+    readonly protocol: ContainerProtocol,
+    readonly image?: string,
+  ) {}
+
+  /** An image of one's own (ECR URI); its protocol must be given. */
+  static image(uri: string, protocol: ContainerProtocol): ContainerPreset {
+    if (!/^[\w.-]+(:\d+)?\/[\w./-]+(:[\w.-]+|@sha256:[0-9a-f]{64})?$/.test(uri)) {
+      throw new Error(
+        `image '${uri}' is not an image URI like 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag`,
+      );
+    }
+    return new ContainerPreset('image', undefined, '', protocol, uri);
+  }
+
+  /** `lmi`, `tgi`, `triton`, or an image URI (with `protocol`). */
+  static of(name: string, protocol?: ContainerProtocol): ContainerPreset {
+    if (name === 'lmi') return ContainerPreset.LMI;
+    if (name === 'tgi') return ContainerPreset.TGI;
+    if (name === 'triton') return ContainerPreset.TRITON;
+    if (!protocol)
+      throw new Error(`container '${name}' is an image of your own: say which protocol it speaks`);
+    return ContainerPreset.image(name, protocol);
+  }
+}
+
+export interface GpuEndpointProps {
+  readonly instanceType: GpuInstanceType;
+  readonly container: ContainerPreset;
+  /** Hugging Face model id, e.g. `meta-llama/Llama-3.1-8B-Instruct` (downloaded by the container at start). */
+  readonly hfModelId?: string;
+  /** `s3://bucket/key.tar.gz` model artifacts, unpacked to /opt/ml/model. */
+  readonly modelDataUrl?: string;
+  /** Container environment, over the preset's. */
+  readonly environment?: Record<string, string>;
+  /** @default - 1 */
+  readonly initialInstanceCount?: number;
+  /** @default - initialInstanceCount */
+  readonly minInstances?: number;
+  /** @default - initialInstanceCount */
+  readonly maxInstances?: number;
+  /**
+   * Scale out above this many invocations per instance per minute.
+   * @default - 60
+   */
+  readonly targetInvocationsPerInstance?: number;
+  /** @default - 900 seconds */
+  readonly startupHealthCheckTimeout?: Duration;
+  /** @default - 900 seconds */
+  readonly modelDataDownloadTimeout?: Duration;
+  /** Data capture of requests and answers into this bucket, under `data-capture/<endpoint>/`. */
+  readonly dataCapture?: { readonly bucket: s3.IBucket; readonly samplingPercentage?: number };
+  /** TGI's MAX_INPUT_TOKENS / MAX_TOTAL_TOKENS, LMI's OPTION_MAX_MODEL_LEN. */
+  readonly maxInputTokens?: number;
+  readonly maxTotalTokens?: number;
+}
+
+/**
+ * A SageMaker real-time endpoint on GPU instances: model, endpoint config
+ * (optional data capture), endpoint, target-tracking autoscaling between min
+ * and max, and an execution role with only what the container needs.
+ */
+export class GpuEndpoint extends Construct {
+  public readonly role: iam.Role;
+  public readonly endpoint: sagemaker.CfnEndpoint;
+  public readonly endpointName: string;
+  public readonly endpointArn: string;
+  public readonly scalableTarget: autoscaling.ScalableTarget;
+  public readonly protocol: ContainerProtocol;
+
+  constructor(scope: Construct, id: string, props: GpuEndpointProps) {
+    super(scope, id);
+    const initial = props.initialInstanceCount ?? 1;
+    const min = props.minInstances ?? initial;
+    const max = props.maxInstances ?? initial;
+    if (!(min >= 1 && min <= initial && initial <= max)) {
+      throw new Error(
+        `instance counts must satisfy 1 <= min (${min}) <= initial (${initial}) <= max (${max})`,
+      );
+    }
+    if (Boolean(props.hfModelId) === Boolean(props.modelDataUrl)) {
+      throw new Error('give exactly one model source: hfModelId or modelDataUrl');
+    }
+    const modelData = props.modelDataUrl ? /^s3:\/\/([^/]+)\/(.+)$/.exec(props.modelDataUrl) : undefined;
+    if (props.modelDataUrl && !modelData) {
+      throw new Error(`modelDataUrl '${props.modelDataUrl}' is not an S3 URL like s3://bucket/model.tar.gz`);
+    }
+    const sampling = props.dataCapture?.samplingPercentage ?? 10;
+    if (sampling < 0 || sampling > 100) throw new Error(`samplingPercentage must be 0-100, got ${sampling}`);
+    const startup = props.startupHealthCheckTimeout ?? Duration.seconds(900);
+    const download = props.modelDataDownloadTimeout ?? Duration.seconds(900);
+    for (const [name, d] of [
+      ['startupHealthCheckTimeout', startup],
+      ['modelDataDownloadTimeout', download],
+    ] as const) {
+      if (d.toSeconds() < 60 || d.toSeconds() > 3600)
+        throw new Error(`${name} must be 60-3600 seconds, got ${d.toSeconds()}`);
+    }
+
+    const stack = Stack.of(this);
+    this.protocol = props.container.protocol;
+    this.endpointName = `${stack.stackName}-${id}`
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')
+      .slice(0, 63);
+    const image = this.image(props.container);
+
+    this.role = new iam.Role(this, 'ExecutionRole', {
+      assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
+      description: `SageMaker execution role of endpoint ${this.endpointName}`,
+    });
+    this.grantContainerBasics(props.container, image.account);
+    if (modelData) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [`arn:${stack.partition}:s3:::${modelData[1]}/${modelData[2]}`],
+        }),
+      );
+    }
+
+    const model = new sagemaker.CfnModel(this, 'Model', {
+      executionRoleArn: this.role.roleArn,
+      primaryContainer: {
+        image: image.uri,
+        environment: { ...this.presetEnvironment(props), ...props.environment },
+        ...(props.modelDataUrl && { modelDataUrl: props.modelDataUrl }),
+      },
+    });
+    model.node.addDependency(this.role);
+
+    const captureDestination = props.dataCapture
+      ? `s3://${props.dataCapture.bucket.bucketName}/data-capture/${this.endpointName}`
+      : undefined;
+    if (props.dataCapture) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:PutObject'],
+          resources: [props.dataCapture.bucket.arnForObjects(`data-capture/${this.endpointName}/*`)],
+        }),
+      );
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(props.dataCapture.bucket.node.defaultChild as CfnElement)}.Arn>/data-capture/${this.endpointName}/*]`,
+        reason:
+          'SageMaker writes captured requests under this endpoint’s own prefix with generated object names.',
+      });
+    }
+
+    const config = new sagemaker.CfnEndpointConfig(this, 'Config', {
+      productionVariants: [
+        {
+          variantName: 'AllTraffic',
+          modelName: model.attrModelName,
+          instanceType: props.instanceType.name,
+          initialInstanceCount: initial,
+          initialVariantWeight: 1,
+          containerStartupHealthCheckTimeoutInSeconds: startup.toSeconds(),
+          modelDataDownloadTimeoutInSeconds: download.toSeconds(),
+        },
+      ],
+      ...(captureDestination && {
+        dataCaptureConfig: {
+          enableCapture: true,
+          initialSamplingPercentage: sampling,
+          destinationS3Uri: captureDestination,
+          captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
+          captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
+        },
+      }),
+    });
+    Validations.of(config).acknowledge({
+      id: 'AwsSolutions-SM2',
+      reason:
+        'The endpoint config uses the AWS-managed key SageMaker applies to ML storage volumes; a customer KMS key is an operator choice.',
+    });
+
+    this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
+      endpointName: this.endpointName,
+      endpointConfigName: config.attrEndpointConfigName,
+    });
+    this.endpointArn = stack.formatArn({
+      service: 'sagemaker',
+      resource: 'endpoint',
+      resourceName: this.endpointName,
+    });
+
+    this.scalableTarget = new autoscaling.ScalableTarget(this, 'Scaling', {
+      serviceNamespace: autoscaling.ServiceNamespace.SAGEMAKER,
+      resourceId: `endpoint/${this.endpointName}/variant/AllTraffic`,
+      scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      minCapacity: min,
+      maxCapacity: max,
+    });
+    this.scalableTarget.node.addDependency(this.endpoint);
+    this.scalableTarget.scaleToTrackMetric('InvocationsPerInstance', {
+      predefinedMetric: autoscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+      targetValue: props.targetInvocationsPerInstance ?? 60,
+      scaleInCooldown: Duration.minutes(5),
+      scaleOutCooldown: Duration.minutes(1),
+    });
+  }
+
+  /** Lets `grantee` invoke this endpoint (whole answers and streams), and nothing else. */
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'],
+      resourceArns: [this.endpointArn],
+    });
+  }
+
+  private image(container: ContainerPreset): { uri: string; account: string | undefined } {
+    if (container.image) return { uri: container.image, account: undefined };
+    const stack = Stack.of(this);
+    const region = stack.region;
+    if (!Token.isUnresolved(region) && !DLC_REGIONS.includes(region)) {
+      throw new Error(
+        `the ${container.name} container has no image in region ${region}; give an image URI instead`,
+      );
+    }
+    const accounts = new CfnMapping(this, 'DlcAccounts', {
+      mapping: Object.fromEntries(
+        DLC_REGIONS.map((r) => [r, { account: DLC_ACCOUNTS[r] ?? DLC_DEFAULT_ACCOUNT }]),
+      ),
+      lazy: true,
+    });
+    const account = accounts.findInMap(stack.region, 'account');
+    return {
+      uri: `${account}.dkr.ecr.${stack.region}.${stack.urlSuffix}/${container.repository}:${container.tag}`,
+      account,
+    };
+  }
+
+  /** Image pull, logs and metrics: what every SageMaker container needs. */
+  private grantContainerBasics(container: ContainerPreset, account: string | undefined): void {
+    const stack = Stack.of(this);
+    const repository = container.image
+      ? `arn:${stack.partition}:ecr:${stack.region}:${container.image.split('.')[0]}:repository/${container.image.split('/').slice(1).join('/').split(/[:@]/)[0]}`
+      : `arn:${stack.partition}:ecr:${stack.region}:${account}:repository/${container.repository}`;
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+        resources: [repository],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
+    );
+    // Pseudo parameters here, whatever the stack's environment: the acknowledgement below names this string.
+    const logGroup = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/${this.endpointName}`;
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: [
+          'logs:CreateLogGroup',
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          'logs:DescribeLogStreams',
+        ],
+        resources: [logGroup, `${logGroup}:*`],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/Endpoints*' } },
+      }),
+    );
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource-level permissions; PutMetricData is limited to the SageMaker endpoint namespace by condition.',
+    });
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${this.endpointName}:*]`,
+      reason:
+        'SageMaker creates one log stream per instance with generated names inside this endpoint’s own log group.',
+    });
+  }
+
+  private presetEnvironment(props: GpuEndpointProps): Record<string, string> {
+    const gpus = String(props.instanceType.gpus);
+    const source: Record<string, string> = props.hfModelId ? { HF_MODEL_ID: props.hfModelId } : {};
+    switch (props.container.name) {
+      case 'lmi':
+        return {
+          ...source,
+          OPTION_ROLLING_BATCH: 'vllm',
+          TENSOR_PARALLEL_DEGREE: gpus,
+          ...(props.maxTotalTokens && { OPTION_MAX_MODEL_LEN: String(props.maxTotalTokens) }),
+        };
+      case 'tgi':
+        return {
+          ...source,
+          SM_NUM_GPUS: gpus,
+          MAX_INPUT_TOKENS: String(props.maxInputTokens ?? 4096),
+          MAX_TOTAL_TOKENS: String(props.maxTotalTokens ?? 8192),
+        };
+      default:
+        return source;
+    }
+  }
+}
