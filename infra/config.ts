@@ -58,6 +58,13 @@ const LargeModelSchema = z
 
 export type LargeModelConfig = z.infer<typeof LargeModelSchema>;
 
+const PRESET_PROTOCOLS: Record<string, 'lmi' | 'tgi' | 'v2'> = { lmi: 'lmi', tgi: 'tgi', triton: 'v2' };
+
+/** What a large model's container speaks: as configured, else its preset's. */
+export function protocolOf(model: LargeModelConfig): 'openai' | 'tgi' | 'lmi' | 'v2' {
+  return model.protocol ?? (PRESET_PROTOCOLS[model.container] as 'lmi' | 'tgi' | 'v2');
+}
+
 /**
  * Schema of `modelgate.config.json`, shared by the CDK app and local mode.
  * Every field has a default, so `{}` is a valid configuration.

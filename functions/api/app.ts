@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { LargeModelBinding } from '../core/env.ts';
-import { describeError, MethodNotAllowedError, NotFoundError } from '../core/errors.ts';
+import { BadRequestError, describeError, MethodNotAllowedError, NotFoundError } from '../core/errors.ts';
 import { header, json, jsonBody } from '../core/http.ts';
 import { checkModelName, checkModelVersion, type Manifest } from '../core/manifest.ts';
 import { openAIError } from '../core/protocols/openai.ts';
@@ -8,6 +8,7 @@ import { parsePredictRequest, predictResponse } from '../core/protocols/predict.
 import { inferResponse, modelMetadata, ONNX_PLATFORM, parseInferRequest } from '../core/protocols/v2.ts';
 import type { Registry } from '../core/registry.ts';
 import type { OnnxRuntime } from '../core/runners/onnx.ts';
+import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 import { API_ROUTES, OPENAI_ROUTES, type RouteKey } from './routes.ts';
 
@@ -22,6 +23,11 @@ export interface ApiDependencies {
   readonly readyWaitMs?: number;
   /** Large models on SageMaker endpoints, listed by `GET /v1/models`. */
   readonly largeModels?: readonly LargeModelBinding[];
+  /**
+   * Runners of the large models that speak the Open Inference Protocol (Triton):
+   * their V2 infer requests are forwarded unchanged.
+   */
+  readonly tensorEndpoints?: ReadonlyMap<string, Pick<SageMakerRunner, 'invoke'>>;
 }
 
 /** Header that pins weighted routing for sticky experiments. */
@@ -87,8 +93,26 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     return json(200, { name: manifest.name, ready: true });
   };
 
-  const infer = (event: APIGatewayProxyEvent) =>
-    serve(event, async (manifest) => {
+  /** A V2 request for a tensor model on a SageMaker endpoint, forwarded as it came. */
+  const forward = async (event: APIGatewayProxyEvent, endpoint: Pick<SageMakerRunner, 'invoke'>) => {
+    if (event.pathParameters?.version !== undefined) {
+      throw new BadRequestError(
+        `model '${event.pathParameters.model}' runs on an endpoint and has no versions: use POST /v2/models/${event.pathParameters.model}/infer`,
+      );
+    }
+    const body = JSON.stringify(jsonBody(event, 'an Open Inference Protocol request {"inputs": [...]}'));
+    const answer = await endpoint.invoke(body);
+    return {
+      statusCode: 200,
+      headers: { 'Content-Type': answer.contentType ?? 'application/json' },
+      body: new TextDecoder().decode(answer.body),
+    };
+  };
+
+  const infer = (event: APIGatewayProxyEvent) => {
+    const endpoint = deps.tensorEndpoints?.get(event.pathParameters?.model ?? '');
+    if (endpoint) return forward(event, endpoint);
+    return serve(event, async (manifest) => {
       const request = parseInferRequest(
         jsonBody(event, 'an Open Inference Protocol request {"inputs": [...]}'),
         manifest,
@@ -97,6 +121,7 @@ export function createApiHandler(deps: ApiDependencies): Handler {
       const outputs = await runtime.runner(manifest).infer(request.inputs, request.outputs);
       return inferResponse(manifest, request, outputs);
     });
+  };
 
   const routes: Record<RouteKey, Handler> = {
     'GET /v2/health/live': async () => json(200, { live: true }),

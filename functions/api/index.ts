@@ -1,9 +1,11 @@
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import pkg from '../../package.json' with { type: 'json' };
 import { ArtifactStore } from '../core/artifacts.ts';
 import { readEnv } from '../core/env.ts';
 import { Registry } from '../core/registry.ts';
 import { OnnxRuntime } from '../core/runners/onnx.ts';
+import { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import { createS3Client } from '../core/s3.ts';
 import { createTelemetry, traceClient } from '../core/telemetry.ts';
 import { createApiHandler } from './app.ts';
@@ -30,6 +32,7 @@ const api = createApiHandler({
   telemetry,
   maxElements: env.maxElements,
   largeModels: env.largeModels,
+  tensorEndpoints: tensorEndpoints(),
   server: { name: 'modelgate', version: pkg.version },
 });
 
@@ -38,3 +41,11 @@ export const handler = (event: APIGatewayProxyEvent, context?: Context): Promise
   if (context) telemetry.logger.addContext(context);
   return api(event);
 };
+
+/** Runners of the large models that speak V2 tensors, on one SageMaker Runtime client, if there are any. */
+function tensorEndpoints(): Map<string, SageMakerRunner> {
+  const tensor = env.largeModels.filter((m) => m.protocol === 'v2');
+  if (tensor.length === 0) return new Map();
+  const client = new SageMakerRuntimeClient(env.sagemakerEndpoint ? { endpoint: env.sagemakerEndpoint } : {});
+  return new Map(tensor.map((m) => [m.name, new SageMakerRunner(client, m)]));
+}

@@ -1,5 +1,4 @@
 import type { Writable } from 'node:stream';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { BadRequestError, NotFoundError } from '../core/errors.ts';
 import { jsonBody } from '../core/http.ts';
 import {
@@ -73,31 +72,43 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
     return runner;
   };
 
-  /** Streams chunks as server-sent events; a failure mid-stream ends it with an error event, never a hang. */
+  /**
+   * Streams chunks as server-sent events. A failure mid-stream ends it with a
+   * chunk whose finish_reason is `error` and an error event, never a hang.
+   */
   const pipe = async (
     stream: Writable,
-    chunks: AsyncIterable<StreamChunk>,
     first: IteratorResult<StreamChunk>,
     rest: AsyncIterator<StreamChunk>,
   ) => {
     const out = open(stream, { statusCode: 200, headers: SSE_HEADERS });
+    let last: StreamChunk | undefined;
     try {
       let next = first;
       while (!next.done) {
+        last = next.value;
         if (!out.write(sse(next.value))) await new Promise((r) => out.once('drain', r));
         next = await rest.next();
       }
     } catch (error) {
       const failure = openAIError(error);
+      const { id, object, created, model } = last ?? {};
+      out.write(
+        sse({
+          id,
+          object,
+          created,
+          model,
+          choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'error' }],
+        }),
+      );
       out.write(sse({ error: failure.body.error }));
       telemetry.logger.warn('stream failed', { error: error as Error });
     }
     out.end(SSE_DONE);
-    void chunks;
   };
 
   const run = async (
-    event: APIGatewayProxyEvent,
     stream: Writable,
     signal: AbortSignal,
     request: ChatRequest | CompletionRequest,
@@ -143,7 +154,7 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
       // Errors before the first chunk still get a proper status code.
       const first = await iterator.next();
       record(200);
-      await pipe(stream, chunks, first, iterator);
+      await pipe(stream, first, iterator);
     } catch (error) {
       record(openAIError(error).statusCode);
       throw error;
@@ -159,12 +170,12 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
         const request = parseChatRequest(
           jsonBody(event, 'an OpenAI chat completion request {"model", "messages"}'),
         );
-        await run(event, responseStream, aborter.signal, request, 'chat');
+        await run(responseStream, aborter.signal, request, 'chat');
       } else if (route === 'POST /v1/completions') {
         const request = parseCompletionRequest(
           jsonBody(event, 'an OpenAI completion request {"model", "prompt"}'),
         );
-        await run(event, responseStream, aborter.signal, request, 'text');
+        await run(responseStream, aborter.signal, request, 'text');
       } else {
         throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`);
       }

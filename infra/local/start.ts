@@ -11,7 +11,7 @@ console.log(`ModelGate is running locally.
 
   API       ${apiUrl}
   API key   ${apiKey}
-  S3        ${topology.s3Url} (bucket '${topology.bucket}')
+  S3        ${topology.s3Url} (bucket '${topology.bucket}')${topology.sagemakerUrl ? `\n  SageMaker ${topology.sagemakerUrl} (large models: ${topology.largeModels.join(', ')})` : ''}
   seeded    ${topology.seeded.length === 0 ? 'nothing new' : topology.seeded.map((m) => `${m.name} v${m.version}`).join(', ')}
 
 Try:
@@ -26,7 +26,15 @@ The other sample models:
   curl -s ${apiUrl}/v1/models/diabetes/predict -H 'x-api-key: ${apiKey}' -H 'Content-Type: application/json' \\
     -d '{"instances": [[0.038, 0.051, 0.062, 0.022, -0.044, -0.035, -0.043, -0.003, 0.020, -0.018]]}'
 
-Ctrl-C stops it.`);
+${
+  topology.sagemakerUrl
+    ? `Chat with the demo language model (OpenAI-compatible, streaming; it writes fortune-flavoured gibberish):
+  curl -sN ${apiUrl}/v1/chat/completions -H 'Authorization: Bearer ${apiKey}' -H 'Content-Type: application/json' \\
+    -d '{"model": "demo-lm", "messages": [{"role": "user", "content": "Tell me my fortune"}], "max_tokens": 60, "stream": true}'
+
+`
+    : ''
+}Ctrl-C stops it.`);
 
 let stopping = false;
 const stop = async (signal: string) => {

@@ -7,13 +7,13 @@ import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
 import { ENV, type LargeModelBinding } from '../../functions/core/env.ts';
 import type { Manifest } from '../../functions/core/manifest.ts';
 import type { StreamingHandler } from '../../functions/core/streaming.ts';
-import type { ModelGateConfig } from '../config.ts';
+import { type ModelGateConfig, protocolOf } from '../config.ts';
 import { apiFunctionEnvironment } from '../function-env.ts';
 import { type Container, demoLmContainer } from './containers/supervisor.ts';
 import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway.ts';
 import { installLambdaStreamingRuntime } from './lambda-runtime.ts';
 import { type LocalS3, localS3Client, S3RVER_CREDENTIALS, startLocalS3 } from './s3.ts';
-import { startSageMakerEmulator } from './sagemaker.ts';
+import { type EndpointTarget, startSageMakerEmulator } from './sagemaker.ts';
 import { seedSampleModels } from './seed.ts';
 import type { Plan } from './usage.ts';
 
@@ -56,6 +56,8 @@ export interface LocalTopology {
   readonly sagemakerUrl: string | undefined;
   /** Containers behind the emulated endpoints, by endpoint name. */
   readonly containers: ReadonlyMap<string, Container>;
+  /** Names of the large models served through the SageMaker emulator. */
+  readonly largeModels: readonly string[];
   close(): Promise<void>;
 }
 
@@ -106,13 +108,36 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       const demo = demoLmContainer(DEMO_LM, options.onEvent);
       containers.set(DEMO_LM, demo);
       await demo.start();
+      const endpoints = new Map<string, EndpointTarget>([
+        [DEMO_LM, { url: demo.url, healthy: demo.healthy }],
+      ]);
+      largeModels.push({ name: DEMO_LM, endpoint: DEMO_LM, protocol: 'tgi' });
+      // Declared large models: forwarded to a server of the user's own (localUrl), else served by the demo model.
+      for (const model of options.config.largeModels) {
+        const protocol = protocolOf(model);
+        if (!model.localUrl && protocol === 'v2') {
+          throw new Error(
+            `large model '${model.name}' speaks V2 tensors: in local mode it needs a localUrl to forward to`,
+          );
+        }
+        endpoints.set(
+          model.name,
+          model.localUrl
+            ? { url: model.localUrl, healthy: () => true }
+            : { url: demo.url, healthy: demo.healthy },
+        );
+        largeModels.push({
+          name: model.name,
+          endpoint: model.name,
+          protocol: model.localUrl ? protocol : 'tgi',
+        });
+      }
       sagemaker = await startSageMakerEmulator({
         port: options.sagemakerPort ?? 0,
-        endpoints: new Map([[DEMO_LM, { url: demo.url, healthy: demo.healthy }]]),
+        endpoints,
         s3,
         asyncOutput: { bucket: options.bucket, prefix: 'sagemaker-async/' },
       });
-      largeModels.push({ name: DEMO_LM, endpoint: DEMO_LM, protocol: 'tgi' });
     }
 
     Object.assign(process.env, {
@@ -168,6 +193,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       store,
       sagemakerUrl: sagemaker?.url,
       containers,
+      largeModels: largeModels.map((m) => m.name),
       async close() {
         await gateway.close();
         await sagemaker?.close();

@@ -31,6 +31,7 @@ function endpointStack(
 const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com' };
 
 /** A template's resources with partition and URL suffix joined in, as CloudFormation will. */
+// biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped.
 function resolved(stack: Stack, type: string): Array<Record<string, any>> {
   const resolve = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(resolve);
@@ -50,7 +51,10 @@ function resolved(stack: Stack, type: string): Array<Record<string, any>> {
   const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string }> };
   return Object.values(template.Resources)
     .filter((r) => r.Type === type)
-    .map((r) => resolve(r) as Record<string, any>);
+    .map(
+      // biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped.
+      (r) => resolve(r) as Record<string, any>,
+    );
 }
 
 describe('GpuInstanceType and ContainerPreset', () => {

@@ -220,14 +220,16 @@ describe('OpenAI-compatible API with the official openai client', () => {
       stream: true,
     });
     let received = 0;
+    let finish: string | null | undefined;
     const error: unknown = await (async () => {
       for await (const chunk of stream) {
         received++;
+        finish = chunk.choices[0]?.finish_reason ?? finish;
         if (received === 3) process.kill(container?.pid as number, 'SIGKILL');
-        void chunk;
       }
     })().catch((e) => e);
     expect(received).toBeGreaterThanOrEqual(3);
+    expect(finish).toBe('error');
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as Error).message).toMatch(/failed while streaming|Model stream failed/);
     // The supervisor restarts it; until then requests get 503 with Retry-After.

@@ -69,6 +69,13 @@ describe('npm start', () => {
       // between): scikit-learn's prediction for the unrounded row applies.
       expect(answers[3].model_name).toBe('diabetes');
       expect(answers[3].predictions[0]).toBeCloseTo(parityFixture('diabetes').predictions[0] as number, 3);
+      const chat = output.match(/curl -sN [^\n]+\\\n\s+-d '[^']+'/)?.[0];
+      expect(chat).toContain('"stream": true');
+      const events = execFileSync('sh', ['-c', chat ?? 'false'], { encoding: 'utf8' })
+        .trim()
+        .split('\n\n');
+      expect(JSON.parse((events[0] ?? '').slice(6)).choices[0].delta.role).toBe('assistant');
+      expect(events.at(-1)).toBe('data: [DONE]');
     } finally {
       expect(await stop(child)).toBe(0);
     }

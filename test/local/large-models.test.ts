@@ -1,0 +1,97 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../infra/config.ts';
+import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
+
+let api: TestTopology;
+let triton: Server;
+const seen: unknown[] = [];
+
+/** A server of the user's own following the container contract and speaking V2 (as Triton does). */
+function tensorServer(): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url === '/ping') return res.writeHead(200).end();
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      const request = JSON.parse(body);
+      seen.push(request);
+      const input = request.inputs[0];
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          model_name: 'tensors',
+          outputs: [
+            {
+              name: 'doubled',
+              datatype: input.datatype,
+              shape: input.shape,
+              data: input.data.map((v: number) => v * 2),
+            },
+          ],
+        }),
+      );
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+beforeAll(async () => {
+  triton = await tensorServer();
+  const config = parseConfig({
+    largeModels: [
+      { name: 'my-llm', container: 'lmi', hfModelId: 'org/model', instanceType: 'ml.g5.2xlarge' },
+      {
+        name: 'tensors',
+        container: 'triton',
+        modelDataUrl: 's3://bucket/model.tar.gz',
+        instanceType: 'ml.g5.xlarge',
+        localUrl: `http://127.0.0.1:${(triton.address() as AddressInfo).port}`,
+      },
+    ],
+  });
+  api = await startTestTopology({ config, languageModels: true });
+}, 90_000);
+afterAll(async () => {
+  await api.close();
+  triton.close();
+});
+
+describe('large models declared in the configuration, locally', () => {
+  it('serves a language model without a local URL on the demo model, under its own name', async () => {
+    const client = new OpenAI({ apiKey: api.apiKey, baseURL: `${api.apiUrl}/v1`, maxRetries: 0 });
+    expect((await client.models.list()).data.map((m) => m.id)).toEqual(
+      expect.arrayContaining(['demo-lm', 'my-llm', 'tensors']),
+    );
+    const answer = await client.chat.completions.create({
+      model: 'my-llm',
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 5,
+    });
+    expect(answer).toMatchObject({ model: 'my-llm', choices: [{ message: { role: 'assistant' } }] });
+    expect(answer.choices[0]?.message.content?.length).toBeGreaterThan(0);
+  });
+
+  it('forwards V2 inference for a tensor model to its endpoint unchanged', async () => {
+    const request = { id: 'r1', inputs: [{ name: 'x', shape: [3], datatype: 'FP32', data: [1, 2, 3] }] };
+    const { status, json } = await api.call('/v2/models/tensors/infer', { body: request });
+    expect(status).toBe(200);
+    expect(json.outputs[0]).toEqual({ name: 'doubled', datatype: 'FP32', shape: [3], data: [2, 4, 6] });
+    expect(seen.at(-1)).toEqual(request);
+    const versioned = await api.call('/v2/models/tensors/versions/1/infer', { body: request });
+    expect(versioned.status).toBe(400);
+    expect(versioned.json.error).toMatch(/runs on an endpoint and has no versions/);
+  });
+
+  it('refuses chat with a tensor model, pointing at the V2 route', async () => {
+    const response = await api.call('/v1/chat/completions', {
+      body: { model: 'tensors', messages: [{ role: 'user', content: 'x' }] },
+    });
+    expect(response.status).toBe(400);
+    expect(response.json.error.message).toMatch(/takes tensors: use POST \/v2\/models\/tensors\/infer/);
+  });
+});
