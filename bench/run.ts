@@ -140,6 +140,87 @@ function peerAvailable(): boolean {
   }
 }
 
+interface StreamStats {
+  /** Median time to the first content chunk, ms. */
+  ttft: number;
+  /** Median tokens (content chunks) per second over the whole answer. */
+  tokensPerSecond: number;
+  tokens: number;
+}
+
+/** Time to first token and tokens/s of one streamed chat answer, read chunk by chunk. */
+async function timeStream(
+  url: string,
+  headers: Record<string, string>,
+  body: object,
+): Promise<{ ttft: number; tokens: number; ms: number }> {
+  const started = performance.now();
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok || !response.body) throw new Error(`${url} answered ${response.status}`);
+  let ttft = 0;
+  let tokens = 0;
+  let buffer = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of response.body) {
+    buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+    let end = buffer.indexOf('\n\n');
+    while (end >= 0) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      end = buffer.indexOf('\n\n');
+      if (!event.startsWith('data: {')) continue;
+      if (JSON.parse(event.slice(6)).choices?.[0]?.delta?.content) {
+        tokens++;
+        if (ttft === 0) ttft = performance.now() - started;
+      }
+    }
+  }
+  return { ttft, tokens, ms: performance.now() - started };
+}
+
+/**
+ * Streaming overhead: the same seeded chat, streamed through ModelGate's API
+ * (gateway → chat function → SageMaker Runtime emulator → container) and from
+ * the demo container's /invocations directly, alternating, same run.
+ */
+async function streamingOverhead(target: { apiUrl: string; apiKey: string; demoUrl: string }) {
+  const body = (seed: number) => ({
+    model: 'demo-lm',
+    messages: [{ role: 'user', content: 'Tell me my fortune.' }],
+    max_tokens: 64,
+    temperature: 0.8,
+    seed,
+    stream: true,
+  });
+  const runs = {
+    api: [] as Awaited<ReturnType<typeof timeStream>>[],
+    direct: [] as Awaited<ReturnType<typeof timeStream>>[],
+  };
+  for (let i = 0; i < 43; i++) {
+    const api = await timeStream(
+      `${target.apiUrl}/v1/chat/completions`,
+      { authorization: `Bearer ${target.apiKey}` },
+      body(i),
+    );
+    const direct = await timeStream(`${target.demoUrl}/invocations`, {}, body(i));
+    if (i >= 3) {
+      runs.api.push(api);
+      runs.direct.push(direct);
+    }
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+  const stats = (r: typeof runs.api): StreamStats => ({
+    ttft: median(r.map((x) => x.ttft)),
+    tokensPerSecond: median(r.map((x) => (x.tokens / x.ms) * 1000)),
+    tokens: median(r.map((x) => x.tokens)),
+  });
+  return { api: stats(runs.api), direct: stats(runs.direct) };
+}
+
 const modelgate = spawn(`${root}node_modules/.bin/tsx`, [`${root}bench/serve-local.ts`], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -147,9 +228,11 @@ const modelgate = spawn(`${root}node_modules/.bin/tsx`, [`${root}bench/serve-loc
 const ready = JSON.parse(await firstLine(modelgate)) as {
   apiUrl: string;
   apiKey: string;
+  demoUrl: string;
   handlerLatencyUs: { p50: number; p99: number };
 };
 const results: HttpResult[] = [];
+let streaming: { api: StreamStats; direct: StreamStats } | undefined;
 try {
   results.push(
     await load(
@@ -158,6 +241,7 @@ try {
       { 'x-api-key': ready.apiKey },
     ),
   );
+  streaming = await streamingOverhead(ready);
 } finally {
   await stop(modelgate);
 }
@@ -209,7 +293,20 @@ on ${new Date().toISOString().slice(0, 10)}.
 |---|---:|---:|---:|---:|
 ${results.map((r) => `| ${r.name} | ${fmt(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} |`).join('\n')}
 ${peer && ours ? `\n**Ratio: ModelGate serves ${fmt(ours.rps / peer.rps, 1)}× the requests/s of the FastAPI + scikit-learn peer.**\n` : peerNote}
-## In process (µs per single-row call)
+${
+  streaming
+    ? `## Streaming chat (demo-lm, 64 tokens, seeded; medians of 40 alternating runs)
+
+| path | time to first token ms | tokens/s | tokens |
+|---|---:|---:|---:|
+| ModelGate API (gateway → chat function → SageMaker Runtime emulator → container) | ${fmt(streaming.api.ttft, 2)} | ${fmt(streaming.api.tokensPerSecond)} | ${streaming.api.tokens} |
+| demo container \`/invocations\` directly | ${fmt(streaming.direct.ttft, 2)} | ${fmt(streaming.direct.tokensPerSecond)} | ${streaming.direct.tokens} |
+
+**ModelGate adds ${fmt(streaming.api.ttft - streaming.direct.ttft, 2)} ms to the time to first token (target < 5 ms) and streams at ${fmt(streaming.api.tokensPerSecond / streaming.direct.tokensPerSecond, 2)}× the direct rate (target ≥ 0.9×).**
+
+`
+    : ''
+}## In process (µs per single-row call)
 
 | what | p50 µs | p99 µs |
 |---|---:|---:|

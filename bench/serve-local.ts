@@ -58,7 +58,12 @@ const handlerLatency = await timeCalls(5000, async () => {
 });
 
 console.log(
-  JSON.stringify({ apiUrl: topology.apiUrl, apiKey: topology.apiKey, handlerLatencyUs: handlerLatency }),
+  JSON.stringify({
+    apiUrl: topology.apiUrl,
+    apiKey: topology.apiKey,
+    demoUrl: topology.containers.get('demo-lm')?.url,
+    handlerLatencyUs: handlerLatency,
+  }),
 );
 process.on('SIGTERM', async () => {
   await topology.close();
