@@ -9,11 +9,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import * as ort from 'onnxruntime-node';
+import { freePort } from '../infra/local/net.ts';
 
 const { values } = parseArgs({
   options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } },
@@ -59,14 +59,6 @@ function firstLine(child: ChildProcess): Promise<string> {
     });
     child.on('exit', (code) => reject(new Error(`exited ${code} before it was ready`)));
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {

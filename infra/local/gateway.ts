@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { RouteSpec } from '../../functions/api/routes.ts';
@@ -8,6 +7,7 @@ import { apiKeyOf } from '../../functions/core/auth.ts';
 import type { StreamingHandler } from '../../functions/core/streaming.ts';
 import { validateBody } from './json-schema.ts';
 import { isStreamingHandler, PRELUDE_DELIMITER } from './lambda-runtime.ts';
+import { type LoopbackServer, listenLoopback } from './net.ts';
 import { type Plan, UsageMeter } from './usage.ts';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
@@ -35,12 +35,7 @@ export interface GatewayOptions {
   readonly now?: () => number;
 }
 
-export interface LocalGateway {
-  readonly url: string;
-  readonly port: number;
-  readonly server: Server;
-  close(): Promise<void>;
-}
+export type LocalGateway = LoopbackServer;
 
 export const GATEWAY_DEFAULTS = {
   timeoutMs: 29_000,
@@ -134,21 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     );
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenLoopback(server, options.port);
 }
 
 function compile(resource: string) {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { listenLoopback } from './net.ts';
 
 /** Where an emulated endpoint sends its traffic: a process following the SageMaker container contract. */
 export interface EndpointTarget {
@@ -106,18 +106,7 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions) 
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenLoopback(server, options.port);
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
