@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
+import { BATCH_INPUT } from '../../functions/core/batch/layout.ts';
 import { ENV, type LargeModelBinding } from '../../functions/core/env.ts';
 import type { Manifest } from '../../functions/core/manifest.ts';
 import type { StreamingHandler } from '../../functions/core/streaming.ts';
@@ -12,6 +14,7 @@ import { apiFunctionEnvironment } from '../function-env.ts';
 import { type Container, demoLmContainer } from './containers/supervisor.ts';
 import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway.ts';
 import { installLambdaStreamingRuntime } from './lambda-runtime.ts';
+import { LocalQueue } from './queue.ts';
 import { type LocalS3, localS3Client, S3RVER_CREDENTIALS, startLocalS3 } from './s3.ts';
 import { type EndpointTarget, startSageMakerEmulator } from './sagemaker.ts';
 import { seedSampleModels } from './seed.ts';
@@ -40,6 +43,8 @@ export interface LocalOptions {
   readonly languageModels?: boolean;
   /** Told of container starts, exits and restarts. */
   readonly onEvent?: (event: string) => void;
+  /** Visibility timeout of the local batch queue (default 60 s); failed jobs are retried after it. */
+  readonly batchVisibilityTimeoutMs?: number;
 }
 
 export interface LocalTopology {
@@ -58,8 +63,13 @@ export interface LocalTopology {
   readonly containers: ReadonlyMap<string, Container>;
   /** Names of the large models served through the SageMaker emulator. */
   readonly largeModels: readonly string[];
+  /** The batch queue fed by s3rver's events under `batch/input/`. */
+  readonly batchQueue: LocalQueue;
   close(): Promise<void>;
 }
+
+/** Receives before a failing batch message goes to the dead-letter queue (the stack's redrive policy). */
+export const BATCH_MAX_RECEIVES = 3;
 
 /** Name of the demo language model, as OpenAI model and as emulated endpoint. */
 export const DEMO_LM = 'demo-lm';
@@ -98,6 +108,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     bucket: options.bucket,
   });
   const containers = new Map<string, Container>();
+  let batchQueue: LocalQueue | undefined;
   let sagemaker: Awaited<ReturnType<typeof startSageMakerEmulator>> | undefined;
   try {
     const s3 = localS3Client(store.url);
@@ -156,6 +167,37 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
     const { handler } = (await import('../../functions/api/index.ts')) as { handler: ProxyHandler };
+    const batch = (
+      (await import('../../functions/batch/index.ts')) as {
+        handler: (e: SQSEvent) => Promise<SQSBatchResponse>;
+      }
+    ).handler;
+    batchQueue = new LocalQueue({
+      visibilityTimeoutMs: options.batchVisibilityTimeoutMs ?? 60_000,
+      maxReceiveCount: BATCH_MAX_RECEIVES,
+      handler: batch,
+      onDeadLetter: (m) => options.onEvent?.(`batch message ${m.messageId} moved to the dead-letter queue`),
+    });
+    const queue = batchQueue;
+    // S3 → SQS notification on the batch/input/ prefix, as the stack configures it. s3rver
+    // reports every bucket and raw keys: filter, and encode keys the way S3 does.
+    (store.server as unknown as NodeJS.EventEmitter).on(
+      'event',
+      (event: {
+        Records?: Array<{ eventName?: string; s3: { bucket: { name: string }; object: { key: string } } }>;
+      }) => {
+        const records = (event.Records ?? []).filter(
+          (r) =>
+            r.eventName?.startsWith('ObjectCreated') &&
+            r.s3.bucket.name === options.bucket &&
+            r.s3.object.key.startsWith(BATCH_INPUT),
+        );
+        if (records.length === 0) return;
+        for (const r of records)
+          r.s3.object.key = encodeURIComponent(r.s3.object.key).replace(/%20/g, '+').replace(/%2F/g, '/');
+        queue.send(JSON.stringify({ Records: records }));
+      },
+    );
     installLambdaStreamingRuntime();
     const chat = sagemaker
       ? ((await import('../../functions/chat/index.ts')) as { handler: StreamingHandler }).handler
@@ -194,7 +236,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       sagemakerUrl: sagemaker?.url,
       containers,
       largeModels: largeModels.map((m) => m.name),
+      batchQueue: queue,
       async close() {
+        queue.close();
         await gateway.close();
         await sagemaker?.close();
         await Promise.all([...containers.values()].map((c) => c.stop()));
@@ -203,6 +247,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       },
     };
   } catch (error) {
+    batchQueue?.close();
     await sagemaker?.close();
     await Promise.all([...containers.values()].map((c) => c.stop()));
     await store.close();

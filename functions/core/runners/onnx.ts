@@ -10,7 +10,7 @@ export interface OnnxRuntimeOptions {
   readonly artifacts: ArtifactStore;
   /** Bound of the session cache, in bytes of model file. */
   readonly maxCacheBytes: number;
-  /** Threads per session; 1 suits small models and Lambda's vCPU share. */
+  /** Threads per session; 1 suits small single-row models, 0 lets onnxruntime use every core (batch). */
   readonly threads?: number;
   /** Told after each cold load. */
   readonly onLoad?: (manifest: Manifest, event: { ms: number; source: 'disk' | 's3' }) => void;

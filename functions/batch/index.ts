@@ -1,0 +1,28 @@
+import { ArtifactStore } from '../core/artifacts.ts';
+import { readEnv } from '../core/env.ts';
+import { Registry } from '../core/registry.ts';
+import { OnnxRuntime } from '../core/runners/onnx.ts';
+import { createS3Client } from '../core/s3.ts';
+import { createTelemetry, traceClient } from '../core/telemetry.ts';
+import { createBatchHandler } from './app.ts';
+
+/** Lambda entry of the batch function: module singletons, then the handler. */
+const env = readEnv();
+const telemetry = createTelemetry('modelgate-batch');
+const client = createS3Client(env.s3Endpoint);
+const s3 = env.tracing ? await traceClient(client, 'modelgate-batch') : client;
+// Batch runs use every core the function has: rows per second is what counts here.
+const runtime = new OnnxRuntime({
+  artifacts: new ArtifactStore({ s3, bucket: env.modelBucket, cacheDir: env.cacheDir }),
+  maxCacheBytes: env.sessionCacheBytes,
+  threads: 0,
+  onLoad: telemetry.recordModelLoad,
+});
+
+export const handler = createBatchHandler({
+  s3,
+  bucket: env.modelBucket,
+  registry: new Registry({ s3, bucket: env.modelBucket, ttlSeconds: env.registryTtlSeconds }),
+  runnerFor: (manifest) => runtime.runner(manifest),
+  telemetry,
+});

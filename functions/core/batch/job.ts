@@ -1,0 +1,360 @@
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { PassThrough, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { encodeElements } from '../datatypes.ts';
+import { NotFoundError } from '../errors.ts';
+import type { Manifest, TensorSpec } from '../manifest.ts';
+import { predictResponse } from '../protocols/predict.ts';
+import type { Registry } from '../registry.ts';
+import type { ModelRunner } from '../runners/runner.ts';
+import { isNotFound } from '../s3.ts';
+import { type BatchTarget, batchTarget, isRejected } from './layout.ts';
+import { batchInput, csvColumns, type ParsedRow, parseCsvRow, parseJsonRow } from './rows.ts';
+
+export type BatchStatus = 'running' | 'succeeded' | 'completed_with_errors' | 'empty' | 'failed';
+
+/** `batch/output/<model>/<file>.manifest.json`: what a job read, what it wrote, how it went. */
+export interface BatchManifest {
+  readonly id: string;
+  readonly status: BatchStatus;
+  readonly input: {
+    readonly key: string;
+    readonly eTag: string | undefined;
+    readonly size: number | undefined;
+  };
+  readonly output?: string;
+  readonly model?: string;
+  readonly version?: string;
+  readonly rows: number;
+  readonly succeeded: number;
+  readonly failed: number;
+  readonly blankLines: number;
+  readonly startedAt: string;
+  readonly finishedAt?: string;
+  readonly durationMs?: number;
+  readonly rowsPerSecond?: number;
+  /** Time spent in the model, for telling model time from parsing and I/O. */
+  readonly modelMs?: number;
+  readonly error?: string;
+}
+
+export interface BatchDependencies {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly registry: Registry;
+  /** The runner of a resolved model version. */
+  readonly runnerFor: (manifest: Manifest) => ModelRunner;
+  /** Rows per model run. */
+  readonly microBatchRows?: number;
+  readonly now?: () => number;
+}
+
+export interface BatchObject {
+  readonly key: string;
+  readonly eTag?: string | undefined;
+  readonly size?: number | undefined;
+}
+
+/** A job that cannot succeed however often it is retried: the manifest says why. */
+class JobFailure extends Error {}
+
+const TERMINAL: ReadonlySet<BatchStatus> = new Set(['succeeded', 'completed_with_errors', 'empty', 'failed']);
+
+/** The job id of an input key: its path under `batch/input/`, URL-safe. */
+export function jobId(inputKey: string): string {
+  return Buffer.from(inputKey).toString('base64url');
+}
+
+/**
+ * Runs one batch job: streams the input object line by line, scores rows in
+ * micro-batches, streams `{"line", "prediction"}` or `{"line", "error"}` per
+ * line to the output (visible only once complete), then writes the manifest.
+ * Rerunning an input whose manifest already records the same eTag is a no-op.
+ *
+ * @throws on transient failures (S3, model loading), so the queue retries.
+ * @returns the manifest, or undefined for keys that are not batch inputs.
+ */
+export async function runBatchJob(
+  deps: BatchDependencies,
+  object: BatchObject,
+): Promise<BatchManifest | undefined> {
+  const target = batchTarget(object.key);
+  if (!target) return undefined;
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
+  const base = {
+    id: jobId(object.key),
+    rows: 0,
+    succeeded: 0,
+    failed: 0,
+    blankLines: 0,
+    startedAt: new Date(startedAt).toISOString(),
+  };
+  if (isRejected(target)) {
+    const manifest: BatchManifest = {
+      ...base,
+      status: 'failed',
+      input: { key: object.key, eTag: object.eTag, size: object.size },
+      error: target.error,
+    };
+    await putJson(deps, target.manifestKey, manifest);
+    return manifest;
+  }
+
+  const head =
+    object.eTag === undefined
+      ? await headObject(deps, object.key)
+      : { eTag: object.eTag.replaceAll('"', ''), size: object.size };
+  if (!head) return undefined;
+  const input = { key: object.key, eTag: head.eTag, size: head.size };
+  const previous = await readManifest(deps, target.manifestKey);
+  if (previous && previous.input.eTag === input.eTag && TERMINAL.has(previous.status)) return previous;
+
+  await putJson(deps, target.manifestKey, { ...base, status: 'running', input, model: target.model });
+  let model: Manifest;
+  let runner: ModelRunner;
+  let spec: TensorSpec;
+  try {
+    model = await deps.registry.resolve(target.model);
+    spec = batchInput(model);
+    runner = deps.runnerFor(model);
+    await runner.load();
+  } catch (error) {
+    if (
+      !(error instanceof NotFoundError) &&
+      !(error instanceof Error && error.message.includes('batch jobs need'))
+    )
+      throw error;
+    const manifest: BatchManifest = {
+      ...base,
+      status: 'failed',
+      input,
+      model: target.model,
+      error: error instanceof NotFoundError ? `unknown model: ${error.message}` : error.message,
+      finishedAt: new Date(now()).toISOString(),
+    };
+    await putJson(deps, target.manifestKey, manifest);
+    return manifest;
+  }
+
+  const result = await score(deps, target, model, spec, runner);
+  const finished = now();
+  const durationMs = finished - startedAt;
+  const status: BatchStatus = result.error
+    ? 'failed'
+    : result.rows === 0
+      ? 'empty'
+      : result.failed > 0
+        ? 'completed_with_errors'
+        : 'succeeded';
+  const manifest: BatchManifest = {
+    ...base,
+    status,
+    input,
+    output: target.outputKey,
+    model: model.name,
+    version: model.version,
+    rows: result.rows,
+    succeeded: result.rows - result.failed,
+    failed: result.failed,
+    blankLines: result.blankLines,
+    finishedAt: new Date(finished).toISOString(),
+    durationMs,
+    rowsPerSecond: durationMs > 0 ? Math.round((result.rows / durationMs) * 1000) : result.rows,
+    modelMs: Math.round(result.modelMs),
+    ...(result.error && { error: result.error }),
+    ...(status === 'empty' && { error: result.emptyReason }),
+  };
+  await putJson(deps, target.manifestKey, manifest);
+  return manifest;
+}
+
+interface Pending {
+  readonly line: number;
+  readonly row: ParsedRow;
+}
+
+/** Streams input to output; per-row problems become error lines, a broken input ends the job as failed. */
+async function score(
+  deps: BatchDependencies,
+  target: BatchTarget,
+  model: Manifest,
+  spec: TensorSpec,
+  runner: ModelRunner,
+) {
+  const batchRows = deps.microBatchRows ?? 4096;
+  const width = spec.shape[1] as number;
+  const out = new PassThrough();
+  const upload = new Upload({
+    client: deps.s3,
+    params: { Bucket: deps.bucket, Key: target.outputKey, Body: out, ContentType: 'application/x-ndjson' },
+    queueSize: 2,
+    partSize: 8 * 1024 * 1024,
+  });
+  const uploaded = upload.done();
+  uploaded.catch(() => {});
+  const stats = {
+    rows: 0,
+    failed: 0,
+    blankLines: 0,
+    modelMs: 0,
+    error: undefined as string | undefined,
+    emptyReason: '',
+  };
+  let pending: Pending[] = [];
+  let valid: number[] = [];
+  let validCount = 0;
+
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, 'drain');
+  };
+
+  const flush = async () => {
+    if (pending.length === 0) return;
+    let predictions: unknown[] = [];
+    let probabilities: unknown[] | undefined;
+    let failure: string | undefined;
+    if (validCount > 0) {
+      const started = performance.now();
+      try {
+        const data = encodeElements(valid, spec.datatype, (i) => `value ${i}`);
+        const outputs = await runner.infer([
+          { name: spec.name, datatype: spec.datatype, shape: [validCount, width], data },
+        ]);
+        const shaped = predictResponse(model, outputs);
+        predictions = shaped.predictions;
+        probabilities = shaped.probabilities;
+      } catch (error) {
+        failure = `the model failed on this micro-batch of ${validCount} rows: ${(error as Error).message}`;
+      }
+      stats.modelMs += performance.now() - started;
+    }
+    let k = 0;
+    let text = '';
+    for (const { line, row } of pending) {
+      if ('error' in row) {
+        stats.failed++;
+        text += `${JSON.stringify({ line, error: row.error })}\n`;
+      } else if (failure) {
+        stats.failed++;
+        k++;
+        text += `${JSON.stringify({ line, error: failure })}\n`;
+      } else {
+        text += `${JSON.stringify({ line, prediction: predictions[k], ...(probabilities && { probabilities: probabilities[k] }) })}\n`;
+        k++;
+      }
+    }
+    pending = [];
+    valid = [];
+    validCount = 0;
+    await write(text);
+  };
+
+  try {
+    const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: target.inputKey }));
+    let source = object.Body as Readable;
+    if (target.gzip) source = source.pipe(createGunzip());
+    const reader = createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY });
+    let lineNumber = 0;
+    let columns: { columns: number[]; names: string[] } | undefined;
+    try {
+      for await (const raw of reader) {
+        lineNumber++;
+        const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+        if (line.trim() === '') {
+          stats.blankLines++;
+          continue;
+        }
+        if (target.format === 'csv' && !columns) {
+          try {
+            columns = csvColumns(line, model, spec);
+          } catch (error) {
+            throw new JobFailure((error as Error).message);
+          }
+          continue;
+        }
+        const row = columns
+          ? parseCsvRow(line, columns.columns, columns.names, spec)
+          : parseJsonRow(line, model, spec);
+        stats.rows++;
+        pending.push({ line: lineNumber, row });
+        if ('values' in row) {
+          for (const v of row.values) valid.push(v);
+          validCount++;
+        }
+        if (validCount >= batchRows || pending.length >= batchRows * 2) await flush();
+      }
+    } catch (error) {
+      if (error instanceof JobFailure) throw error;
+      if (
+        (error as { code?: string }).code?.startsWith('Z_') ||
+        /unexpected end of file|incorrect header check/.test((error as Error).message)
+      ) {
+        await flush();
+        throw new JobFailure(
+          `the input is not valid gzip after line ${lineNumber}: ${(error as Error).message}; rows before it were scored`,
+        );
+      }
+      throw error;
+    }
+    await flush();
+    if (stats.rows === 0) {
+      stats.emptyReason =
+        target.format === 'csv' && columns ? 'the CSV has a header but no rows' : 'the input has no rows';
+    }
+    out.end();
+    await uploaded;
+  } catch (error) {
+    if (error instanceof JobFailure) {
+      stats.error = error.message;
+      out.end();
+      await uploaded;
+      return stats;
+    }
+    out.destroy();
+    await upload.abort().catch(() => {});
+    throw error;
+  }
+  return stats;
+}
+
+async function putJson(deps: BatchDependencies, key: string, value: unknown): Promise<void> {
+  await deps.s3.send(
+    new PutObjectCommand({
+      Bucket: deps.bucket,
+      Key: key,
+      Body: `${JSON.stringify(value, null, 2)}\n`,
+      ContentType: 'application/json',
+    }),
+  );
+}
+
+/** The manifest at `key`, if there is one. */
+export async function readManifest(
+  deps: Pick<BatchDependencies, 's3' | 'bucket'>,
+  key: string,
+): Promise<BatchManifest | undefined> {
+  try {
+    const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
+    return JSON.parse((await object.Body?.transformToString()) ?? 'null') as BatchManifest;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+async function headObject(
+  deps: BatchDependencies,
+  key: string,
+): Promise<{ eTag: string | undefined; size: number | undefined } | undefined> {
+  try {
+    const head = await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: key }));
+    return { eTag: head.ETag?.replaceAll('"', ''), size: head.ContentLength };
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,169 @@
+import type { Manifest, TensorSpec } from '../manifest.ts';
+import { isObject } from '../protocols/v2.ts';
+
+/** One input row, parsed: its feature values, or what was wrong with it. */
+export type ParsedRow = { readonly values: number[] } | { readonly error: string };
+
+const INTEGER_TYPES = new Set(['INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
+
+/** The single `[-1, F]` numeric input a batch job feeds, or why the model cannot take batches. */
+export function batchInput(manifest: Manifest): TensorSpec {
+  const spec = manifest.inputs[0];
+  const ok =
+    manifest.inputs.length === 1 &&
+    spec !== undefined &&
+    spec.shape.length === 2 &&
+    (spec.shape[1] ?? 0) > 0 &&
+    (spec.datatype.startsWith('FP') || INTEGER_TYPES.has(spec.datatype));
+  if (!ok) {
+    throw new Error(
+      `model '${manifest.name}' takes ${manifest.inputs.map((i) => `${i.name} ${i.datatype} [${i.shape}]`).join(', ')}; batch jobs need one numeric input of shape [-1, features]`,
+    );
+  }
+  return spec as TensorSpec;
+}
+
+function checkValues(
+  values: unknown[],
+  width: number,
+  spec: TensorSpec,
+  names: readonly string[] | undefined,
+): ParsedRow {
+  if (values.length !== width) {
+    return {
+      error: `${values.length} values; the model expects ${width}${names ? ` (${names.join(', ')})` : ''}`,
+    };
+  }
+  const integer = INTEGER_TYPES.has(spec.datatype);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+      const name = names?.[i] ? ` (${names[i]})` : '';
+      return {
+        error: `value ${i}${name} is ${JSON.stringify(v) ?? 'missing'}: expected ${integer ? 'an integer' : 'a number'}`,
+      };
+    }
+  }
+  return { values: values as number[] };
+}
+
+/**
+ * A JSON Lines row: an array of feature values, an object keyed by feature
+ * name, an object keyed by the input's name, or a V2 inputs object holding
+ * one row.
+ */
+export function parseJsonRow(line: string, manifest: Manifest, spec: TensorSpec): ParsedRow {
+  const width = spec.shape[1] as number;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    return { error: `not JSON (${(error as Error).message})` };
+  }
+  if (Array.isArray(value)) return checkValues(value, width, spec, manifest.features);
+  if (!isObject(value))
+    return { error: `a ${typeof value}: expected an array of ${width} values or an object` };
+  if (Array.isArray(value.inputs)) {
+    const input = value.inputs[0];
+    if (
+      value.inputs.length !== 1 ||
+      !isObject(input) ||
+      input.name !== spec.name ||
+      !Array.isArray(input.data)
+    ) {
+      return { error: `a V2 inputs object must hold one input '${spec.name}' with its data` };
+    }
+    return checkValues(input.data.flat(), width, spec, manifest.features);
+  }
+  if (spec.name in value && Array.isArray(value[spec.name])) {
+    return checkValues(value[spec.name] as unknown[], width, spec, manifest.features);
+  }
+  const features = manifest.features;
+  if (!features)
+    return { error: `an object, but model '${manifest.name}' has no feature names: send arrays` };
+  const missing = features.filter((f) => !(f in value));
+  if (missing.length > 0) return { error: `missing feature ${missing.map((f) => `'${f}'`).join(', ')}` };
+  return checkValues(
+    features.map((f) => value[f]),
+    width,
+    spec,
+    features,
+  );
+}
+
+/** Fields of one CSV record (RFC 4180 quoting). */
+export function splitCsv(line: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  fields.push(field);
+  return fields;
+}
+
+/**
+ * Maps CSV columns to the model's features: by name when the manifest has
+ * feature names (other columns are ignored), else by position.
+ *
+ * @throws Error naming the missing columns or the width expected.
+ */
+export function csvColumns(
+  header: string,
+  manifest: Manifest,
+  spec: TensorSpec,
+): { columns: number[]; names: string[] } {
+  const names = splitCsv(header).map((h) => h.trim());
+  const width = spec.shape[1] as number;
+  if (manifest.features) {
+    const missing = manifest.features.filter((f) => !names.includes(f));
+    if (missing.length > 0) {
+      throw new Error(
+        `the CSV header lacks ${missing.map((f) => `'${f}'`).join(', ')}; model '${manifest.name}' needs columns ${manifest.features.join(', ')}`,
+      );
+    }
+    return { columns: manifest.features.map((f) => names.indexOf(f)), names: [...manifest.features] };
+  }
+  if (names.length !== width) {
+    throw new Error(
+      `the CSV header has ${names.length} columns; model '${manifest.name}' takes ${width} features`,
+    );
+  }
+  return { columns: names.map((_, i) => i), names };
+}
+
+export function parseCsvRow(
+  line: string,
+  columns: readonly number[],
+  names: readonly string[],
+  spec: TensorSpec,
+): ParsedRow {
+  const fields = splitCsv(line);
+  const needed = Math.max(...columns) + 1;
+  if (fields.length < needed) return { error: `${fields.length} fields; the header has at least ${needed}` };
+  const values = columns.map((c) => {
+    const text = (fields[c] ?? '').trim();
+    return text === '' ? text : Number(text);
+  });
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v !== 'number' || Number.isNaN(v)) {
+      return {
+        error: `column '${names[i]}' is ${JSON.stringify((fields[columns[i] as number] ?? '').trim())}: expected a number`,
+      };
+    }
+  }
+  return checkValues(values, columns.length, spec, names);
+}
