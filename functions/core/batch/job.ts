@@ -255,8 +255,17 @@ async function score(
 
   try {
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: target.inputKey }));
-    let source = object.Body as Readable;
-    if (target.gzip) source = source.pipe(createGunzip());
+    const body = object.Body as Readable;
+    const source = target.gzip ? body.pipe(createGunzip()) : body;
+    // readline may end quietly when its input fails: remember failures, so a broken
+    // stream is never taken for the end of the file.
+    let streamError: Error | undefined;
+    const remember = (error: Error) => {
+      streamError ??= error;
+      source.destroy(error);
+    };
+    body.on('error', remember);
+    if (source !== body) source.on('error', remember);
     const reader = createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY });
     let lineNumber = 0;
     let columns: { columns: number[]; names: string[] } | undefined;
@@ -287,6 +296,7 @@ async function score(
         }
         if (validCount >= batchRows || pending.length >= batchRows * 2) await flush();
       }
+      if (streamError) throw streamError;
     } catch (error) {
       if (error instanceof JobFailure) throw error;
       if (

@@ -1,0 +1,312 @@
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBatchHandler } from '../../functions/batch/app.ts';
+import { ArtifactStore } from '../../functions/core/artifacts.ts';
+import type { BatchManifest } from '../../functions/core/batch/job.ts';
+import { Registry } from '../../functions/core/registry.ts';
+import { OnnxRuntime } from '../../functions/core/runners/onnx.ts';
+import type { ModelRunner } from '../../functions/core/runners/runner.ts';
+import { createTelemetry } from '../../functions/core/telemetry.ts';
+import { LocalQueue } from '../../infra/local/queue.ts';
+import { localS3Client } from '../../infra/local/s3.ts';
+import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
+import { parityFixture } from '../fixtures/models.ts';
+
+let api: TestTopology;
+beforeAll(async () => {
+  api = await startTestTopology();
+});
+afterAll(() => api.close());
+
+const put = (key: string, body: string | Uint8Array) =>
+  api.s3.send(new PutObjectCommand({ Bucket: api.bucket, Key: key, Body: body }));
+const text = async (s3: S3Client, key: string) =>
+  await s3
+    .send(new GetObjectCommand({ Bucket: api.bucket, Key: key }))
+    .then((o) => o.Body?.transformToString())
+    .catch(() => undefined);
+
+/** Drops a file where data teams drop theirs and waits for the job to settle. */
+async function drop(file: string, body: string | Uint8Array) {
+  await put(`batch/input/${file}`, body);
+  await new Promise((r) => setTimeout(r, 50));
+  await api.batchQueue.drained();
+  const manifest = JSON.parse(
+    (await text(api.s3, `batch/output/${file}.manifest.json`)) ?? 'null',
+  ) as BatchManifest;
+  const output = await text(api.s3, `batch/output/${file}.jsonl`);
+  return {
+    manifest,
+    lines: (output ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+  };
+}
+
+describe('batch predictions from files dropped in S3', () => {
+  it('scores every diabetes row of a JSONL file as scikit-learn does, in input order', async () => {
+    const fixture = parityFixture('diabetes');
+    const { manifest, lines } = await drop(
+      'diabetes/all.jsonl',
+      `${fixture.instances.map((r) => JSON.stringify(r)).join('\n')}\n`,
+    );
+    expect(manifest).toMatchObject({
+      status: 'succeeded',
+      model: 'diabetes',
+      version: '1',
+      rows: 442,
+      succeeded: 442,
+      failed: 0,
+    });
+    expect(lines.map((l) => l.line)).toEqual(fixture.instances.map((_, i) => i + 1));
+    lines.forEach((l, i) => {
+      expect(l.prediction).toBeCloseTo(fixture.predictions[i] as number, 3);
+    });
+  });
+
+  it('maps CSV columns by feature name, with Windows line endings, and labels classifiers', async () => {
+    const fixture = parityFixture('iris');
+    const csv = [
+      'petal_width,sepal_length,id,sepal_width,petal_length',
+      ...fixture.instances.map(([sl, sw, pl, pw], i) => `${pw},${sl},row${i},${sw},${pl}`),
+    ];
+    const { manifest, lines } = await drop('iris/flowers.csv', `${csv.join('\r\n')}\r\n`);
+    expect(manifest).toMatchObject({ status: 'succeeded', rows: 150 });
+    expect(lines.map((l) => l.prediction)).toEqual(fixture.predictions);
+    expect(lines[0]).toMatchObject({ line: 2, probabilities: { setosa: expect.any(Number) } });
+  });
+
+  it('reads gzip transparently and maps columns by position when the model has no feature names', async () => {
+    const { manifest, lines } = await drop('linear/x.csv.gz', gzipSync('x\n1\n2\n'));
+    expect(manifest.status).toBe('succeeded');
+    expect(lines.map((l) => Math.round(l.prediction * 100) / 100)).toEqual([3.49, 6.43]);
+  });
+
+  it('answers every bad line with an error line and loses none', async () => {
+    const body = [
+      '[5.1, 3.5, 1.4, 0.2]',
+      'not json',
+      '[1, 2]',
+      '[1, 2, "three", 4]',
+      '',
+      '{"sepal_length": 1}',
+      '{"inputs": [{"name": "input", "shape": [1, 4], "datatype": "FP32", "data": [[6.7, 3.1, 5.6, 2.4]]}]}',
+    ];
+    const { manifest, lines } = await drop('iris/mixed.jsonl', `${body.join('\n')}\n`);
+    expect(manifest).toMatchObject({
+      status: 'completed_with_errors',
+      rows: 6,
+      succeeded: 2,
+      failed: 4,
+      blankLines: 1,
+    });
+    expect(lines).toEqual([
+      expect.objectContaining({ line: 1, prediction: 'setosa' }),
+      { line: 2, error: expect.stringMatching(/^not JSON/) },
+      {
+        line: 3,
+        error: '2 values; the model expects 4 (sepal_length, sepal_width, petal_length, petal_width)',
+      },
+      { line: 4, error: 'value 2 (petal_length) is "three": expected a number' },
+      { line: 6, error: "missing feature 'sepal_width', 'petal_length', 'petal_width'" },
+      expect.objectContaining({ line: 7, prediction: 'virginica' }),
+    ]);
+  });
+
+  it.each([
+    ['an empty file', 'iris/empty.jsonl', '', 'the input has no rows'],
+    [
+      'a header-only CSV',
+      'iris/header.csv',
+      'sepal_length,sepal_width,petal_length,petal_width\n',
+      'the CSV has a header but no rows',
+    ],
+  ])('says so for %s', async (_, file, body, reason) => {
+    const { manifest, lines } = await drop(file, body);
+    expect(manifest).toMatchObject({ status: 'empty', rows: 0, error: reason });
+    expect(lines).toEqual([]);
+  });
+
+  it.each([
+    ['an unknown model', 'ghost/x.jsonl', '[1]\n', /unknown model: model 'ghost' not found/],
+    [
+      'a key outside the layout',
+      'stray.jsonl',
+      '[1]\n',
+      /is outside the layout: expected batch\/input\/<model>\/<file>/,
+    ],
+    [
+      'an unsupported format',
+      'iris/notes.txt',
+      'hello\n',
+      /no supported format: expected \.jsonl, \.ndjson, \.json or \.csv/,
+    ],
+    [
+      'a CSV without the features',
+      'iris/bad-header.csv',
+      'a,b\n1,2\n',
+      /the CSV header lacks 'sepal_length'/,
+    ],
+  ])('fails the job for %s, with the reason in the manifest', async (_, file, body, error) => {
+    const { manifest } = await drop(file, body);
+    expect(manifest.status).toBe('failed');
+    expect(manifest.error).toMatch(error);
+  });
+
+  it('keeps the rows before a truncated gzip and fails the job saying where', async () => {
+    const whole = gzipSync(Array.from({ length: 2000 }, () => '[1]').join('\n'));
+    const { manifest, lines } = await drop(
+      'linear/cut.jsonl.gz',
+      whole.subarray(0, Math.floor(whole.length / 2)),
+    );
+    expect(manifest.status).toBe('failed');
+    expect(manifest.error).toMatch(
+      /the input is not valid gzip after line \d+: .*; rows before it were scored/,
+    );
+    expect(lines.length).toBe(manifest.rows);
+    expect(lines.every((l) => typeof l.prediction === 'number')).toBe(true);
+  });
+
+  it('does nothing the second time for the same input object', async () => {
+    const first = await drop('linear/again.jsonl', '[1]\n[2]\n');
+    const queueSend = api.batchQueue.send(
+      JSON.stringify({
+        Records: [
+          {
+            eventName: 'ObjectCreated:Put',
+            s3: {
+              object: { key: 'batch/input/linear/again.jsonl', eTag: first.manifest.input.eTag, size: 8 },
+            },
+          },
+        ],
+      }),
+    );
+    expect(queueSend).toEqual(expect.any(String));
+    await api.batchQueue.drained();
+    const second = JSON.parse(
+      (await text(api.s3, 'batch/output/linear/again.jsonl.manifest.json')) ?? 'null',
+    );
+    expect(second).toEqual(first.manifest);
+  });
+});
+
+describe('batch faults, injected', () => {
+  // These tests drive handlers of their own: the topology's queue must not race them to the same files.
+  beforeAll(() => api.batchQueue.close());
+
+  it('gives errors to the rows of a micro-batch the model fails on, and only those', async () => {
+    const { handler } = handlerWith(
+      (runner) => ({
+        ...runner,
+        ready: true,
+        load: () => runner.load(),
+        infer: async (inputs, outputs) => {
+          if ((inputs[0]?.shape[0] ?? 0) === 3 && (inputs[0]?.data as Float32Array)[0] === 9)
+            throw new Error('out of memory');
+          return runner.infer(inputs, outputs);
+        },
+      }),
+      3,
+    );
+    await put('batch/input/linear/faulty.jsonl', '[1]\n[2]\n[3]\n[9]\n[9]\n[9]\n[4]\n');
+    await handler(s3Event('batch/input/linear/faulty.jsonl'));
+    const lines = ((await text(api.s3, 'batch/output/linear/faulty.jsonl.jsonl')) ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => ('error' in l ? 'error' : 'ok'))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'error',
+      'error',
+      'error',
+      'ok',
+    ]);
+    expect(lines[3].error).toBe('the model failed on this micro-batch of 3 rows: out of memory');
+  });
+
+  it('retries a job whose input stream broke mid-file and completes it exactly once', async () => {
+    const key = 'batch/input/linear/crash.jsonl';
+    const s3 = localS3Client(api.s3Url, { maxAttempts: 1 });
+    let breaks = 1;
+    // The first read of the input dies after its first bytes, as a reset connection or a killed process would.
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const input = args.input as { Key?: string };
+        if (context.commandName === 'GetObjectCommand' && input.Key === key && breaks-- > 0) {
+          const body = (result.output as { Body: Readable }).Body;
+          let reads = 0;
+          const broken = new Readable({
+            read() {
+              if (reads++ === 0) this.push(Buffer.from('[1]\n[2]\n'));
+              else this.destroy(new Error('ECONNRESET: connection reset by peer'));
+            },
+          });
+          body.destroy();
+          (result.output as { Body: Readable }).Body = broken;
+        }
+        return result;
+      },
+      { step: 'deserialize', name: 'breakInputStream' },
+    );
+    const { handler } = handlerWith((runner) => runner, 2, s3);
+    const queue = new LocalQueue({ visibilityTimeoutMs: 20, maxReceiveCount: 3, handler });
+    await put(key, '[1]\n[2]\n[3]\n[4]\n[5]\n[6]\n');
+    queue.send(JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: { object: { key } } }] }));
+    await queue.drained();
+    queue.close();
+    s3.destroy();
+    expect(breaks).toBe(-1);
+    expect(queue.deadLetters).toEqual([]);
+    const lines = ((await text(api.s3, 'batch/output/linear/crash.jsonl.jsonl')) ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.line)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(lines.every((l) => typeof l.prediction === 'number')).toBe(true);
+    const manifest = JSON.parse(
+      (await text(api.s3, 'batch/output/linear/crash.jsonl.manifest.json')) ?? 'null',
+    );
+    expect(manifest).toMatchObject({ status: 'succeeded', rows: 6, succeeded: 6 });
+  });
+});
+
+/** The real batch handler over the topology's S3, with a runner wrapper that injects a fault. */
+function handlerWith(
+  wrap: (runner: ModelRunner) => ModelRunner,
+  microBatchRows: number,
+  s3: S3Client = api.s3,
+) {
+  const runtime = new OnnxRuntime({
+    artifacts: new ArtifactStore({ s3, bucket: api.bucket, cacheDir: `${api.home}/fault-cache` }),
+    maxCacheBytes: 1 << 26,
+  });
+  const handler = createBatchHandler({
+    s3,
+    bucket: api.bucket,
+    registry: new Registry({ s3, bucket: api.bucket, ttlSeconds: 0 }),
+    runnerFor: (manifest) => wrap(runtime.runner(manifest)),
+    microBatchRows,
+    telemetry: createTelemetry('modelgate-batch-test'),
+  });
+  return { handler, runtime };
+}
+
+function s3Event(key: string) {
+  const body = {
+    Records: [
+      {
+        eventName: 'ObjectCreated:Put',
+        s3: { object: { key: encodeURIComponent(key).replace(/%2F/g, '/') } },
+      },
+    ],
+  };
+  return {
+    Records: [{ messageId: `m-${key}`, body: JSON.stringify(body), attributes: {}, eventSource: 'aws:sqs' }],
+  } as never;
+}
