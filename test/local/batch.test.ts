@@ -204,7 +204,7 @@ describe('batch faults, injected', () => {
         ready: true,
         load: () => runner.load(),
         infer: async (inputs, outputs) => {
-          if ((inputs[0]?.shape[0] ?? 0) === 3 && (inputs[0]?.data as Float32Array)[0] === 9)
+          if ((inputs[0]?.shape[0] ?? 0) === 3 && (inputs[0]?.data as Float32Array | undefined)?.[0] === 9)
             throw new Error('out of memory');
           return runner.infer(inputs, outputs);
         },
