@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 let api: TestTopology;
@@ -219,6 +219,7 @@ describe('OpenAI-compatible API with the official openai client', () => {
       temperature: 1,
       stream: true,
     });
+    const pid = container?.pid;
     let received = 0;
     let finish: string | null | undefined;
     const error: unknown = await (async () => {
@@ -232,7 +233,8 @@ describe('OpenAI-compatible API with the official openai client', () => {
     expect(finish).toBe('error');
     expect(error).toBeInstanceOf(OpenAI.APIError);
     expect((error as Error).message).toMatch(/failed while streaming|Model stream failed/);
-    // The supervisor restarts it; until then requests get 503 with Retry-After.
+    // The supervisor restarts it (a new process); until then requests get 503 with Retry-After.
+    await vi.waitFor(() => expect(container?.pid).not.toBe(pid), { timeout: 10_000 });
     await container?.waitHealthy(60_000);
     const after = await client.chat.completions.create({ model: 'demo-lm', messages, max_tokens: 3 });
     expect(after.choices[0]?.message.content).toHaveLength(3);
