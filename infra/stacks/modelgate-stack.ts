@@ -5,6 +5,7 @@ import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
 import { ENV } from '../../functions/core/env.ts';
 import type { ModelGateConfig } from '../config.ts';
+import { BatchPredictions } from '../constructs/batch-predictions.ts';
 import { ContainerPreset, GpuEndpoint, GpuInstanceType } from '../constructs/gpu-endpoint.ts';
 import { InferenceApi } from '../constructs/inference-api.ts';
 import { InferenceFunction } from '../constructs/inference-function.ts';
@@ -27,6 +28,7 @@ export class ModelGateStack extends Stack {
   public readonly authorizer: InferenceFunction;
   public readonly endpoints: Record<string, GpuEndpoint> = {};
   public readonly api: InferenceApi;
+  public readonly batch: BatchPredictions;
 
   constructor(scope: Construct, id: string, props: ModelGateStackProps) {
     super(scope, id, props);
@@ -112,6 +114,13 @@ export class ModelGateStack extends Stack {
       logRetention,
       streaming: { handler: this.chat.function, routes: CHAT_ROUTES },
       authorizer: this.authorizer.function,
+    });
+
+    this.batch = new BatchPredictions(this, 'Batch', {
+      store: this.store,
+      entry: new URL('../../functions/batch/index.ts', import.meta.url).pathname,
+      environment: apiFunctionEnvironment(config),
+      logRetention,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the ModelGate API' });

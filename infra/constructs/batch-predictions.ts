@@ -1,0 +1,145 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { InferenceFunction } from './inference-function.ts';
+import type { ModelStore } from './model-store.ts';
+
+/** Prefixes of the batch layout in the model bucket. */
+export const BATCH_PREFIXES = { input: 'batch/input/', output: 'batch/output/' } as const;
+
+export interface BatchPredictionsProps {
+  readonly store: ModelStore;
+  /** Entry module of the batch function. */
+  readonly entry: string;
+  /** Function environment (the model bucket is added by the store). */
+  readonly environment?: Record<string, string>;
+  /**
+   * @default - 3008 MiB
+   */
+  readonly memorySize?: number;
+  /**
+   * @default - 15 minutes
+   */
+  readonly timeout?: Duration;
+  /**
+   * Receives before a failing message goes to the dead-letter queue.
+   * @default - 3
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * @default - logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Event-triggered batch predictions: objects created under `batch/input/`
+ * notify an encrypted, SSL-only SQS queue (redrive to a dead-letter queue),
+ * which feeds the batch function one job per message with partial batch
+ * failure reporting. Alarms watch the dead-letter queue and function errors.
+ */
+export class BatchPredictions extends Construct {
+  public readonly queue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly function: InferenceFunction;
+  public readonly dlqAlarm: cloudwatch.Alarm;
+  public readonly errorsAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: BatchPredictionsProps) {
+    super(scope, id);
+    const timeout = props.timeout ?? Duration.minutes(15);
+    const maxReceiveCount = props.maxReceiveCount ?? 3;
+    if (maxReceiveCount < 1 || maxReceiveCount > 1000) {
+      throw new Error(`maxReceiveCount must be 1-1000, got ${maxReceiveCount}`);
+    }
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This is the dead-letter queue of the batch queue; an alarm fires on its first message.',
+    });
+    this.queue = new sqs.Queue(this, 'Jobs', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // AWS's guidance for Lambda event sources: at least six times the function timeout.
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+
+    this.function = new InferenceFunction(this, 'Function', {
+      entry: props.entry,
+      description: 'ModelGate batch function (S3 drops, scored in micro-batches)',
+      memorySize: props.memorySize ?? 3008,
+      timeout,
+      ...(props.logRetention && { logRetention: props.logRetention }),
+      environment: { POWERTOOLS_SERVICE_NAME: 'modelgate-batch', ...props.environment },
+    });
+    const fn = this.function.function;
+    props.store.bindModels(fn);
+    const bucket = props.store.bucket;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${BATCH_PREFIXES.input}*`)],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [bucket.arnForObjects(`${BATCH_PREFIXES.output}*`)],
+      }),
+    );
+    const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
+    for (const prefix of Object.values(BATCH_PREFIXES)) {
+      Validations.of(this.function.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+        reason: `Batch jobs read and write files data teams name themselves, under ${prefix} only.`,
+      });
+    }
+    fn.addEventSource(new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }));
+
+    bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.SqsDestination(this.queue), {
+      prefix: BATCH_PREFIXES.input,
+    });
+    // CDK configures bucket notifications with a singleton custom resource of its own.
+    const notifications = Stack.of(this).node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    if (notifications) {
+      Validations.of(notifications).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'CDK’s own bucket-notification custom resource runs only at deploy time; its role comes with the construct.',
+      });
+      Validations.of(notifications).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'CDK’s bucket-notification custom resource needs s3:PutBucketNotification, which it grants on * by design.',
+      });
+    }
+
+    this.dlqAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
+      alarmDescription: 'A batch job failed every retry: its message is in the dead-letter queue.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+      alarmDescription: 'The batch function failed (a job will be retried).',
+      metric: fn.metricErrors({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+}

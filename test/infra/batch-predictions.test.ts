@@ -1,0 +1,102 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { modelGateTemplate } from './helpers.ts';
+
+const { template } = modelGateTemplate();
+
+describe('BatchPredictions', () => {
+  it('sends object-created events under batch/input/ to the queue', () => {
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      NotificationConfiguration: {
+        QueueConfigurations: [
+          {
+            Events: ['s3:ObjectCreated:*'],
+            Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'batch/input/' }] } },
+            QueueArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BatchJobs'), 'Arn'] },
+          },
+        ],
+      },
+    });
+  });
+
+  it('has an encrypted job queue with a visibility timeout of six function timeouts and a redrive to a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 6 * 900,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BatchDeadLetters'), 'Arn'] },
+        maxReceiveCount: 3,
+      },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+  });
+
+  it('refuses anything but TLS on both queues', () => {
+    const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+    const denies = policies
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((s) => s.Effect === 'Deny');
+    expect(denies).toHaveLength(2);
+    for (const deny of denies) expect(deny.Condition).toEqual({ Bool: { 'aws:SecureTransport': 'false' } });
+  });
+
+  it('feeds the batch function one message at a time with partial batch failures', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BatchJobs'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('batch function'),
+      Timeout: 900,
+      MemorySize: 3008,
+    });
+  });
+
+  it('lets the batch function read batch/input/*, write batch/output/*, read models/*, and nothing else in the bucket', () => {
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
+      id.startsWith('BatchFunction'),
+    );
+    const s3Statements = policies
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+      .filter((s: { Action: string | string[] }) => [s.Action].flat().some((a) => a.startsWith('s3:')));
+    // Every (action, place) pair granted, whatever way the statements were merged.
+    const pairs = s3Statements.flatMap((s: { Action: string | string[]; Resource: unknown }) =>
+      [s.Action]
+        .flat()
+        .flatMap((action) =>
+          [s.Resource]
+            .flat()
+            .map(
+              (r) =>
+                `${action} ${JSON.stringify(r).match(/(models|batch\/input|batch\/output)\/\*/)?.[0] ?? 'bucket'}`,
+            ),
+        ),
+    );
+    expect(pairs.sort()).toEqual([
+      's3:AbortMultipartUpload batch/output/*',
+      's3:GetObject batch/input/*',
+      's3:GetObject batch/output/*',
+      's3:GetObject models/*',
+      's3:ListBucket bucket',
+      's3:PutObject batch/output/*',
+    ]);
+  });
+
+  it('alarms on the first dead letter and on function errors', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Threshold: 1,
+    });
+  });
+});
