@@ -113,15 +113,19 @@ export class BatchPredictions extends Construct {
       prefix: BATCH_PREFIXES.input,
     });
     // CDK configures bucket notifications with a singleton custom resource of its own.
-    const notifications = Stack.of(this).node.tryFindChild('BucketNotificationsHandler050a0587b7544547bf325f094a3db834');
+    const notifications = Stack.of(this).node.tryFindChild(
+      'BucketNotificationsHandler050a0587b7544547bf325f094a3db834',
+    );
     if (notifications) {
       Validations.of(notifications).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'CDK’s own bucket-notification custom resource runs only at deploy time; its role comes with the construct.',
+        reason:
+          'CDK’s own bucket-notification custom resource runs only at deploy time; its role comes with the construct.',
       });
       Validations.of(notifications).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'CDK’s bucket-notification custom resource needs s3:PutBucketNotification, which it grants on * by design.',
+        reason:
+          'CDK’s bucket-notification custom resource needs s3:PutBucketNotification, which it grants on * by design.',
       });
     }
 
