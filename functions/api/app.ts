@@ -1,4 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { type BatchApiDependencies, batchStatus, submitBatch } from '../core/batch/api.ts';
 import type { LargeModelBinding } from '../core/env.ts';
 import { BadRequestError, describeError, MethodNotAllowedError, NotFoundError } from '../core/errors.ts';
 import { header, json, jsonBody } from '../core/http.ts';
@@ -21,6 +22,8 @@ export interface ApiDependencies {
   readonly server: { readonly name: string; readonly version: string };
   /** How long `…/ready` waits for a cold model before answering 503. */
   readonly readyWaitMs?: number;
+  /** The bucket batch jobs read and write. */
+  readonly batch: BatchApiDependencies;
   /** Large models on SageMaker endpoints, listed by `GET /v1/models`. */
   readonly largeModels?: readonly LargeModelBinding[];
   /**
@@ -141,6 +144,12 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     'GET /v2/models/{model}/versions/{version}/ready': ready,
     'POST /v2/models/{model}/infer': infer,
     'POST /v2/models/{model}/versions/{version}/infer': infer,
+    'POST /v1/batches': async (event) => {
+      const job = await submitBatch(deps.batch, jsonBody(event, '{"model", "input": "batch/input/..."}'));
+      return json(202, job);
+    },
+    'GET /v1/batches/{id}': async (event) =>
+      json(200, await batchStatus(deps.batch, event.pathParameters?.id ?? '')),
     'GET /v1/models': async () => {
       const small = await registry.listModels();
       const created = await Promise.all(

@@ -31,6 +31,7 @@ const api = createApiHandler({
   }),
   telemetry,
   maxElements: env.maxElements,
+  batch: { s3, bucket: env.modelBucket },
   largeModels: env.largeModels,
   tensorEndpoints: tensorEndpoints(),
   server: { name: 'modelgate', version: pkg.version },

@@ -10,7 +10,7 @@ export interface RouteSpec {
   readonly resource: string;
   readonly apiKeyRequired: boolean;
   /** JSON schema (draft 4) API Gateway validates the body against, when there is a body. */
-  readonly bodySchema?: 'infer' | 'predict';
+  readonly bodySchema?: 'infer' | 'predict' | 'batch';
 }
 
 export const API_ROUTES = [
@@ -31,6 +31,8 @@ export const API_ROUTES = [
   },
   { method: 'POST', resource: '/v1/models/{model}/predict', apiKeyRequired: true, bodySchema: 'predict' },
   { method: 'GET', resource: '/v1/models', apiKeyRequired: true },
+  { method: 'POST', resource: '/v1/batches', apiKeyRequired: true, bodySchema: 'batch' },
+  { method: 'GET', resource: '/v1/batches/{id}', apiKeyRequired: true },
 ] as const satisfies readonly RouteSpec[];
 
 /** Routes that answer errors in OpenAI's shape rather than the Open Inference Protocol's. */
@@ -66,6 +68,11 @@ export const BODY_SCHEMAS = {
       },
       outputs: { type: 'array', items: { type: 'object', required: ['name'] } },
     },
+  },
+  batch: {
+    type: 'object',
+    required: ['model', 'input'],
+    properties: { model: { type: 'string' }, input: { type: 'string' } },
   },
   predict: {
     type: 'object',

@@ -50,6 +50,7 @@ export class BatchPredictions extends Construct {
   public readonly function: InferenceFunction;
   public readonly dlqAlarm: cloudwatch.Alarm;
   public readonly errorsAlarm: cloudwatch.Alarm;
+  private readonly bucket: s3.IBucket;
 
   constructor(scope: Construct, id: string, props: BatchPredictionsProps) {
     super(scope, id);
@@ -129,6 +130,7 @@ export class BatchPredictions extends Construct {
       });
     }
 
+    this.bucket = bucket;
     this.dlqAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
       alarmDescription: 'A batch job failed every retry: its message is in the dead-letter queue.',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
@@ -145,5 +147,33 @@ export class BatchPredictions extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
+
+  /**
+   * Lets `grantee` start jobs (copy objects within batch/input/) and read their
+   * manifests: what `POST /v1/batches` and `GET /v1/batches/{id}` need.
+   */
+  grantSubmit(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${BATCH_PREFIXES.input}*`)],
+      }),
+    );
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [this.bucket.arnForObjects(`${BATCH_PREFIXES.output}*`)],
+      }),
+    );
+    if (grantee.grantPrincipal instanceof Construct) {
+      const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
+      for (const prefix of Object.values(BATCH_PREFIXES)) {
+        Validations.of(grantee.grantPrincipal).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+          reason: `Batch jobs are files data teams name themselves, under ${prefix} only.`,
+        });
+      }
+    }
   }
 }

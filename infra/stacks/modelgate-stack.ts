@@ -122,6 +122,7 @@ export class ModelGateStack extends Stack {
       environment: apiFunctionEnvironment(config),
       logRetention,
     });
+    this.batch.grantSubmit(this.inference.function);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the ModelGate API' });
     new CfnOutput(this, 'ModelBucketName', {

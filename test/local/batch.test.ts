@@ -193,6 +193,50 @@ describe('batch predictions from files dropped in S3', () => {
   });
 });
 
+describe('batch jobs through the API', () => {
+  it('starts a job over an uploaded object and reports its status until it is done', async () => {
+    await put('batch/input/uploads/rows.jsonl', '[1]\n[2]\n');
+    const submitted = await api.call('/v1/batches', {
+      body: { model: 'linear', input: 'batch/input/uploads/rows.jsonl' },
+    });
+    expect(submitted.status).toBe(202);
+    expect(submitted.json).toMatchObject({
+      status: 'queued',
+      input: 'batch/input/linear/uploads/rows.jsonl',
+      output: 'batch/output/linear/uploads/rows.jsonl.jsonl',
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    await api.batchQueue.drained();
+    const status = await api.call(`/v1/batches/${submitted.json.id}`);
+    expect(status.json).toMatchObject({
+      id: submitted.json.id,
+      status: 'succeeded',
+      manifest: { rows: 2, model: 'linear' },
+    });
+  });
+
+  it('answers bad submissions and unknown jobs clearly', async () => {
+    expect(await api.call('/v1/batches', { body: { model: 'linear' } })).toMatchObject({
+      status: 400,
+      json: { error: 'invalid request body: object has missing required properties (["input"]) at /' },
+    });
+    expect(
+      (await api.call('/v1/batches', { body: { model: 'linear', input: 'models/iris/1/model.onnx' } })).json
+        .error,
+    ).toMatch(/"input" must be a key under batch\/input\//);
+    expect(
+      await api.call('/v1/batches', { body: { model: 'linear', input: 'batch/input/linear/none.jsonl' } }),
+    ).toMatchObject({
+      status: 404,
+      json: { error: 'no object batch/input/linear/none.jsonl in the model bucket: upload the file first' },
+    });
+    expect(await api.call('/v1/batches/bm9wZQ')).toMatchObject({
+      status: 404,
+      json: { error: "no batch job 'bm9wZQ'" },
+    });
+  });
+});
+
 describe('batch faults, injected', () => {
   // These tests drive handlers of their own: the topology's queue must not race them to the same files.
   beforeAll(() => api.batchQueue.close());
