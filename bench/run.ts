@@ -8,12 +8,16 @@
  *   npm run bench [-- --duration 10 --connections 32]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import autocannon from 'autocannon';
 import * as ort from 'onnxruntime-node';
 import { freePort } from '../infra/local/net.ts';
+import { localS3Client } from '../infra/local/s3.ts';
 
 const { values } = parseArgs({
   options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } },
@@ -123,9 +127,9 @@ s.sort(); print(s[250], s[495])`;
   }
 }
 
-function peerAvailable(): boolean {
+function peerAvailable(modules: string[] = ['fastapi', 'uvicorn', 'sklearn']): boolean {
   try {
-    execFileSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, sklearn'], { stdio: 'ignore' });
+    execFileSync('/usr/bin/python3', ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -213,6 +217,102 @@ async function streamingOverhead(target: { apiUrl: string; apiKey: string; demoU
   return { api: stats(runs.api), direct: stats(runs.direct) };
 }
 
+interface BatchRun {
+  format: 'jsonl' | 'csv';
+  rows: number;
+  mb: number;
+  seconds: number;
+  rowsPerSecond: number;
+  modelShare: number;
+  peakRssMb: number;
+  peer?: { seconds: number; rowsPerSecond: number; readShare: number; peakRssMb: number };
+}
+
+const BATCH_ROWS = Number(process.env.MODELGATE_BENCH_BATCH_ROWS ?? 1_000_000);
+
+/** A file of diabetes-shaped rows (10 features), written once per format. */
+function batchFile(format: 'jsonl' | 'csv'): string {
+  const path = join(tmpdir(), `modelgate-bench-${BATCH_ROWS}.${format}`);
+  if (existsSync(path)) return path;
+  let seed = 42;
+  const random = () => {
+    seed = (seed * 16807) % 2147483647;
+    return ((seed / 2147483647) * 0.2 - 0.1).toFixed(5);
+  };
+  const names = ['age', 'sex', 'bmi', 'bp', 's1', 's2', 's3', 's4', 's5', 's6'];
+  const lines: string[] = format === 'csv' ? [names.join(',')] : [];
+  for (let i = 0; i < BATCH_ROWS; i++) {
+    const row = Array.from({ length: 10 }, random);
+    lines.push(format === 'csv' ? row.join(',') : `[${row.join(',')}]`);
+  }
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/**
+ * 1 M rows through local mode, upload to manifest: the file is put in the
+ * model bucket under batch/input/diabetes/, the S3 event runs the job, the
+ * manifest says when it is done. Peak RSS of the ModelGate process is reset
+ * before the run. The peer scores the same file with pandas + scikit-learn.
+ */
+async function batchRun(
+  target: { s3Url: string; bucket: string; pid: number },
+  format: 'jsonl' | 'csv',
+): Promise<BatchRun> {
+  const path = batchFile(format);
+  const s3 = localS3Client(target.s3Url);
+  const key = `batch/input/diabetes/bench-${Date.now()}.${format}`;
+  try {
+    writeFileSync(`/proc/${target.pid}/clear_refs`, '5');
+  } catch {}
+  const started = performance.now();
+  await new Upload({
+    client: s3,
+    params: { Bucket: target.bucket, Key: key, Body: createReadStream(path) },
+  }).done();
+  let manifest: { status: string; rows: number; durationMs: number; modelMs: number } | undefined;
+  while (!manifest || manifest.status === 'running') {
+    await new Promise((r) => setTimeout(r, 250));
+    manifest = await s3
+      .send(
+        new GetObjectCommand({
+          Bucket: target.bucket,
+          Key: `${key.replace('batch/input/', 'batch/output/')}.manifest.json`,
+        }),
+      )
+      .then(async (o) => JSON.parse((await o.Body?.transformToString()) ?? 'null'))
+      .catch(() => undefined);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  s3.destroy();
+  const run: BatchRun = {
+    format,
+    rows: manifest.rows,
+    mb: statSync(path).size / 2 ** 20,
+    seconds,
+    rowsPerSecond: manifest.rows / seconds,
+    modelShare: manifest.modelMs / manifest.durationMs,
+    peakRssMb: peakRssMb(target.pid),
+  };
+  if (peerAvailable(['pandas', 'sklearn'])) {
+    const peer = JSON.parse(
+      execFileSync('/usr/bin/python3', [`${root}bench/peers/sklearn_batch.py`, path], { encoding: 'utf8' }),
+    );
+    run.peer = {
+      seconds: peer.seconds,
+      rowsPerSecond: peer.rows / peer.seconds,
+      readShare: peer.readSeconds / peer.seconds,
+      peakRssMb: peer.peakRssMb,
+    };
+  }
+  return run;
+}
+
 const modelgate = spawn(`${root}node_modules/.bin/tsx`, [`${root}bench/serve-local.ts`], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -221,10 +321,14 @@ const ready = JSON.parse(await firstLine(modelgate)) as {
   apiUrl: string;
   apiKey: string;
   demoUrl: string;
+  s3Url: string;
+  bucket: string;
+  pid: number;
   handlerLatencyUs: { p50: number; p99: number };
 };
 const results: HttpResult[] = [];
 let streaming: { api: StreamStats; direct: StreamStats } | undefined;
+const batches: BatchRun[] = [];
 try {
   results.push(
     await load(
@@ -234,6 +338,7 @@ try {
     ),
   );
   streaming = await streamingOverhead(ready);
+  for (const format of ['jsonl', 'csv'] as const) batches.push(await batchRun(ready, format));
 } finally {
   await stop(modelgate);
 }
@@ -295,6 +400,27 @@ ${
 | demo container \`/invocations\` directly | ${fmt(streaming.direct.ttft, 2)} | ${fmt(streaming.direct.tokensPerSecond)} | ${streaming.direct.tokens} |
 
 **ModelGate adds ${fmt(streaming.api.ttft - streaming.direct.ttft, 2)} ms to the time to first token (target < 5 ms) and streams at ${fmt(streaming.api.tokensPerSecond / streaming.direct.tokensPerSecond, 2)}× the direct rate (target ≥ 0.9×).**
+
+`
+    : ''
+}${
+  batches.length > 0
+    ? `## Batch predictions (diabetes, ${BATCH_ROWS.toLocaleString('en-US')} rows × 10 features, upload to manifest)
+
+| input | MB | ModelGate rows/s | ModelGate s | time in the model | peak RSS MB | pandas + scikit-learn rows/s | peer s | peer time reading | peer peak RSS MB | ratio |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${batches
+  .map(
+    (b) =>
+      `| ${b.format.toUpperCase()} | ${fmt(b.mb)} | ${fmt(b.rowsPerSecond)} | ${fmt(b.seconds, 1)} | ${fmt(b.modelShare * 100)} % | ${fmt(b.peakRssMb)} | ${b.peer ? fmt(b.peer.rowsPerSecond) : '-'} | ${b.peer ? fmt(b.peer.seconds, 1) : '-'} | ${b.peer ? `${fmt(b.peer.readShare * 100)} %` : '-'} | ${b.peer ? fmt(b.peer.peakRssMb) : '-'} | ${b.peer ? `${fmt(b.rowsPerSecond / b.peer.rowsPerSecond, 1)}×` : '-'} |`,
+  )
+  .join('\n')}
+
+ModelGate's time includes uploading the file to the local S3, the S3 event, the queue, streaming
+the object back, parsing, scoring in micro-batches of 4,096 rows and the streaming upload of the
+output; its peak RSS is the whole local topology's process (s3rver, gateway, handlers), reset
+before each run. The peer only reads the local file, predicts and writes the predictions.
+Targets: at least 2× the peer's rows/s, peak RSS under 300 MB.
 
 `
     : ''

@@ -62,6 +62,9 @@ console.log(
     apiUrl: topology.apiUrl,
     apiKey: topology.apiKey,
     demoUrl: topology.containers.get('demo-lm')?.url,
+    s3Url: topology.s3Url,
+    bucket: topology.bucket,
+    pid: process.pid,
     handlerLatencyUs: handlerLatency,
   }),
 );

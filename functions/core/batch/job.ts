@@ -243,7 +243,15 @@ async function score(
         k++;
         text += `${JSON.stringify({ line, error: failure })}\n`;
       } else {
-        text += `${JSON.stringify({ line, prediction: predictions[k], ...(probabilities && { probabilities: probabilities[k] }) })}\n`;
+        // Same JSON as JSON.stringify({line, prediction, probabilities}), built without an object per row.
+        const prediction = predictions[k];
+        const shown =
+          typeof prediction === 'number' && Number.isFinite(prediction)
+            ? prediction
+            : JSON.stringify(prediction ?? null);
+        text += probabilities
+          ? `{"line":${line},"prediction":${shown},"probabilities":${JSON.stringify(probabilities[k])}}\n`
+          : `{"line":${line},"prediction":${shown}}\n`;
         k++;
       }
     }

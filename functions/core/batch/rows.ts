@@ -93,6 +93,8 @@ export function parseJsonRow(line: string, manifest: Manifest, spec: TensorSpec)
 
 /** Fields of one CSV record (RFC 4180 quoting). */
 export function splitCsv(line: string): string[] {
+  // Most records have no quotes: split them natively.
+  if (!line.includes('"')) return line.split(',');
   const fields: string[] = [];
   let field = '';
   let quoted = false;
