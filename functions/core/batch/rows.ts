@@ -153,19 +153,16 @@ export function parseCsvRow(
   spec: TensorSpec,
 ): ParsedRow {
   const fields = splitCsv(line);
-  const needed = Math.max(...columns) + 1;
-  if (fields.length < needed) return { error: `${fields.length} fields; the header has at least ${needed}` };
-  const values = columns.map((c) => {
-    const text = (fields[c] ?? '').trim();
-    return text === '' ? text : Number(text);
-  });
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (typeof v !== 'number' || Number.isNaN(v)) {
-      return {
-        error: `column '${names[i]}' is ${JSON.stringify((fields[columns[i] as number] ?? '').trim())}: expected a number`,
-      };
+  const values = new Array<number>(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const text = fields[columns[i] as number];
+    if (text === undefined) return { error: `${fields.length} fields; the header has more` };
+    // Number('') and Number('  ') are 0: an empty cell is a missing value, not zero.
+    const v = text.length === 0 || text.trim().length === 0 ? Number.NaN : Number(text);
+    if (Number.isNaN(v)) {
+      return { error: `column '${names[i]}' is ${JSON.stringify(text.trim())}: expected a number` };
     }
+    values[i] = v;
   }
   return checkValues(values, columns.length, spec, names);
 }
