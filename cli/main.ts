@@ -6,6 +6,7 @@ import { publishModel } from '../functions/core/publish.ts';
 import { Registry } from '../functions/core/registry.ts';
 import { endpointConfig } from '../functions/core/s3.ts';
 import { localS3Client } from '../infra/local/s3.ts';
+import { status, submit } from './batch.ts';
 
 interface Io {
   readonly out: { write(text: string): unknown };
@@ -19,6 +20,9 @@ Commands:
   models push <file.onnx> --name NAME   publish a new immutable version of a model
       [--description TEXT] [--labels a,b,c] [--features f1,f2,...]
   models list                           list models and their versions
+  batch submit <file> --model NAME      upload a JSONL/CSV file as a batch job and wait for it
+      [--no-wait]                       return once uploaded
+  batch status <id>                     a batch job's status and summary
 
 Target (local mode by default: http://127.0.0.1:$MODELGATE_S3_PORT, bucket $MODELGATE_BUCKET):
   --bucket NAME      a deployed model bucket (stack output ModelBucketName), AWS credentials
@@ -46,6 +50,25 @@ export async function run(argv: string[], io: Io): Promise<number> {
   try {
     if (group === 'models' && command === 'push') return await push(rest, values, target, io);
     if (group === 'models' && command === 'list') return await list(values, target, io);
+    if (group === 'batch' && command === 'submit') {
+      if (rest.length !== 1 || !values.model) {
+        io.err.write('modelgate: batch submit needs exactly one file and --model NAME\n');
+        return 2;
+      }
+      return await submit(
+        target,
+        rest[0] as string,
+        { model: values.model, json: values.json, wait: !values['no-wait'] },
+        io,
+      );
+    }
+    if (group === 'batch' && command === 'status') {
+      if (rest.length !== 1) {
+        io.err.write('modelgate: batch status needs a job id\n');
+        return 2;
+      }
+      return await status(target, rest[0] as string, values.json, io);
+    }
     io.err.write(`modelgate: unknown command '${positionals.join(' ')}'\n\n${USAGE}`);
     return 2;
   } catch (error) {
@@ -69,6 +92,8 @@ function parse(argv: string[]) {
     allowPositionals: true,
     options: {
       name: { type: 'string' },
+      model: { type: 'string' },
+      'no-wait': { type: 'boolean', default: false },
       description: { type: 'string' },
       labels: { type: 'string' },
       features: { type: 'string' },
