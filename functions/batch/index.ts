@@ -1,7 +1,9 @@
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ArtifactStore } from '../core/artifacts.ts';
 import { readEnv } from '../core/env.ts';
 import { Registry } from '../core/registry.ts';
 import { OnnxRuntime } from '../core/runners/onnx.ts';
+import { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import { createS3Client } from '../core/s3.ts';
 import { createTelemetry, traceClient } from '../core/telemetry.ts';
 import { createBatchHandler } from './app.ts';
@@ -19,7 +21,15 @@ const runtime = new OnnxRuntime({
   onLoad: telemetry.recordModelLoad,
 });
 
+const sagemaker = new SageMakerRuntimeClient(
+  env.sagemakerEndpoint ? { endpoint: env.sagemakerEndpoint } : {},
+);
+const languageModels = new Map(
+  env.largeModels.filter((m) => m.protocol !== 'v2').map((m) => [m.name, new SageMakerRunner(sagemaker, m)]),
+);
+
 export const handler = createBatchHandler({
+  languageModels,
   s3,
   bucket: env.modelBucket,
   registry: new Registry({ s3, bucket: env.modelBucket, ttlSeconds: env.registryTtlSeconds }),

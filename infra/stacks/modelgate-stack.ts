@@ -119,10 +119,14 @@ export class ModelGateStack extends Stack {
     this.batch = new BatchPredictions(this, 'Batch', {
       store: this.store,
       entry: new URL('../../functions/batch/index.ts', import.meta.url).pathname,
-      environment: apiFunctionEnvironment(config),
+      environment: { ...apiFunctionEnvironment(config), [ENV.LARGE_MODELS]: largeModels },
       logRetention,
     });
     this.batch.grantSubmit(this.inference.function);
+    for (const endpoint of Object.values(this.endpoints)) {
+      // Batches of OpenAI requests for a language model run on its endpoint too.
+      if (endpoint.protocol !== 'v2') endpoint.grantInvoke(this.batch.function.function);
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the ModelGate API' });
     new CfnOutput(this, 'ModelBucketName', {

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../infra/config.ts';
@@ -93,5 +94,75 @@ describe('large models declared in the configuration, locally', () => {
     });
     expect(response.status).toBe(400);
     expect(response.json.error.message).toMatch(/takes tensors: use POST \/v2\/models\/tensors\/infer/);
+  });
+});
+
+describe('batches of OpenAI requests for a language model', () => {
+  it('answers every line in order through the endpoint, with per-line errors', async () => {
+    const lines = [
+      {
+        custom_id: 'a',
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { messages: [{ role: 'user', content: 'hi' }], max_tokens: 4, seed: 1 },
+      },
+      {
+        custom_id: 'b',
+        method: 'POST',
+        url: '/v1/completions',
+        body: { prompt: 'The ', max_tokens: 3, seed: 2 },
+      },
+      { custom_id: 'c', method: 'POST', url: '/v1/embeddings', body: {} },
+      { custom_id: 'd', url: '/v1/chat/completions', body: { messages: [], max_tokens: 2 } },
+      { method: 'POST', url: '/v1/chat/completions', body: { messages: [{ role: 'user', content: 'x' }] } },
+    ].map((l) => JSON.stringify(l));
+    lines.splice(2, 0, 'not json');
+    await api.s3.send(
+      new PutObjectCommand({
+        Bucket: api.bucket,
+        Key: 'batch/input/my-llm/requests.jsonl',
+        Body: `${lines.join('\n')}\n`,
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    await api.batchQueue.drained();
+    const read = async (key: string) =>
+      (await api.s3
+        .send(new GetObjectCommand({ Bucket: api.bucket, Key: key }))
+        .then((o) => o.Body?.transformToString())) ?? '';
+    const output = (await read('batch/output/my-llm/requests.jsonl.jsonl'))
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    expect(output.map((o) => o.line)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(output[0]).toMatchObject({
+      custom_id: 'a',
+      response: { status_code: 200, body: { object: 'chat.completion', model: 'my-llm' } },
+    });
+    expect(output[1]).toMatchObject({
+      custom_id: 'b',
+      response: { status_code: 200, body: { object: 'text_completion' } },
+    });
+    expect(output[1].response.body.choices[0].text).toHaveLength(3);
+    expect(output[2]).toEqual({ line: 3, custom_id: null, error: expect.stringMatching(/^not JSON/) });
+    expect(output[3]).toEqual({
+      line: 4,
+      custom_id: 'c',
+      error: '"url" must be one of /v1/chat/completions, /v1/completions',
+    });
+    expect(output[4]).toEqual({
+      line: 5,
+      custom_id: 'd',
+      error: `'messages' must be a non-empty array of {"role", "content"}`,
+    });
+    expect(output[5]).toEqual({ line: 6, custom_id: null, error: '"custom_id" must be a string' });
+    const manifest = JSON.parse(await read('batch/output/my-llm/requests.jsonl.manifest.json'));
+    expect(manifest).toMatchObject({
+      status: 'completed_with_errors',
+      rows: 6,
+      succeeded: 2,
+      failed: 4,
+      model: 'my-llm',
+    });
   });
 });

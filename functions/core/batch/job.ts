@@ -10,7 +10,9 @@ import type { Manifest, TensorSpec } from '../manifest.ts';
 import { predictResponse } from '../protocols/predict.ts';
 import type { Registry } from '../registry.ts';
 import type { ModelRunner } from '../runners/runner.ts';
+import type { SageMakerRunner } from '../runners/sagemaker.ts';
 import { isNotFound } from '../s3.ts';
+import { runChatBatch } from './chat.ts';
 import { type BatchTarget, batchTarget, isRejected } from './layout.ts';
 import { batchInput, csvColumns, type ParsedRow, parseCsvRow, parseJsonRow } from './rows.ts';
 
@@ -50,6 +52,10 @@ export interface BatchDependencies {
   /** Rows per model run. */
   readonly microBatchRows?: number;
   readonly now?: () => number;
+  /** Large models by name: their batches are OpenAI batch files answered by the endpoint. */
+  readonly languageModels?: ReadonlyMap<string, SageMakerRunner>;
+  /** Requests in flight per language-model batch. */
+  readonly chatConcurrency?: number;
 }
 
 export interface BatchObject {
@@ -114,6 +120,36 @@ export async function runBatchJob(
   if (previous && previous.input.eTag === input.eTag && TERMINAL.has(previous.status)) return previous;
 
   await putJson(deps, target.manifestKey, { ...base, status: 'running', input, model: target.model });
+  const language = deps.languageModels?.get(target.model);
+  if (language) {
+    const chat = await runChatBatch(deps, target, language, deps.chatConcurrency);
+    const finished = now();
+    const manifest: BatchManifest = {
+      ...base,
+      status: chat.error
+        ? 'failed'
+        : chat.rows === 0
+          ? 'empty'
+          : chat.failed > 0
+            ? 'completed_with_errors'
+            : 'succeeded',
+      input,
+      output: target.outputKey,
+      model: target.model,
+      version: language.model.endpoint,
+      rows: chat.rows,
+      succeeded: chat.rows - chat.failed,
+      failed: chat.failed,
+      blankLines: chat.blankLines,
+      finishedAt: new Date(finished).toISOString(),
+      durationMs: finished - startedAt,
+      modelMs: Math.round(chat.modelMs),
+      ...(chat.error && { error: chat.error }),
+      ...(!chat.error && chat.rows === 0 && { error: 'the input has no rows' }),
+    };
+    await putJson(deps, target.manifestKey, manifest);
+    return manifest;
+  }
   let model: Manifest;
   let runner: ModelRunner;
   let spec: TensorSpec;
