@@ -4,17 +4,16 @@ import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { encodeElements } from '../datatypes.ts';
 import { NotFoundError } from '../errors.ts';
 import type { Manifest, TensorSpec } from '../manifest.ts';
-import { predictResponse } from '../protocols/predict.ts';
 import type { Registry } from '../registry.ts';
 import type { ModelRunner } from '../runners/runner.ts';
 import type { SageMakerRunner } from '../runners/sagemaker.ts';
 import { isNotFound } from '../s3.ts';
 import { runChatBatch } from './chat.ts';
 import { type BatchTarget, batchTarget, isRejected } from './layout.ts';
-import { batchInput, csvColumns, type ParsedRow, parseCsvRow, parseJsonRow } from './rows.ts';
+import { batchInput, csvColumns, parseCsvRow, parseJsonRow } from './rows.ts';
+import { type LineRow, scoreRows } from './score.ts';
 
 export type BatchStatus = 'running' | 'succeeded' | 'completed_with_errors' | 'empty' | 'failed';
 
@@ -208,11 +207,6 @@ export async function runBatchJob(
   return manifest;
 }
 
-interface Pending {
-  readonly line: number;
-  readonly row: ParsedRow;
-}
-
 /** Streams input to output; per-row problems become error lines, a broken input ends the job as failed. */
 async function score(
   deps: BatchDependencies,
@@ -222,7 +216,6 @@ async function score(
   runner: ModelRunner,
 ) {
   const batchRows = deps.microBatchRows ?? 4096;
-  const width = spec.shape[1] as number;
   const out = new PassThrough();
   const upload = new Upload({
     client: deps.s3,
@@ -240,8 +233,7 @@ async function score(
     error: undefined as string | undefined,
     emptyReason: '',
   };
-  let pending: Pending[] = [];
-  let valid: number[] = [];
+  let pending: LineRow[] = [];
   let validCount = 0;
 
   const write = async (text: string) => {
@@ -250,51 +242,12 @@ async function score(
 
   const flush = async () => {
     if (pending.length === 0) return;
-    let predictions: unknown[] = [];
-    let probabilities: unknown[] | undefined;
-    let failure: string | undefined;
-    if (validCount > 0) {
-      const started = performance.now();
-      try {
-        const data = encodeElements(valid, spec.datatype, (i) => `value ${i}`);
-        const outputs = await runner.infer([
-          { name: spec.name, datatype: spec.datatype, shape: [validCount, width], data },
-        ]);
-        const shaped = predictResponse(model, outputs);
-        predictions = shaped.predictions;
-        probabilities = shaped.probabilities;
-      } catch (error) {
-        failure = `the model failed on this micro-batch of ${validCount} rows: ${(error as Error).message}`;
-      }
-      stats.modelMs += performance.now() - started;
-    }
-    let k = 0;
-    let text = '';
-    for (const { line, row } of pending) {
-      if ('error' in row) {
-        stats.failed++;
-        text += `${JSON.stringify({ line, error: row.error })}\n`;
-      } else if (failure) {
-        stats.failed++;
-        k++;
-        text += `${JSON.stringify({ line, error: failure })}\n`;
-      } else {
-        // Same JSON as JSON.stringify({line, prediction, probabilities}), built without an object per row.
-        const prediction = predictions[k];
-        const shown =
-          typeof prediction === 'number' && Number.isFinite(prediction)
-            ? prediction
-            : JSON.stringify(prediction ?? null);
-        text += probabilities
-          ? `{"line":${line},"prediction":${shown},"probabilities":${JSON.stringify(probabilities[k])}}\n`
-          : `{"line":${line},"prediction":${shown}}\n`;
-        k++;
-      }
-    }
+    const scored = await scoreRows(model, spec, runner, pending);
+    stats.failed += scored.failed;
+    stats.modelMs += scored.modelMs;
     pending = [];
-    valid = [];
     validCount = 0;
-    await write(text);
+    await write(scored.text);
   };
 
   try {
@@ -334,10 +287,7 @@ async function score(
           : parseJsonRow(line, model, spec);
         stats.rows++;
         pending.push({ line: lineNumber, row });
-        if ('values' in row) {
-          for (const v of row.values) valid.push(v);
-          validCount++;
-        }
+        if ('values' in row) validCount++;
         if (validCount >= batchRows || pending.length >= batchRows * 2) await flush();
       }
       if (streamError) throw streamError;
