@@ -1,4 +1,5 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ArtifactStore } from '../core/artifacts.ts';
 import { readEnv } from '../core/env.ts';
 import { Registry } from '../core/registry.ts';
@@ -28,8 +29,27 @@ const languageModels = new Map(
   env.largeModels.filter((m) => m.protocol !== 'v2').map((m) => [m.name, new SageMakerRunner(sagemaker, m)]),
 );
 
+const large = env.largeBatch;
+const sfn = large ? new SFNClient({}) : undefined;
+
 export const handler = createBatchHandler({
   languageModels,
+  ...(large &&
+    sfn && {
+      largeFiles: {
+        thresholdBytes: large.thresholdBytes,
+        start: async (input) => {
+          await sfn.send(
+            new StartExecutionCommand({
+              stateMachineArn: large.stateMachineArn,
+              // Execution names are unique for 90 days: one per input version.
+              name: `${input.eTag ?? 'job'}-${Date.now()}`.slice(0, 80),
+              input: JSON.stringify(input),
+            }),
+          );
+        },
+      },
+    }),
   s3,
   bucket: env.modelBucket,
   registry: new Registry({ s3, bucket: env.modelBucket, ttlSeconds: env.registryTtlSeconds }),

@@ -21,6 +21,10 @@ export const ENV = {
   LARGE_MODELS: 'MODELGATE_LARGE_MODELS',
   /** SageMaker Runtime endpoint override (local mode: the emulator's URL). Unset on AWS. */
   SAGEMAKER_ENDPOINT: 'MODELGATE_SAGEMAKER_ENDPOINT',
+  /** State machine (Step Functions Distributed Map) that scores batch files too large for one run. */
+  LARGE_BATCH_STATE_MACHINE: 'MODELGATE_LARGE_BATCH_STATE_MACHINE',
+  /** Input size in bytes above which a batch file goes to the state machine. */
+  LARGE_BATCH_BYTES: 'MODELGATE_LARGE_BATCH_BYTES',
 } as const;
 
 const PROTOCOLS = ['openai', 'tgi', 'lmi', 'v2'] as const;
@@ -43,6 +47,8 @@ export interface FunctionEnv {
   readonly tracing: boolean;
   readonly largeModels: readonly LargeModelBinding[];
   readonly sagemakerEndpoint: string | undefined;
+  /** Distributed runs for large batch files, when the stack provides them. */
+  readonly largeBatch: { readonly stateMachineArn: string; readonly thresholdBytes: number } | undefined;
 }
 
 export const DEFAULTS = {
@@ -73,6 +79,12 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Funct
     tracing: Boolean(source.AWS_LAMBDA_FUNCTION_NAME) && source.POWERTOOLS_TRACE_ENABLED !== 'false',
     largeModels: largeModels(source[ENV.LARGE_MODELS]),
     sagemakerEndpoint: source[ENV.SAGEMAKER_ENDPOINT] || undefined,
+    largeBatch: source[ENV.LARGE_BATCH_STATE_MACHINE]
+      ? Object.freeze({
+          stateMachineArn: source[ENV.LARGE_BATCH_STATE_MACHINE] as string,
+          thresholdBytes: positiveNumber(source, ENV.LARGE_BATCH_BYTES, 1024 ** 3),
+        })
+      : undefined,
   });
 }
 

@@ -119,6 +119,10 @@ export class ModelGateStack extends Stack {
     this.batch = new BatchPredictions(this, 'Batch', {
       store: this.store,
       entry: new URL('../../functions/batch/index.ts', import.meta.url).pathname,
+      distributed: {
+        chunkEntry: new URL('../../functions/batch/chunk.ts', import.meta.url).pathname,
+        mergeEntry: new URL('../../functions/batch/merge.ts', import.meta.url).pathname,
+      },
       environment: { ...apiFunctionEnvironment(config), [ENV.LARGE_MODELS]: largeModels },
       logRetention,
     });

@@ -39,6 +39,8 @@ export interface BatchManifest {
   readonly rowsPerSecond?: number;
   /** Time spent in the model, for telling model time from parsing and I/O. */
   readonly modelMs?: number;
+  /** `distributed` when a Step Functions Distributed Map scores the file. */
+  readonly mode?: 'single' | 'distributed';
   readonly error?: string;
 }
 
@@ -55,6 +57,18 @@ export interface BatchDependencies {
   readonly languageModels?: ReadonlyMap<string, SageMakerRunner>;
   /** Requests in flight per language-model batch. */
   readonly chatConcurrency?: number;
+  /** Files above `thresholdBytes` are handed to a distributed run (Step Functions Distributed Map). */
+  readonly largeFiles?: {
+    readonly thresholdBytes: number;
+    start(input: {
+      jobId: string;
+      inputKey: string;
+      eTag?: string;
+      size?: number;
+      format: string;
+      startedAt: string;
+    }): Promise<void>;
+  };
 }
 
 export interface BatchObject {
@@ -117,6 +131,28 @@ export async function runBatchJob(
   const input = { key: object.key, eTag: head.eTag, size: head.size };
   const previous = await readManifest(deps, target.manifestKey);
   if (previous && previous.input.eTag === input.eTag && TERMINAL.has(previous.status)) return previous;
+  if (previous?.mode === 'distributed' && previous.status === 'running' && previous.input.eTag === input.eTag)
+    return previous;
+
+  if (deps.largeFiles && (input.size ?? 0) > deps.largeFiles.thresholdBytes && !isRejected(target)) {
+    const manifest: BatchManifest = {
+      ...base,
+      status: 'running',
+      input,
+      model: target.model,
+      mode: 'distributed',
+    };
+    await putJson(deps, target.manifestKey, manifest);
+    await deps.largeFiles.start({
+      jobId: base.id,
+      inputKey: object.key,
+      eTag: input.eTag,
+      size: input.size,
+      format: target.format,
+      startedAt: base.startedAt,
+    });
+    return manifest;
+  }
 
   await putJson(deps, target.manifestKey, { ...base, status: 'running', input, model: target.model });
   const language = deps.languageModels?.get(target.model);

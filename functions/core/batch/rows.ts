@@ -53,13 +53,18 @@ function checkValues(
  * one row.
  */
 export function parseJsonRow(line: string, manifest: Manifest, spec: TensorSpec): ParsedRow {
-  const width = spec.shape[1] as number;
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (error) {
     return { error: `not JSON (${(error as Error).message})` };
   }
+  return parseJsonValue(value, manifest, spec);
+}
+
+/** A row already parsed from JSON (as Step Functions' JSONL reader hands it over). */
+export function parseJsonValue(value: unknown, manifest: Manifest, spec: TensorSpec): ParsedRow {
+  const width = spec.shape[1] as number;
   if (Array.isArray(value)) return checkValues(value, width, spec, manifest.features);
   if (!isObject(value))
     return { error: `a ${typeof value}: expected an array of ${width} values or an object` };

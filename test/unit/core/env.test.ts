@@ -14,6 +14,7 @@ describe('readEnv', () => {
       tracing: false,
       largeModels: [],
       sagemakerEndpoint: undefined,
+      largeBatch: undefined,
     });
     expect(Object.isFrozen(env)).toBe(true);
   });

@@ -1,0 +1,23 @@
+import { ArtifactStore } from '../core/artifacts.ts';
+import { type ChunkEvent, scoreChunk } from '../core/batch/chunks.ts';
+import { readEnv } from '../core/env.ts';
+import { Registry } from '../core/registry.ts';
+import { OnnxRuntime } from '../core/runners/onnx.ts';
+import { createS3Client } from '../core/s3.ts';
+
+/** Lambda entry of the Distributed Map's item processor: one batch of items per call. */
+const env = readEnv();
+const s3 = createS3Client(env.s3Endpoint);
+const runtime = new OnnxRuntime({
+  artifacts: new ArtifactStore({ s3, bucket: env.modelBucket, cacheDir: env.cacheDir }),
+  maxCacheBytes: env.sessionCacheBytes,
+  threads: 0,
+});
+const deps = {
+  s3,
+  bucket: env.modelBucket,
+  registry: new Registry({ s3, bucket: env.modelBucket, ttlSeconds: env.registryTtlSeconds }),
+  runnerFor: runtime.runner.bind(runtime),
+};
+
+export const handler = (event: ChunkEvent) => scoreChunk(deps, event);

@@ -1,0 +1,207 @@
+import { PassThrough, type Readable } from 'node:stream';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Manifest } from '../manifest.ts';
+import type { Registry } from '../registry.ts';
+import type { ModelRunner } from '../runners/runner.ts';
+import { type BatchManifest, type BatchStatus, readManifest } from './job.ts';
+import { BATCH_OUTPUT, batchTarget, isRejected } from './layout.ts';
+import { batchInput, csvColumns, type ParsedRow, parseCsvRow, parseJsonValue } from './rows.ts';
+import { type LineRow, scoreRows } from './score.ts';
+
+/** What the Distributed Map hands the chunk function: its batch input and the items, each with its index. */
+export interface ChunkEvent {
+  readonly BatchInput: {
+    readonly jobId: string;
+    readonly inputKey: string;
+    readonly format: 'jsonl' | 'csv';
+  };
+  readonly Items: ReadonlyArray<{ readonly index: number; readonly value: unknown }>;
+}
+
+/** What the merge step gets: the execution input, and the error when the map failed. */
+export interface MergeEvent {
+  readonly jobId: string;
+  readonly inputKey: string;
+  readonly eTag?: string;
+  readonly size?: number;
+  readonly startedAt: string;
+  readonly error?: { readonly Error?: string; readonly Cause?: string };
+}
+
+export interface ChunkDependencies {
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly registry: Registry;
+  readonly runnerFor: (manifest: Manifest) => ModelRunner;
+  readonly microBatchRows?: number;
+}
+
+/** Where the chunks of a distributed job put their lines before the merge. */
+export function partsPrefix(jobId: string): string {
+  return `${BATCH_OUTPUT}.parts/${jobId}/`;
+}
+
+/**
+ * Scores one Distributed Map batch with the same code as whole-file jobs and
+ * writes its lines to a part object named by its first item, so the merge can
+ * put parts back in input order. Line numbers come from the item indexes
+ * (CSV: after the header line).
+ */
+export async function scoreChunk(
+  deps: ChunkDependencies,
+  event: ChunkEvent,
+): Promise<{ part: string; rows: number; failed: number }> {
+  const target = batchTarget(event.BatchInput.inputKey);
+  if (!target || isRejected(target)) throw new Error(`not a batch input: ${event.BatchInput.inputKey}`);
+  const model = await deps.registry.resolve(target.model);
+  const spec = batchInput(model);
+  const runner = deps.runnerFor(model);
+  const csv = event.BatchInput.format === 'csv';
+  const first = event.Items[0]?.value;
+  const columns =
+    csv && first && typeof first === 'object'
+      ? csvColumns(Object.keys(first).join(','), model, spec)
+      : undefined;
+  const rows: LineRow[] = event.Items.map(({ index, value }) => {
+    let row: ParsedRow;
+    if (columns) {
+      const record = value as Record<string, string>;
+      row = parseCsvRow(
+        columns.names.map((n) => record[n] ?? '').join(','),
+        columns.names.map((_, i) => i),
+        columns.names,
+        spec,
+      );
+    } else row = parseJsonValue(value, model, spec);
+    return { line: index + (csv ? 2 : 1), row };
+  });
+  const size = deps.microBatchRows ?? 4096;
+  let text = '';
+  let failed = 0;
+  for (let i = 0; i < rows.length; i += size) {
+    const scored = await scoreRows(model, spec, runner, rows.slice(i, i + size));
+    text += scored.text;
+    failed += scored.failed;
+  }
+  const part = `${partsPrefix(event.BatchInput.jobId)}${String(event.Items[0]?.index ?? 0).padStart(12, '0')}.jsonl`;
+  await deps.s3.send(
+    new PutObjectCommand({
+      Bucket: deps.bucket,
+      Key: part,
+      Body: text,
+      ContentType: 'application/x-ndjson',
+      Metadata: {
+        rows: String(rows.length),
+        failed: String(failed),
+        model: model.name,
+        version: model.version,
+      },
+    }),
+  );
+  return { part, rows: rows.length, failed };
+}
+
+/**
+ * Concatenates a distributed job's parts in input order into the job's
+ * output, writes the same manifest a whole-file job writes, and removes the
+ * parts. A failed map still gets its manifest, with the error.
+ */
+export async function mergeChunks(
+  deps: Pick<ChunkDependencies, 's3' | 'bucket'>,
+  event: MergeEvent,
+): Promise<BatchManifest> {
+  const target = batchTarget(event.inputKey);
+  if (!target || isRejected(target)) throw new Error(`not a batch input: ${event.inputKey}`);
+  const prefix = partsPrefix(event.jobId);
+  const parts: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await deps.s3.send(
+      new ListObjectsV2Command({ Bucket: deps.bucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const o of page.Contents ?? []) if (o.Key) parts.push(o.Key);
+    token = page.NextContinuationToken;
+  } while (token);
+  parts.sort();
+
+  const out = new PassThrough();
+  const upload = new Upload({
+    client: deps.s3,
+    params: { Bucket: deps.bucket, Key: target.outputKey, Body: out, ContentType: 'application/x-ndjson' },
+  });
+  const uploaded = upload.done();
+  let rows = 0;
+  let failed = 0;
+  let model: string | undefined;
+  let version: string | undefined;
+  for (const key of parts) {
+    const head = await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: key }));
+    rows += Number(head.Metadata?.rows ?? 0);
+    failed += Number(head.Metadata?.failed ?? 0);
+    model ??= head.Metadata?.model;
+    version ??= head.Metadata?.version;
+    const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
+    for await (const chunk of object.Body as Readable) {
+      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    }
+  }
+  out.end();
+  await uploaded;
+
+  const previous = await readManifest(deps, target.manifestKey);
+  const finished = Date.now();
+  const durationMs = finished - Date.parse(event.startedAt);
+  const error = event.error
+    ? `the distributed run failed: ${event.error.Error ?? 'error'}: ${event.error.Cause ?? ''}`.trim()
+    : undefined;
+  const status: BatchStatus = error
+    ? 'failed'
+    : rows === 0
+      ? 'empty'
+      : failed > 0
+        ? 'completed_with_errors'
+        : 'succeeded';
+  const manifest: BatchManifest = {
+    id: event.jobId,
+    status,
+    input: previous?.input ?? { key: event.inputKey, eTag: event.eTag, size: event.size },
+    output: target.outputKey,
+    model: model ?? target.model,
+    ...(version && { version }),
+    rows,
+    succeeded: rows - failed,
+    failed,
+    blankLines: 0,
+    startedAt: event.startedAt,
+    finishedAt: new Date(finished).toISOString(),
+    durationMs,
+    rowsPerSecond: durationMs > 0 ? Math.round((rows / durationMs) * 1000) : rows,
+    ...(error && { error }),
+    ...(!error && rows === 0 && { error: 'the input has no rows' }),
+  };
+  await deps.s3.send(
+    new PutObjectCommand({
+      Bucket: deps.bucket,
+      Key: target.manifestKey,
+      Body: `${JSON.stringify(manifest, null, 2)}\n`,
+      ContentType: 'application/json',
+    }),
+  );
+  for (let i = 0; i < parts.length; i += 1000) {
+    await deps.s3.send(
+      new DeleteObjectsCommand({
+        Bucket: deps.bucket,
+        Delete: { Objects: parts.slice(i, i + 1000).map((Key) => ({ Key })) },
+      }),
+    );
+  }
+  return manifest;
+}
