@@ -117,7 +117,8 @@ describe('batch predictions from files dropped in S3', () => {
   });
 
   it.each([
-    ['an empty file', 'iris/empty.jsonl', '', 'the input has no rows'],
+    ['a 0-byte object', 'iris/empty.jsonl', '', 'the input has no rows'],
+    ['a file of blank lines', 'iris/blank.jsonl', '\n\r\n  \n', 'the input has no rows'],
     [
       'a header-only CSV',
       'iris/header.csv',
