@@ -112,8 +112,9 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
     const started: unknown[] = [];
     const largeFiles = { thresholdBytes: 10, start: async (input: unknown) => void started.push(input) };
     const key = 'batch/input/linear/big.jsonl';
-    await api.s3.send(new PutObjectCommand({ Bucket: api.bucket, Key: key, Body: '[1]\n[2]\n[3]\n[4]\n' }));
+    // This test runs the job itself: the topology's queue must not race it.
     api.batchQueue.close();
+    await api.s3.send(new PutObjectCommand({ Bucket: api.bucket, Key: key, Body: '[1]\n[2]\n[3]\n[4]\n' }));
     const first = await runBatchJob({ ...deps, largeFiles }, { key });
     expect(first).toMatchObject({ status: 'running', mode: 'distributed' });
     expect(started).toEqual([

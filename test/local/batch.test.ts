@@ -4,13 +4,13 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBatchHandler } from '../../functions/batch/app.ts';
 import { ArtifactStore } from '../../functions/core/artifacts.ts';
-import type { BatchManifest } from '../../functions/core/batch/job.ts';
 import { Registry } from '../../functions/core/registry.ts';
 import { OnnxRuntime } from '../../functions/core/runners/onnx.ts';
 import type { ModelRunner } from '../../functions/core/runners/runner.ts';
 import { createTelemetry } from '../../functions/core/telemetry.ts';
 import { LocalQueue } from '../../infra/local/queue.ts';
 import { localS3Client } from '../../infra/local/s3.ts';
+import { settledManifest } from '../fixtures/batch.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { parityFixture } from '../fixtures/models.ts';
 
@@ -31,11 +31,7 @@ const text = async (s3: S3Client, key: string) =>
 /** Drops a file where data teams drop theirs and waits for the job to settle. */
 async function drop(file: string, body: string | Uint8Array) {
   await put(`batch/input/${file}`, body);
-  await new Promise((r) => setTimeout(r, 50));
-  await api.batchQueue.drained();
-  const manifest = JSON.parse(
-    (await text(api.s3, `batch/output/${file}.manifest.json`)) ?? 'null',
-  ) as BatchManifest;
+  const manifest = await settledManifest(api, file);
   const output = await text(api.s3, `batch/output/${file}.jsonl`);
   return {
     manifest,
@@ -206,8 +202,7 @@ describe('batch jobs through the API', () => {
       input: 'batch/input/linear/uploads/rows.jsonl',
       output: 'batch/output/linear/uploads/rows.jsonl.jsonl',
     });
-    await new Promise((r) => setTimeout(r, 50));
-    await api.batchQueue.drained();
+    await settledManifest(api, 'linear/uploads/rows.jsonl');
     const status = await api.call(`/v1/batches/${submitted.json.id}`);
     expect(status.json).toMatchObject({
       id: submitted.json.id,

@@ -4,6 +4,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../infra/config.ts';
+import { settledManifest } from '../fixtures/batch.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 let api: TestTopology;
@@ -124,8 +125,7 @@ describe('batches of OpenAI requests for a language model', () => {
         Body: `${lines.join('\n')}\n`,
       }),
     );
-    await new Promise((r) => setTimeout(r, 50));
-    await api.batchQueue.drained();
+    await settledManifest(api, 'my-llm/requests.jsonl');
     const read = async (key: string) =>
       (await api.s3
         .send(new GetObjectCommand({ Bucket: api.bucket, Key: key }))

@@ -379,7 +379,13 @@ export async function readManifest(
 ): Promise<BatchManifest | undefined> {
   try {
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
-    return JSON.parse((await object.Body?.transformToString()) ?? 'null') as BatchManifest;
+    const text = (await object.Body?.transformToString()) ?? '';
+    try {
+      return JSON.parse(text) as BatchManifest;
+    } catch {
+      // An unreadable manifest says nothing reliable: the job runs again (its output is idempotent).
+      return undefined;
+    }
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;
