@@ -1,9 +1,4 @@
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { PassThrough, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   chatAnswer,
   completionAnswer,
@@ -13,6 +8,7 @@ import {
 import { parseChatRequest, parseCompletionRequest } from '../protocols/openai.ts';
 import { isObject } from '../protocols/v2.ts';
 import type { SageMakerRunner } from '../runners/sagemaker.ts';
+import { objectLines, objectWriter } from './io.ts';
 import type { BatchTarget } from './layout.ts';
 
 export interface ChatBatchResult {
@@ -80,31 +76,17 @@ export async function runChatBatch(
     result.error = `model '${target.model}' is a language model: its batch input is the OpenAI batch format, JSON Lines`;
     return result;
   }
-  const out = new PassThrough();
-  const upload = new Upload({
-    client: deps.s3,
-    params: { Bucket: deps.bucket, Key: target.outputKey, Body: out, ContentType: 'application/x-ndjson' },
-  });
-  const uploaded = upload.done();
-  uploaded.catch(() => {});
+  const output = objectWriter(deps, target.outputKey);
   const inFlight: Array<Promise<{ json: string; ok: boolean }>> = [];
   const writeHead = async () => {
     const done = await (inFlight.shift() as Promise<{ json: string; ok: boolean }>);
     if (!done.ok) result.failed++;
-    if (!out.write(`${done.json}\n`)) await once(out, 'drain');
+    await output.write(`${done.json}\n`);
   };
   try {
-    const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: target.inputKey }));
-    const body = object.Body as Readable;
-    const source = target.gzip ? body.pipe(createGunzip()) : body;
-    let streamError: Error | undefined;
-    body.on('error', (e) => {
-      streamError ??= e;
-    });
-    if (source !== body) source.on('error', (e) => (streamError ??= e));
     const started = performance.now();
     let line = 0;
-    for await (const text of createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY })) {
+    for await (const text of objectLines(deps, target.inputKey, target.gzip)) {
       line++;
       if (text.trim() === '') {
         result.blankLines++;
@@ -116,13 +98,11 @@ export async function runChatBatch(
     }
     while (inFlight.length > 0) await writeHead();
     result.modelMs = performance.now() - started;
-    if (streamError) throw streamError;
-    out.end();
-    await uploaded;
+    await output.end();
     return result;
   } catch (error) {
-    out.destroy();
-    await upload.abort().catch(() => {});
+    await Promise.allSettled(inFlight);
+    await output.abort();
     throw error;
   }
 }

@@ -1,4 +1,3 @@
-import { PassThrough, type Readable } from 'node:stream';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -7,10 +6,10 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { Manifest } from '../manifest.ts';
 import type { Registry } from '../registry.ts';
 import type { ModelRunner } from '../runners/runner.ts';
+import { objectWriter, putJson } from './io.ts';
 import { type BatchManifest, type BatchStatus, readManifest } from './job.ts';
 import { BATCH_OUTPUT, batchTarget, isRejected } from './layout.ts';
 import { batchInput, csvColumns, type ParsedRow, parseCsvRow, parseJsonValue } from './rows.ts';
@@ -132,12 +131,7 @@ export async function mergeChunks(
   } while (token);
   parts.sort();
 
-  const out = new PassThrough();
-  const upload = new Upload({
-    client: deps.s3,
-    params: { Bucket: deps.bucket, Key: target.outputKey, Body: out, ContentType: 'application/x-ndjson' },
-  });
-  const uploaded = upload.done();
+  const output = objectWriter(deps, target.outputKey);
   let rows = 0;
   let failed = 0;
   let model: string | undefined;
@@ -149,12 +143,9 @@ export async function mergeChunks(
     model ??= head.Metadata?.model;
     version ??= head.Metadata?.version;
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
-    for await (const chunk of object.Body as Readable) {
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
-    }
+    await output.write((await object.Body?.transformToString()) ?? '');
   }
-  out.end();
-  await uploaded;
+  await output.end();
 
   const previous = await readManifest(deps, target.manifestKey);
   const finished = Date.now();
@@ -187,14 +178,8 @@ export async function mergeChunks(
     ...(error && { error }),
     ...(!error && rows === 0 && { error: 'the input has no rows' }),
   };
-  await deps.s3.send(
-    new PutObjectCommand({
-      Bucket: deps.bucket,
-      Key: target.manifestKey,
-      Body: `${JSON.stringify(manifest, null, 2)}\n`,
-      ContentType: 'application/json',
-    }),
-  );
+  await putJson(deps, target.manifestKey, manifest);
+
   for (let i = 0; i < parts.length; i += 1000) {
     await deps.s3.send(
       new DeleteObjectsCommand({

@@ -1,9 +1,4 @@
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { PassThrough, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError } from '../errors.ts';
 import type { Manifest, TensorSpec } from '../manifest.ts';
 import type { Registry } from '../registry.ts';
@@ -11,6 +6,7 @@ import type { ModelRunner } from '../runners/runner.ts';
 import type { SageMakerRunner } from '../runners/sagemaker.ts';
 import { isNotFound } from '../s3.ts';
 import { runChatBatch } from './chat.ts';
+import { isGzipError, objectLines, objectWriter, putJson } from './io.ts';
 import { type BatchTarget, batchTarget, isRejected } from './layout.ts';
 import { batchInput, csvColumns, parseCsvRow, parseJsonRow } from './rows.ts';
 import { type LineRow, scoreRows } from './score.ts';
@@ -252,15 +248,7 @@ async function score(
   runner: ModelRunner,
 ) {
   const batchRows = deps.microBatchRows ?? 4096;
-  const out = new PassThrough();
-  const upload = new Upload({
-    client: deps.s3,
-    params: { Bucket: deps.bucket, Key: target.outputKey, Body: out, ContentType: 'application/x-ndjson' },
-    queueSize: 2,
-    partSize: 8 * 1024 * 1024,
-  });
-  const uploaded = upload.done();
-  uploaded.catch(() => {});
+  const output = objectWriter(deps, target.outputKey);
   const stats = {
     rows: 0,
     failed: 0,
@@ -272,10 +260,6 @@ async function score(
   let pending: LineRow[] = [];
   let validCount = 0;
 
-  const write = async (text: string) => {
-    if (!out.write(text)) await once(out, 'drain');
-  };
-
   const flush = async () => {
     if (pending.length === 0) return;
     const scored = await scoreRows(model, spec, runner, pending);
@@ -283,29 +267,15 @@ async function score(
     stats.modelMs += scored.modelMs;
     pending = [];
     validCount = 0;
-    await write(scored.text);
+    await output.write(scored.text);
   };
 
+  let lineNumber = 0;
+  let columns: { columns: number[]; names: string[] } | undefined;
   try {
-    const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: target.inputKey }));
-    const body = object.Body as Readable;
-    const source = target.gzip ? body.pipe(createGunzip()) : body;
-    // readline may end quietly when its input fails: remember failures, so a broken
-    // stream is never taken for the end of the file.
-    let streamError: Error | undefined;
-    const remember = (error: Error) => {
-      streamError ??= error;
-      source.destroy(error);
-    };
-    body.on('error', remember);
-    if (source !== body) source.on('error', remember);
-    const reader = createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY });
-    let lineNumber = 0;
-    let columns: { columns: number[]; names: string[] } | undefined;
     try {
-      for await (const raw of reader) {
+      for await (const line of objectLines(deps, target.inputKey, target.gzip)) {
         lineNumber++;
-        const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
         if (line.trim() === '') {
           stats.blankLines++;
           continue;
@@ -326,50 +296,28 @@ async function score(
         if ('values' in row) validCount++;
         if (validCount >= batchRows || pending.length >= batchRows * 2) await flush();
       }
-      if (streamError) throw streamError;
     } catch (error) {
-      if (error instanceof JobFailure) throw error;
-      if (
-        (error as { code?: string }).code?.startsWith('Z_') ||
-        /unexpected end of file|incorrect header check/.test((error as Error).message)
-      ) {
-        await flush();
-        throw new JobFailure(
-          `the input is not valid gzip after line ${lineNumber}: ${(error as Error).message}; rows before it were scored`,
-        );
-      }
-      throw error;
+      if (!isGzipError(error)) throw error;
+      await flush();
+      throw new JobFailure(
+        `the input is not valid gzip after line ${lineNumber}: ${(error as Error).message}; rows before it were scored`,
+      );
     }
     await flush();
     if (stats.rows === 0) {
       stats.emptyReason =
         target.format === 'csv' && columns ? 'the CSV has a header but no rows' : 'the input has no rows';
     }
-    out.end();
-    await uploaded;
+    await output.end();
   } catch (error) {
-    if (error instanceof JobFailure) {
-      stats.error = error.message;
-      out.end();
-      await uploaded;
-      return stats;
+    if (!(error instanceof JobFailure)) {
+      await output.abort();
+      throw error;
     }
-    out.destroy();
-    await upload.abort().catch(() => {});
-    throw error;
+    stats.error = error.message;
+    await output.end();
   }
   return stats;
-}
-
-async function putJson(deps: BatchDependencies, key: string, value: unknown): Promise<void> {
-  await deps.s3.send(
-    new PutObjectCommand({
-      Bucket: deps.bucket,
-      Key: key,
-      Body: `${JSON.stringify(value, null, 2)}\n`,
-      ContentType: 'application/json',
-    }),
-  );
 }
 
 /** The manifest at `key`, if there is one. */
