@@ -7,7 +7,7 @@ import {
   InvokeEndpointWithResponseStreamCommand,
   SageMakerRuntimeClient,
 } from '@aws-sdk/client-sagemaker-runtime';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Container, demoLmContainer } from '../../infra/local/containers/supervisor.ts';
 import { RUNTIME_ERRORS, type RuntimeError, startSageMakerEmulator } from '../../infra/local/sagemaker.ts';
 import { startTestS3, type TestS3 } from '../fixtures/s3.ts';
@@ -229,7 +229,8 @@ describe('SageMaker Runtime emulator with the AWS SDK', () => {
   it('restarts a container that dies, and serves again once /ping answers', async () => {
     const before = demo.pid;
     process.kill(before as number, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 100));
+    // The supervisor sees the exit, then waits before restarting: traffic meanwhile is refused as not ready.
+    await vi.waitFor(() => expect(demo.healthy()).toBe(false), { timeout: 5000, interval: 5 });
     await expect(
       client.send(new InvokeEndpointCommand({ EndpointName: 'demo-lm', Body: generate() })),
     ).rejects.toMatchObject({
