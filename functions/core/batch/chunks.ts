@@ -10,7 +10,7 @@ import type { Manifest } from '../manifest.ts';
 import type { Registry } from '../registry.ts';
 import type { ModelRunner } from '../runners/runner.ts';
 import { objectWriter, putJson } from './io.ts';
-import { type BatchManifest, type BatchStatus, readManifest } from './job.ts';
+import { type BatchManifest, finalStatus, readManifest } from './job.ts';
 import { BATCH_OUTPUT, batchTarget, isRejected } from './layout.ts';
 import { batchInput, csvColumns, type ParsedRow, parseCsvRow, parseJsonValue } from './rows.ts';
 import { type LineRow, scoreRows } from './score.ts';
@@ -153,13 +153,7 @@ export async function mergeChunks(
   const error = event.error
     ? `the distributed run failed: ${event.error.Error ?? 'error'}: ${event.error.Cause ?? ''}`.trim()
     : undefined;
-  const status: BatchStatus = error
-    ? 'failed'
-    : rows === 0
-      ? 'empty'
-      : failed > 0
-        ? 'completed_with_errors'
-        : 'succeeded';
+  const status = finalStatus({ error, rows, failed });
   const manifest: BatchManifest = {
     id: event.jobId,
     status,

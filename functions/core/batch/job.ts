@@ -76,6 +76,17 @@ export interface BatchObject {
 /** A job that cannot succeed however often it is retried: the manifest says why. */
 class JobFailure extends Error {}
 
+/** The status of a finished job, from what it read and scored. */
+export function finalStatus(job: {
+  readonly error?: string | undefined;
+  readonly rows: number;
+  readonly failed: number;
+}): BatchStatus {
+  if (job.error) return 'failed';
+  if (job.rows === 0) return 'empty';
+  return job.failed > 0 ? 'completed_with_errors' : 'succeeded';
+}
+
 const TERMINAL: ReadonlySet<BatchStatus> = new Set(['succeeded', 'completed_with_errors', 'empty', 'failed']);
 
 /** The job id of an input key: its path under `batch/input/`, URL-safe. */
@@ -157,13 +168,7 @@ export async function runBatchJob(
     const finished = now();
     const manifest: BatchManifest = {
       ...base,
-      status: chat.error
-        ? 'failed'
-        : chat.rows === 0
-          ? 'empty'
-          : chat.failed > 0
-            ? 'completed_with_errors'
-            : 'succeeded',
+      status: finalStatus(chat),
       input,
       output: target.outputKey,
       model: target.model,
@@ -210,13 +215,7 @@ export async function runBatchJob(
   const result = await score(deps, target, model, spec, runner);
   const finished = now();
   const durationMs = finished - startedAt;
-  const status: BatchStatus = result.error
-    ? 'failed'
-    : result.rows === 0
-      ? 'empty'
-      : result.failed > 0
-        ? 'completed_with_errors'
-        : 'succeeded';
+  const status = finalStatus(result);
   const manifest: BatchManifest = {
     ...base,
     status,
