@@ -2,24 +2,17 @@ import type { Writable } from 'node:stream';
 import { BadRequestError, NotFoundError } from '../core/errors.ts';
 import { jsonBody } from '../core/http.ts';
 import {
-  chatAnswer,
-  chatChunks,
-  completionAnswer,
-  completionChunks,
-  containerChatBody,
-  containerCompletionBody,
+  containerBody,
+  GENERATION_ROUTES,
+  type Generation,
+  type GenerationRoute,
+  parseGeneration,
   type StreamChunk,
   streamEvents,
+  streamedAnswer,
+  wholeAnswer,
 } from '../core/protocols/generation.ts';
-import {
-  type ChatRequest,
-  type CompletionRequest,
-  openAIError,
-  parseChatRequest,
-  parseCompletionRequest,
-  SSE_DONE,
-  sse,
-} from '../core/protocols/openai.ts';
+import { openAIError, SSE_DONE, sse } from '../core/protocols/openai.ts';
 import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import type { HttpResponseMetadata, StreamingHandler } from '../core/streaming.ts';
 import type { Telemetry } from '../core/telemetry.ts';
@@ -33,6 +26,10 @@ export interface ChatDependencies {
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
+const EXPECTED: Record<GenerationRoute, string> = {
+  '/v1/chat/completions': 'an OpenAI chat completion request {"model", "messages"}',
+  '/v1/completions': 'an OpenAI completion request {"model", "prompt"}',
+};
 const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' };
 
 /**
@@ -108,18 +105,10 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
     out.end(SSE_DONE);
   };
 
-  const run = async (
-    stream: Writable,
-    signal: AbortSignal,
-    request: ChatRequest | CompletionRequest,
-    kind: 'chat' | 'text',
-  ) => {
+  const run = async (stream: Writable, signal: AbortSignal, generation: Generation) => {
+    const { request } = generation;
     const runner = runnerFor(request);
-    const body = JSON.stringify(
-      kind === 'chat'
-        ? containerChatBody(request as ChatRequest)
-        : containerCompletionBody(request as CompletionRequest, runner.model.protocol),
-    );
+    const body = JSON.stringify(containerBody(generation, runner.model.protocol));
     const started = performance.now();
     const record = (status: number) =>
       telemetry.recordRequest(
@@ -136,20 +125,13 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
         } catch {
           throw runner.translate(new Error('the model server answered something that is not JSON'));
         }
-        const result =
-          kind === 'chat'
-            ? chatAnswer(request as ChatRequest, parsed)
-            : completionAnswer(request as CompletionRequest, parsed);
+        const result = wholeAnswer(generation, parsed);
         record(200);
         answerJson(stream, 200, result);
         return;
       }
       const upstream = await runner.stream(body, signal);
-      const events = streamEvents(upstream.chunks, upstream.contentType);
-      const chunks =
-        kind === 'chat'
-          ? chatChunks(request as ChatRequest, events)
-          : completionChunks(request as CompletionRequest, events);
+      const chunks = streamedAnswer(generation, streamEvents(upstream.chunks, upstream.contentType));
       const iterator = chunks[Symbol.asyncIterator]();
       // Errors before the first chunk still get a proper status code.
       const first = await iterator.next();
@@ -165,20 +147,11 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
     const aborter = new AbortController();
     responseStream.on('close', () => aborter.abort());
     try {
-      const route = `${event.httpMethod} ${event.resource}`;
-      if (route === 'POST /v1/chat/completions') {
-        const request = parseChatRequest(
-          jsonBody(event, 'an OpenAI chat completion request {"model", "messages"}'),
-        );
-        await run(responseStream, aborter.signal, request, 'chat');
-      } else if (route === 'POST /v1/completions') {
-        const request = parseCompletionRequest(
-          jsonBody(event, 'an OpenAI completion request {"model", "prompt"}'),
-        );
-        await run(responseStream, aborter.signal, request, 'text');
-      } else {
+      const route = GENERATION_ROUTES.find((r) => r === event.resource);
+      if (event.httpMethod !== 'POST' || !route) {
         throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`);
       }
+      await run(responseStream, aborter.signal, parseGeneration(route, jsonBody(event, EXPECTED[route])));
     } catch (error) {
       const failure = openAIError(error);
       if (failure.statusCode >= 500) {

@@ -1,11 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import {
-  chatAnswer,
-  completionAnswer,
-  containerChatBody,
-  containerCompletionBody,
-} from '../protocols/generation.ts';
-import { parseChatRequest, parseCompletionRequest } from '../protocols/openai.ts';
+import { containerBody, GENERATION_ROUTES, parseGeneration, wholeAnswer } from '../protocols/generation.ts';
 import { isObject } from '../protocols/v2.ts';
 import type { SageMakerRunner } from '../runners/sagemaker.ts';
 import { objectLines, objectWriter } from './io.ts';
@@ -18,8 +12,6 @@ export interface ChatBatchResult {
   modelMs: number;
   error?: string;
 }
-
-const ROUTES = ['/v1/chat/completions', '/v1/completions'] as const;
 
 /**
  * One line of an OpenAI batch file (`{"custom_id", "method", "url", "body"}`)
@@ -39,17 +31,13 @@ async function answerLine(
     customId = request.custom_id ?? null;
     if (typeof request.custom_id !== 'string') throw new Error('"custom_id" must be a string');
     if ((request.method ?? 'POST') !== 'POST') throw new Error('"method" must be POST');
-    if (!ROUTES.includes(request.url as (typeof ROUTES)[number]))
-      throw new Error(`"url" must be one of ${ROUTES.join(', ')}`);
+    const route = GENERATION_ROUTES.find((r) => r === request.url);
+    if (!route) throw new Error(`"url" must be one of ${GENERATION_ROUTES.join(', ')}`);
     const body = { ...(isObject(request.body) ? request.body : {}), model, stream: false };
-    const chat = request.url === '/v1/chat/completions';
-    const parsed = chat ? parseChatRequest(body) : parseCompletionRequest(body);
-    const container = chat
-      ? containerChatBody(parsed as never)
-      : containerCompletionBody(parsed as never, runner.model.protocol);
-    const answer = await runner.invoke(JSON.stringify(container));
+    const generation = parseGeneration(route, body);
+    const answer = await runner.invoke(JSON.stringify(containerBody(generation, runner.model.protocol)));
     const raw = JSON.parse(new TextDecoder().decode(answer.body)) as unknown;
-    const shaped = chat ? chatAnswer(parsed as never, raw) : completionAnswer(parsed as never, raw);
+    const shaped = wholeAnswer(generation, raw);
     return {
       json: JSON.stringify({ line, custom_id: customId, response: { status_code: 200, body: shaped } }),
       ok: true,

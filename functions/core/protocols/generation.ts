@@ -5,6 +5,8 @@ import {
   type CompletionRequest,
   type FinishReason,
   type GenerationOptions,
+  parseChatRequest,
+  parseCompletionRequest,
   type Usage,
   usage,
 } from './openai.ts';
@@ -367,3 +369,43 @@ export async function* completionChunks(
 }
 
 export type { GenerationOptions };
+
+/** The OpenAI routes a language model answers. */
+export const GENERATION_ROUTES = ['/v1/chat/completions', '/v1/completions'] as const;
+export type GenerationRoute = (typeof GENERATION_ROUTES)[number];
+
+/** A validated OpenAI request: a chat completion or a text completion. */
+export type Generation =
+  | { readonly kind: 'chat'; readonly request: ChatRequest }
+  | { readonly kind: 'text'; readonly request: CompletionRequest };
+
+/** Parses the body of an OpenAI route. @throws BadRequestError naming the parameter. */
+export function parseGeneration(route: GenerationRoute, body: unknown): Generation {
+  return route === '/v1/chat/completions'
+    ? { kind: 'chat', request: parseChatRequest(body) }
+    : { kind: 'text', request: parseCompletionRequest(body) };
+}
+
+/** What the container is sent for a request. */
+export function containerBody(generation: Generation, protocol: ContainerProtocol): Json {
+  return generation.kind === 'chat'
+    ? containerChatBody(generation.request)
+    : containerCompletionBody(generation.request, protocol);
+}
+
+/** Our answer, from the container's whole answer. */
+export function wholeAnswer(generation: Generation, raw: unknown) {
+  return generation.kind === 'chat'
+    ? chatAnswer(generation.request, raw)
+    : completionAnswer(generation.request, raw);
+}
+
+/** Our stream of chunks, from the container's stream of events. */
+export function streamedAnswer(
+  generation: Generation,
+  events: AsyncIterable<Json>,
+): AsyncGenerator<StreamChunk> {
+  return generation.kind === 'chat'
+    ? chatChunks(generation.request, events)
+    : completionChunks(generation.request, events);
+}
