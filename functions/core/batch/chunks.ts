@@ -12,7 +12,7 @@ import type { ModelRunner } from '../runners/runner.ts';
 import { objectWriter, putJson } from './io.ts';
 import { type BatchManifest, finalStatus, readManifest } from './job.ts';
 import { BATCH_OUTPUT, batchTarget, isRejected } from './layout.ts';
-import { batchInput, csvColumns, type ParsedRow, parseCsvRow, parseJsonValue } from './rows.ts';
+import { batchInput, csvColumns, type ParsedRow, parseCsvFields, parseJsonValue } from './rows.ts';
 import { type LineRow, scoreRows } from './score.ts';
 
 /** What the Distributed Map hands the chunk function: its batch input and the items, each with its index. */
@@ -69,13 +69,14 @@ export async function scoreChunk(
     csv && first && typeof first === 'object'
       ? csvColumns(Object.keys(first).join(','), model, spec)
       : undefined;
+  const positions = columns?.names.map((_, i) => i) ?? [];
   const rows: LineRow[] = event.Items.map(({ index, value }) => {
     let row: ParsedRow;
     if (columns) {
-      const record = value as Record<string, string>;
-      row = parseCsvRow(
-        columns.names.map((n) => record[n] ?? '').join(','),
-        columns.names.map((_, i) => i),
+      const record = value as Record<string, string | undefined>;
+      row = parseCsvFields(
+        columns.names.map((n) => record[n]),
+        positions,
         columns.names,
         spec,
       );

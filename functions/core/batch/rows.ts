@@ -157,7 +157,19 @@ export function parseCsvRow(
   names: readonly string[],
   spec: TensorSpec,
 ): ParsedRow {
-  const fields = splitCsv(line);
+  return parseCsvFields(splitCsv(line), columns, names, spec);
+}
+
+/**
+ * A CSV record already split into fields (as Step Functions' CSV reader hands
+ * it over): `columns[i]` is the field holding feature `names[i]`.
+ */
+export function parseCsvFields(
+  fields: readonly (string | undefined)[],
+  columns: readonly number[],
+  names: readonly string[],
+  spec: TensorSpec,
+): ParsedRow {
   const values = new Array<number>(columns.length);
   for (let i = 0; i < columns.length; i++) {
     const text = fields[columns[i] as number];
