@@ -64,6 +64,14 @@ export class NotFoundError extends ModelGateError {
   }
 }
 
+/** The request conflicts with the current state (e.g. deleting a version an alias routes to). */
+export class ConflictError extends ModelGateError {
+  constructor(message: string) {
+    super(message, 409);
+    this.name = 'ConflictError';
+  }
+}
+
 /** The route exists but not for this method. */
 export class MethodNotAllowedError extends ModelGateError {
   constructor(message: string, allow: string[]) {

@@ -60,7 +60,9 @@ export const AliasSchema = z.object({
   routes: z.array(RouteSchema).min(1),
   shadow: z.string().regex(MODEL_VERSION).optional(),
 });
-export const AliasesSchema = z.record(z.string(), AliasSchema);
+/** Alias names: like model names. */
+export const ALIAS_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const AliasesSchema = z.record(z.string().regex(ALIAS_NAME), AliasSchema);
 export type Alias = z.infer<typeof AliasSchema>;
 export type Aliases = z.infer<typeof AliasesSchema>;
 
@@ -71,4 +73,6 @@ export const keys = {
   manifest: (name: string, version: string) => `models/${name}/${version}/manifest.json`,
   modelFile: (name: string, version: string) => `models/${name}/${version}/model.onnx`,
   aliases: (name: string) => `models/${name}/aliases.json`,
+  /** The last states of `aliases.json`, newest last, for rollback. */
+  aliasHistory: (name: string) => `models/${name}/aliases.history.json`,
 };

@@ -39,6 +39,7 @@ export async function startLocalS3(options: {
     directory: options.directory,
     configureBuckets: [{ name: options.bucket, configs: [] }],
   });
+  honourConditionalWrites(server);
   const address = (await server.run()) as AddressInfo;
   const url = `http://127.0.0.1:${address.port}`;
   return {
@@ -52,4 +53,81 @@ export async function startLocalS3(options: {
       await server.close();
     },
   };
+}
+
+interface KoaContext {
+  readonly method: string;
+  readonly path: string;
+  readonly query: Record<string, unknown>;
+  readonly headers: Record<string, string | string[] | undefined>;
+  status: number;
+  body: unknown;
+  type: string;
+}
+type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
+interface FilesystemStore {
+  getMetadata(bucket: string, key: string): Promise<{ etag?: string }>;
+}
+
+/**
+ * What s3rver leaves out of S3's consistency model: conditional writes
+ * (`PutObject` and `CompleteMultipartUpload` with `If-None-Match: *` fail
+ * with 412 when the key exists, with `If-Match: "<etag>"` when the object is
+ * absent or has another ETag) and atomic replacement (writes to one key are
+ * serialized, and a read waits for the write in progress instead of seeing
+ * a half-written file).
+ */
+function honourConditionalWrites(server: S3rver): void {
+  const koa = server as unknown as { middleware: Middleware[]; store: FilesystemStore };
+  const locks = new Map<string, Promise<void>>();
+  koa.middleware.unshift(async (ctx, next) => {
+    const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
+    if (!match) return next();
+    const bucket = match[1] as string;
+    const key = decodeURIComponent(match[2] as string);
+    const lockKey = `${bucket}/${key}`;
+    const write =
+      (ctx.method === 'PUT' && ctx.query.partNumber === undefined) ||
+      ctx.method === 'DELETE' ||
+      (ctx.method === 'POST' && ctx.query.uploadId !== undefined);
+    if (!write) {
+      // S3 never shows a half-written object: a read waits for the write in progress.
+      await locks.get(lockKey);
+      return next();
+    }
+    const previous = locks.get(lockKey) ?? Promise.resolve();
+    let release = () => {};
+    const mine = new Promise<void>((done) => {
+      release = done;
+    });
+    const chained = previous.then(() => mine);
+    locks.set(lockKey, chained);
+    await previous;
+    try {
+      const ifNoneMatch = ctx.headers['if-none-match'];
+      const ifMatch = ctx.headers['if-match'];
+      if (ctx.method === 'DELETE' || (!ifNoneMatch && !ifMatch)) return await next();
+      const etag = await koa.store.getMetadata(bucket, key).then(
+        (metadata) => metadata.etag,
+        () => undefined,
+      );
+      const failed =
+        (ifNoneMatch === '*' && etag !== undefined) ||
+        (typeof ifMatch === 'string' && (etag === undefined || unquote(ifMatch) !== unquote(etag)));
+      if (!failed) return await next();
+      ctx.status = 412;
+      ctx.type = 'application/xml';
+      ctx.body =
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
+        '<Message>At least one of the pre-conditions you specified did not hold</Message>' +
+        `<Condition>${ifNoneMatch ? 'If-None-Match' : 'If-Match'}</Condition></Error>`;
+    } finally {
+      release();
+      if (locks.get(lockKey) === chained) locks.delete(lockKey);
+    }
+  });
+}
+
+function unquote(etag: string): string {
+  return etag.replace(/^W\//, '').replace(/^"|"$/g, '');
 }
