@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type BatchApiDependencies, batchStatus, submitBatch } from '../core/batch/api.ts';
+import { sameAnswer } from '../core/compare.ts';
 import type { LargeModelBinding } from '../core/env.ts';
 import { BadRequestError, describeError, MethodNotAllowedError, NotFoundError } from '../core/errors.ts';
 import { header, json, jsonBody } from '../core/http.ts';
@@ -20,6 +21,8 @@ export interface ApiDependencies {
   readonly maxElements: number;
   /** Server name and version reported by `GET /v2`. */
   readonly server: { readonly name: string; readonly version: string };
+  /** How long an answer waits for the shadow copy of its request (default 200 ms). */
+  readonly shadowWaitMs?: number;
   /** How long `…/ready` waits for a cold model before answering 503. */
   readonly readyWaitMs?: number;
   /** The bucket batch jobs read and write. */
@@ -32,6 +35,9 @@ export interface ApiDependencies {
    */
   readonly tensorEndpoints?: ReadonlyMap<string, Pick<SageMakerRunner, 'invoke'>>;
 }
+
+/** How long an answer waits for its shadow copy, by default. */
+export const DEFAULT_SHADOW_WAIT_MS = 200;
 
 /** Header that pins weighted routing for sticky experiments. */
 export const ROUTE_KEY_HEADER = 'x-modelgate-route-key';
@@ -53,35 +59,78 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     return version === undefined ? { name } : { name, version: checkModelVersion(version) };
   };
 
-  const resolve = (event: APIGatewayProxyEvent): Promise<Manifest> => {
+  const resolve = (event: APIGatewayProxyEvent) => {
     const { name, version } = target(event);
-    return registry.resolve(name, { version, routeKey: header(event, ROUTE_KEY_HEADER) });
+    return registry.route(name, { version, routeKey: header(event, ROUTE_KEY_HEADER) });
   };
 
-  /** Runs a model request, recording metrics under the model that served it. */
+  /** Runs a model request, recording metrics under the model that served it, and mirrors it to a shadow. */
   const serve = async (
     event: APIGatewayProxyEvent,
     run: (manifest: Manifest) => Promise<unknown>,
   ): Promise<APIGatewayProxyResult> => {
     const started = performance.now();
-    const manifest = await resolve(event);
+    const { manifest, shadow } = await resolve(event);
+    let body: unknown;
     try {
-      const body = await run(manifest);
-      telemetry.recordRequest(manifest, performance.now() - started, 200);
-      return json(200, body, { [VERSION_HEADER]: manifest.version });
+      body = await run(manifest);
     } catch (error) {
       telemetry.recordRequest(manifest, performance.now() - started, describeError(error).statusCode);
       throw error;
     }
+    const ms = performance.now() - started;
+    telemetry.recordRequest(manifest, ms, 200);
+    telemetry.logger.debug('request served', { ...labels(event, manifest), ms });
+    if (shadow !== undefined) await mirror(event, run, body, { name: manifest.name, version: shadow });
+    return json(200, body, { [VERSION_HEADER]: manifest.version });
+  };
+
+  /**
+   * Sends a copy of a served request to the shadow version and compares its
+   * answer with production's. Nothing it does reaches the client: failures
+   * are counted and logged. The answer waits at most `shadowWaitMs` for it (a
+   * Lambda environment is frozen once it answers); a slower shadow finishes
+   * when the environment next runs.
+   */
+  const mirror = async (
+    event: APIGatewayProxyEvent,
+    run: (manifest: Manifest) => Promise<unknown>,
+    expected: unknown,
+    shadow: { name: string; version: string },
+  ): Promise<void> => {
+    const done = (async () => {
+      try {
+        const answer = await run(await registry.getManifest(shadow.name, shadow.version));
+        const agree = sameAnswer(expected, answer);
+        telemetry.recordShadow(shadow, agree ? 'agree' : 'disagree');
+        if (!agree)
+          telemetry.logger.info('shadow disagreed', { ...labels(event), shadowVersion: shadow.version });
+      } catch (error) {
+        telemetry.recordShadow(shadow, 'error');
+        telemetry.logger.warn('shadow request failed', {
+          ...labels(event),
+          shadowVersion: shadow.version,
+          error: describeError(error).message,
+        });
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      done,
+      new Promise<void>((wake) => {
+        timer = setTimeout(wake, deps.shadowWaitMs ?? DEFAULT_SHADOW_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   };
 
   const metadata = async (event: APIGatewayProxyEvent) => {
-    const manifest = await resolve(event);
+    const { manifest } = await resolve(event);
     return json(200, modelMetadata(manifest, await registry.listVersions(manifest.name)));
   };
 
   const ready = async (event: APIGatewayProxyEvent) => {
-    const manifest = await resolve(event);
+    const { manifest } = await resolve(event);
     const runner = runtime.runner(manifest);
     if (!runner.ready) {
       const loading = runner.load().then(() => true);
@@ -190,11 +239,7 @@ export function createApiHandler(deps: ApiDependencies): Handler {
       if (statusCode >= 500) {
         // 503 is a dependency outage the client retries; anything else is a fault to fix.
         const log = statusCode === 503 ? telemetry.logger.warn : telemetry.logger.error;
-        log.call(telemetry.logger, 'request failed', {
-          requestId: event.requestContext?.requestId,
-          route: `${event.httpMethod} ${event.resource}`,
-          error: error as Error,
-        });
+        log.call(telemetry.logger, 'request failed', { ...labels(event), error: error as Error });
       }
       if (OPENAI_ROUTES.has(`${event.httpMethod} ${event.resource}`)) {
         const failure = openAIError(error);
@@ -202,6 +247,16 @@ export function createApiHandler(deps: ApiDependencies): Handler {
       }
       return json(statusCode, { error: message }, headers);
     }
+  };
+}
+
+/** What every log line about a request carries: request id, route, model and version. */
+function labels(event: APIGatewayProxyEvent, manifest?: Pick<Manifest, 'name' | 'version'>) {
+  return {
+    requestId: event.requestContext?.requestId,
+    route: `${event.httpMethod} ${event.resource}`,
+    model: manifest?.name ?? event.pathParameters?.model,
+    version: manifest?.version ?? event.pathParameters?.version,
   };
 }
 

@@ -140,16 +140,29 @@ export class Registry {
    * `production` (weighted routes), else the highest version.
    */
   async resolve(name: string, options: ResolveOptions = {}): Promise<Manifest> {
+    return (await this.route(name, options)).manifest;
+  }
+
+  /**
+   * Like {@link resolve}, with the version production mirrors requests to
+   * (`shadow`), when there is one and the request did not pin a version.
+   */
+  async route(name: string, options: ResolveOptions = {}): Promise<{ manifest: Manifest; shadow?: string }> {
     checkModelName(name);
-    if (options.version !== undefined) return this.getManifest(name, checkModelVersion(options.version));
+    if (options.version !== undefined) {
+      return { manifest: await this.getManifest(name, checkModelVersion(options.version)) };
+    }
     const production = (await this.getAliases(name)).production;
     if (production) {
       const r =
         options.routeKey !== undefined ? hashToUnit(options.routeKey) : (options.random ?? Math.random)();
-      return this.getManifest(name, pickRoute(production, r));
+      const manifest = await this.getManifest(name, pickRoute(production, r));
+      return production.shadow !== undefined && production.shadow !== manifest.version
+        ? { manifest, shadow: production.shadow }
+        : { manifest };
     }
     const versions = await this.listVersions(name);
-    return this.getManifest(name, versions[versions.length - 1] as string);
+    return { manifest: await this.getManifest(name, versions[versions.length - 1] as string) };
   }
 
   /** Forgets everything cached about one model, or about all. */

@@ -1,40 +1,82 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type Counters, processCounters } from './counters.ts';
 import type { Manifest } from './manifest.ts';
 
 /** CloudWatch namespace of every ModelGate metric. */
 export const METRICS_NAMESPACE = 'ModelGate';
 
-export function createTelemetry(serviceName: string) {
+/** Labels of one served request: the model and version that answered, and the API route. */
+export interface Served {
+  readonly name: string;
+  readonly version: string;
+}
+
+/** How a shadow version's answer compared with production's. */
+export type ShadowOutcome = 'agree' | 'disagree' | 'error';
+
+/**
+ * Powertools logger and metrics for one function, plus the same figures in
+ * this process's {@link processCounters} (served as `GET /metrics` locally).
+ * Every metric carries two dimension sets, `model` and `model, version`, so
+ * dashboards show a model as a whole and each version of a canary apart.
+ */
+export function createTelemetry(serviceName: string, counters: Counters = processCounters) {
   const logger = new Logger({ serviceName });
   const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
   /**
-   * Starts one EMF record for a model. Callers add metrics and publish in the
-   * same synchronous block, so concurrent requests never share a record.
+   * Starts one EMF record for a model version. Callers add metrics and publish
+   * in the same synchronous block, so concurrent requests never share a record.
    */
-  const metricsFor = (manifest: Pick<Manifest, 'name' | 'version'>): Metrics => {
-    metrics.addDimensions({ model: manifest.name });
-    metrics.addMetadata('version', manifest.version);
+  const metricsFor = (served: Served): Metrics => {
+    metrics.addDimension('model', served.name);
+    metrics.addDimensions({ model: served.name, version: served.version });
     return metrics;
   };
 
   return {
     logger,
-    /** Invocations, latency and errors of one request to one model. */
-    recordRequest(manifest: Pick<Manifest, 'name' | 'version'>, latencyMs: number, statusCode: number): void {
-      const metrics = metricsFor(manifest);
-      metrics.addMetric('Invocations', MetricUnit.Count, 1);
-      metrics.addMetric('Latency', MetricUnit.Milliseconds, latencyMs);
-      metrics.addMetric('ClientErrors', MetricUnit.Count, statusCode >= 400 && statusCode < 500 ? 1 : 0);
-      metrics.addMetric('Errors', MetricUnit.Count, statusCode >= 500 ? 1 : 0);
-      metrics.publishStoredMetrics();
+    /** Invocations, latency and errors of one request to one model version. */
+    recordRequest(served: Served, latencyMs: number, statusCode: number): void {
+      const m = metricsFor(served);
+      m.addMetric('Invocations', MetricUnit.Count, 1);
+      m.addMetric('Latency', MetricUnit.Milliseconds, latencyMs);
+      m.addMetric('ClientErrors', MetricUnit.Count, statusCode >= 400 && statusCode < 500 ? 1 : 0);
+      m.addMetric('Errors', MetricUnit.Count, statusCode >= 500 ? 1 : 0);
+      m.publishStoredMetrics();
+      const labels = { model: served.name, version: served.version };
+      counters.inc('modelgate_requests_total', 'Requests served, by model, version and status code.', {
+        ...labels,
+        code: String(statusCode),
+      });
+      counters.observe(
+        'modelgate_request_duration_seconds',
+        'Handler time per request, from routing to answer.',
+        labels,
+        latencyMs,
+      );
     },
     /** Time to fetch and open a model after a cold miss. */
     recordModelLoad(manifest: Manifest, event: { ms: number; source: string }): void {
-      const metrics = metricsFor(manifest);
-      metrics.addMetric('ModelLoadTime', MetricUnit.Milliseconds, event.ms);
-      metrics.addMetric('ColdLoads', MetricUnit.Count, 1);
-      metrics.publishStoredMetrics();
+      const m = metricsFor(manifest);
+      m.addMetric('ModelLoadTime', MetricUnit.Milliseconds, event.ms);
+      m.addMetric('ColdLoads', MetricUnit.Count, 1);
+      m.publishStoredMetrics();
+      const labels = { model: manifest.name, version: manifest.version };
+      counters.inc(
+        'modelgate_model_loads_total',
+        'Cold model loads (file fetched or read, session opened).',
+        {
+          ...labels,
+          source: event.source,
+        },
+      );
+      counters.observe(
+        'modelgate_model_load_duration_seconds',
+        'Time to fetch and open a model.',
+        labels,
+        event.ms,
+      );
       logger.info('model loaded', {
         model: manifest.name,
         version: manifest.version,
@@ -42,6 +84,19 @@ export function createTelemetry(serviceName: string) {
         source: event.source,
         sizeBytes: manifest.sizeBytes,
       });
+    },
+    /** One mirrored request to a shadow version, and whether its answer matched production's. */
+    recordShadow(shadow: Served, outcome: ShadowOutcome): void {
+      const m = metricsFor(shadow);
+      m.addMetric('ShadowInvocations', MetricUnit.Count, 1);
+      m.addMetric('ShadowDisagreements', MetricUnit.Count, outcome === 'disagree' ? 1 : 0);
+      m.addMetric('ShadowErrors', MetricUnit.Count, outcome === 'error' ? 1 : 0);
+      m.publishStoredMetrics();
+      counters.inc(
+        'modelgate_shadow_requests_total',
+        'Requests mirrored to a shadow version, by how its answer compared with production.',
+        { model: shadow.name, version: shadow.version, outcome },
+      );
     },
   };
 }

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiHandler, VERSION_HEADER } from '../../../functions/api/app.ts';
 import { API_ROUTES } from '../../../functions/api/routes.ts';
+import { AliasStore } from '../../../functions/core/aliases.ts';
 import { ArtifactStore } from '../../../functions/core/artifacts.ts';
+import { Counters } from '../../../functions/core/counters.ts';
 import { publishModel } from '../../../functions/core/publish.ts';
 import { Registry } from '../../../functions/core/registry.ts';
 import { OnnxRuntime } from '../../../functions/core/runners/onnx.ts';
@@ -179,7 +181,63 @@ describe('api handler', () => {
     expect(emf).toHaveLength(2);
     expect(emf[0]).toMatchObject({ model: 'iris', version: '1', Invocations: 1, Errors: 0, ClientErrors: 0 });
     expect(emf[0]._aws.CloudWatchMetrics[0].Namespace).toBe('ModelGate');
+    // Per model and per model version.
+    expect(emf[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([
+      ['service', 'model'],
+      ['service', 'model', 'version'],
+    ]);
     expect(emf[0].Latency).toBeGreaterThan(0);
     expect(emf[1]).toMatchObject({ model: 'iris', Invocations: 1, ClientErrors: 1 });
+  });
+
+  it('mirrors requests to the shadow version, counts agreement, and never lets the shadow fail a request', async () => {
+    const labels = sampleManifest('iris').labels;
+    const publish = (model: 'iris' | 'iris-logistic' | 'linear') =>
+      publishModel(t.s3, t.bucket, {
+        name: 'mirrored',
+        bytes: sampleModelBytes(model),
+        labels: model === 'linear' ? undefined : labels,
+      });
+    await publish('iris'); // 1: production
+    await publish('iris'); // 2: the same forest, agrees
+    await publish('iris-logistic'); // 3: another model, disagrees on probabilities
+    await publish('linear'); // 4: one input feature, fails on every iris request
+    const counters = new Counters();
+    const store = new AliasStore(t.s3, t.bucket);
+    const request = restEvent(
+      'POST',
+      '/v1/models/{model}/predict',
+      { model: 'mirrored' },
+      { instances: [[5.9, 3.0, 4.2, 1.5]] },
+    );
+    for (const shadow of ['2', '3', '4']) {
+      await store.promote('mirrored', '1');
+      await store.shadow('mirrored', shadow);
+      // A fresh registry sees the alias change at once.
+      const handler = apiHandler(createTelemetry('modelgate-api-test', counters));
+      const response = await handler(request);
+      expect(response.statusCode).toBe(200);
+      expect(response.headers?.[VERSION_HEADER]).toBe('1');
+      expect(body(response)).toMatchObject({ model_version: '1', predictions: ['versicolor'] });
+    }
+    const outcome = (version: string, outcome: string) =>
+      counters.get('modelgate_shadow_requests_total', { model: 'mirrored', version, outcome });
+    expect(outcome('2', 'agree')).toBe(1);
+    expect(outcome('3', 'disagree')).toBe(1);
+    expect(outcome('4', 'error')).toBe(1);
+    expect(outcome('4', 'agree') + outcome('4', 'disagree')).toBe(0);
+    // A pinned version is not mirrored.
+    const pinned = await apiHandler(createTelemetry('modelgate-api-test', counters))(
+      restEvent(
+        'POST',
+        '/v2/models/{model}/versions/{version}/infer',
+        { model: 'mirrored', version: '1' },
+        {
+          inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.9, 3.0, 4.2, 1.5] }],
+        },
+      ),
+    );
+    expect(pinned.statusCode).toBe(200);
+    expect(outcome('4', 'error')).toBe(1);
   });
 });
