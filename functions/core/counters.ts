@@ -19,7 +19,7 @@ interface Family {
 interface Series {
   readonly labels: Labels;
   value: number;
-  /** Histograms: cumulative counts per bucket, and the sum of observations. */
+  /** Histograms: cumulative counts per bucket, and the sum of observations in milliseconds. */
   buckets?: number[];
   sum?: number;
 }
@@ -36,7 +36,7 @@ export class Counters {
   observe(name: string, help: string, labels: Labels, ms: number): void {
     const series = this.series(name, help, 'histogram', labels);
     series.value += 1;
-    series.sum = (series.sum ?? 0) + ms / 1000;
+    series.sum = (series.sum ?? 0) + ms;
     series.buckets ??= BUCKETS_MS.map(() => 0);
     for (let i = 0; i < BUCKETS_MS.length; i++) if (ms <= (BUCKETS_MS[i] as number)) series.buckets[i]! += 1;
   }
@@ -61,7 +61,7 @@ export class Counters {
           lines.push(`${name}_bucket${format({ ...series.labels, le })} ${series.buckets?.[i] ?? 0}`);
         });
         lines.push(`${name}_bucket${format({ ...series.labels, le: '+Inf' })} ${series.value}`);
-        lines.push(`${name}_sum${format(series.labels)} ${series.sum ?? 0}`);
+        lines.push(`${name}_sum${format(series.labels)} ${(series.sum ?? 0) / 1000}`);
         lines.push(`${name}_count${format(series.labels)} ${series.value}`);
       }
     }
