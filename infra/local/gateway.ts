@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { RouteSpec } from '../../functions/api/routes.ts';
 import { apiKeyOf } from '../../functions/core/auth.ts';
+import type { Counters } from '../../functions/core/counters.ts';
 import type { StreamingHandler } from '../../functions/core/streaming.ts';
 import { validateBody } from './json-schema.ts';
 import { isStreamingHandler, PRELUDE_DELIMITER } from './lambda-runtime.ts';
@@ -33,6 +34,14 @@ export interface GatewayOptions {
   /** Function name reported in the Lambda context. */
   readonly functionName?: string;
   readonly now?: () => number;
+  /** One line per answered request, in the spirit of API Gateway's CLF access log. */
+  readonly accessLog?: (line: string) => void;
+  /**
+   * Serves `GET /metrics` (no key, loopback only) in the Prometheus text
+   * format: the gateway's own request counters (what API Gateway reports as
+   * Count, 4XXError, 5XXError, Latency) and these counters, the handlers'.
+   */
+  readonly metrics?: Counters;
 }
 
 export type LocalGateway = LoopbackServer;
@@ -68,8 +77,35 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
     res.setHeader('x-amzn-RequestId', requestId);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
+    if (options.metrics && req.method === 'GET' && path === '/metrics') {
+      const text = options.metrics.render();
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+      return res.end(text);
+    }
     const found = compiled.find((c) => c.route.method === req.method && c.regex.test(path));
     const pathMatch = found?.regex.exec(path);
+    if (options.metrics || options.accessLog) {
+      const started = performance.now();
+      res.on('close', () => {
+        const ms = performance.now() - started;
+        const resource = found?.route.resource ?? 'unmatched';
+        const code = res.writableFinished ? String(res.statusCode) : '499';
+        options.metrics?.inc(
+          'modelgate_gateway_requests_total',
+          'Requests the gateway answered, by method, resource and status code (499: the client went away).',
+          { method: req.method ?? '', resource, code },
+        );
+        options.metrics?.observe(
+          'modelgate_gateway_request_duration_seconds',
+          'Time from request to the last byte of the answer.',
+          { method: req.method ?? '', resource },
+          ms,
+        );
+        options.accessLog?.(
+          accessLine(req, res, { requestId, code, ms, keyId: keyIdOf(req, keys), when: new Date(now()) }),
+        );
+      });
+    }
     if (!found || !pathMatch) {
       // API Gateway's answer for a resource or method it does not have.
       return drainThen(req, () => send(res, 403, { message: 'Missing Authentication Token' }));
@@ -130,6 +166,23 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   });
 
   return listenLoopback(server, options.port);
+}
+
+/** `ip keyId [time] "METHOD /path HTTP/1.1" status bytes ms version requestId`. */
+function accessLine(
+  req: IncomingMessage,
+  res: ServerResponse,
+  at: { requestId: string; code: string; ms: number; keyId: string; when: Date },
+): string {
+  const bytes = res.getHeader('content-length') ?? '-';
+  const version = res.getHeader('x-modelgate-model-version') ?? '-';
+  return `${req.socket.remoteAddress ?? '-'} ${at.keyId} [${at.when.toISOString()}] "${req.method} ${req.url} HTTP/${req.httpVersion}" ${at.code} ${bytes} ${at.ms.toFixed(1)}ms v=${version} ${at.requestId}`;
+}
+
+/** The id (never the value) of the API key a request carries, or `-`. */
+function keyIdOf(req: IncomingMessage, keys: ReadonlyMap<string, { id: string }>): string {
+  const value = apiKeyOf(req.headers as Record<string, string | undefined>);
+  return (value !== undefined && keys.get(value)?.id) || '-';
 }
 
 function compile(resource: string) {

@@ -4,13 +4,18 @@ import { localOptionsFromEnv, startLocal } from './topology.ts';
 /** `npm start`: ModelGate on loopback until Ctrl-C. */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const configPath = process.env.MODELGATE_CONFIG || 'modelgate.config.json';
-const topology = await startLocal(localOptionsFromEnv(loadConfig(configPath)));
+const quiet = process.env.MODELGATE_ACCESS_LOG === 'off';
+const topology = await startLocal({
+  ...localOptionsFromEnv(loadConfig(configPath)),
+  ...(!quiet && { accessLog: (line: string) => console.log(line) }),
+});
 const { apiUrl, apiKey } = topology;
 
 console.log(`ModelGate is running locally.
 
   API       ${apiUrl}
   API key   ${apiKey}
+  metrics   ${apiUrl}/metrics (Prometheus)
   S3        ${topology.s3Url} (bucket '${topology.bucket}')${topology.sagemakerUrl ? `\n  SageMaker ${topology.sagemakerUrl} (large models: ${topology.largeModels.join(', ')})` : ''}
   seeded    ${topology.seeded.length === 0 ? 'nothing new' : topology.seeded.map((m) => `${m.name} v${m.version}`).join(', ')}
 

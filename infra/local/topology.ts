@@ -6,6 +6,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
 import { BATCH_INPUT } from '../../functions/core/batch/layout.ts';
+import { processCounters } from '../../functions/core/counters.ts';
 import { ENV, type LargeModelBinding } from '../../functions/core/env.ts';
 import type { Manifest } from '../../functions/core/manifest.ts';
 import type { StreamingHandler } from '../../functions/core/streaming.ts';
@@ -43,6 +44,8 @@ export interface LocalOptions {
   readonly languageModels?: boolean;
   /** Told of container starts, exits and restarts. */
   readonly onEvent?: (event: string) => void;
+  /** Where the gateway writes one access-log line per request (nowhere by default). */
+  readonly accessLog?: (line: string) => void;
   /** Visibility timeout of the local batch queue (default 60 s); failed jobs are retried after it. */
   readonly batchVisibilityTimeoutMs?: number;
 }
@@ -223,6 +226,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       port: options.port,
       stage: options.config.stage,
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      metrics: processCounters,
+      ...(options.accessLog && { accessLog: options.accessLog }),
     });
     return {
       apiUrl: gateway.url,

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Counters } from '../../functions/core/counters.ts';
 import {
   type GatewayOptions,
   type LocalGateway,
@@ -50,6 +51,38 @@ describe('gateway emulator: API keys and routes', () => {
     expect(await get('/nothing')).toEqual({ status: 403, json: { message: 'Missing Authentication Token' } });
     const post = await fetch(`${gateway?.url}/open`, { method: 'POST' });
     expect(post.status).toBe(403);
+  });
+
+  it('serves its counters at /metrics and writes one access-log line per request, never the key', async () => {
+    const lines: string[] = [];
+    const metrics = new Counters();
+    const get = await gatewayWith(
+      async () => ({ statusCode: 200, body: '{}', headers: { 'x-modelgate-model-version': '7' } }),
+      {
+        metrics,
+        accessLog: (line) => lines.push(line),
+      },
+    );
+    await get('/things/1');
+    await get('/things/2', null);
+    const scrape = await fetch(`${gateway?.url}/metrics`);
+    expect(scrape.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await scrape.text();
+    expect(text).toContain(
+      'modelgate_gateway_requests_total{method="GET",resource="/things/{id}",code="200"} 1\n',
+    );
+    expect(text).toContain(
+      'modelgate_gateway_requests_total{method="GET",resource="/things/{id}",code="403"} 1\n',
+    );
+    expect(text).toContain(
+      'modelgate_gateway_request_duration_seconds_count{method="GET",resource="/things/{id}"} 2\n',
+    );
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(
+      /^127\.0\.0\.1 k1 \[\d{4}-\d\d-\d\dT[\d:.]+Z\] "GET \/things\/1 HTTP\/1\.1" 200 2 [\d.]+ms v=7 [0-9a-f-]{36}$/,
+    );
+    expect(lines[1]).toMatch(/^127\.0\.0\.1 - \[.*\] "GET \/things\/2 HTTP\/1\.1" 403 /);
+    expect(lines.join('\n')).not.toContain(KEY);
   });
 
   it('hands the handler a REST proxy event (v1)', async () => {
