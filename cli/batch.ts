@@ -6,6 +6,7 @@ import { type BatchJobView, batchStatus } from '../functions/core/batch/api.ts';
 import { jobId } from '../functions/core/batch/job.ts';
 import { BATCH_INPUT } from '../functions/core/batch/layout.ts';
 import { checkModelName } from '../functions/core/manifest.ts';
+import { progressBar } from './format.ts';
 
 interface Io {
   readonly out: { write(text: string): unknown };
@@ -15,14 +16,6 @@ interface Io {
 export interface BatchTarget {
   readonly s3: S3Client;
   readonly bucket: string;
-}
-
-/** A one-line progress bar, redrawn in place on a terminal. */
-function bar(done: number, total: number): string {
-  const width = 30;
-  const filled = total > 0 ? Math.round((done / total) * width) : width;
-  const mb = (n: number) => (n / 2 ** 20).toFixed(1);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${mb(done)}/${mb(total)} MB`;
 }
 
 /**
@@ -51,9 +44,11 @@ export async function submit(
     params: { Bucket: target.bucket, Key: key, Body: createReadStream(file) },
     partSize: 8 * 2 ** 20,
   });
-  upload.on('httpUploadProgress', (p) => io.err.write(`\ruploading ${bar(p.loaded ?? 0, p.total ?? size)}`));
+  upload.on('httpUploadProgress', (p) =>
+    io.err.write(`\ruploading ${progressBar(p.loaded ?? 0, p.total ?? size)}`),
+  );
   await upload.done();
-  io.err.write(`\ruploading ${bar(size, size)}\n`);
+  io.err.write(`\ruploading ${progressBar(size, size)}\n`);
   const id = jobId(key);
   if (!options.wait) {
     io.out.write(

@@ -1,35 +1,75 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { S3Client } from '@aws-sdk/client-s3';
 import { ModelGateError } from '../functions/core/errors.ts';
-import { publishModel } from '../functions/core/publish.ts';
-import { Registry } from '../functions/core/registry.ts';
-import { endpointConfig } from '../functions/core/s3.ts';
-import { localS3Client } from '../infra/local/s3.ts';
+import { chat, predict } from './api.ts';
 import { status, submit } from './batch.ts';
+import { type Io, UsageError } from './format.ts';
+import { models } from './models.ts';
+import { resolveTarget, type Target } from './target.ts';
 
-interface Io {
-  readonly out: { write(text: string): unknown };
-  readonly err: { write(text: string): unknown };
-  readonly env: NodeJS.ProcessEnv;
-}
+export type { Io } from './format.ts';
 
-const USAGE = `Usage: modelgate <command> [options]
+export const USAGE = `Usage: modelgate <command> [options]
 
-Commands:
-  models push <file.onnx> --name NAME   publish a new immutable version of a model
-      [--description TEXT] [--labels a,b,c] [--features f1,f2,...]
-  models list                           list models and their versions
-  batch submit <file> --model NAME      upload a JSONL/CSV file as a batch job and wait for it
-      [--no-wait]                       return once uploaded
-  batch status <id>                     a batch job's status and summary
+Models (the S3 registry; changes take effect within the registry TTL, 15 s by default, no deploy):
+  models push <file.onnx> --name NAME     publish a new immutable version (checked by loading it)
+      [--description TEXT] [--labels a,b,c] [--features f1,f2,...] [--set-alias ALIAS]
+  models list                             models, versions and production routing
+  models describe NAME                    versions, aliases with weights, tensors, sizes, dates
+  models promote NAME --version V         all of production to V [--alias ALIAS: another alias]
+  models canary NAME --version V --weight PERCENT
+                                          PERCENT of production to V, the rest to the current version
+  models shadow NAME --version V | --off  mirror production requests to V (answers compared, never returned)
+  models rollback NAME                    production back to its routing before the last change
+  models history NAME                     the last 20 alias changes
+  models delete NAME --version V          delete a version no alias routes to
 
-Target (local mode by default: http://127.0.0.1:$MODELGATE_S3_PORT, bucket $MODELGATE_BUCKET):
-  --bucket NAME      a deployed model bucket (stack output ModelBucketName), AWS credentials
+Calling the API:
+  predict NAME --data '[[...], ...]' | --file rows.jsonl   [--route-key KEY: sticky routing]
+  chat NAME [--message TEXT] [--system TEXT] [--max-tokens N]   interactive unless --message
+
+Batch:
+  batch submit <file> --model NAME [--no-wait]   upload a JSONL/CSV file as a batch job and wait for it
+  batch status ID                                a batch job's status and summary
+
+Target (local mode by default: the MODELGATE_* variables of npm start: MODELGATE_PORT,
+MODELGATE_S3_PORT, MODELGATE_BUCKET, MODELGATE_HOME, MODELGATE_API_KEY):
+  --stack NAME       a deployed stack: API URL and model bucket from its outputs, AWS credentials
+  --bucket NAME      a deployed model bucket; --api-url URL a deployed API
   --endpoint URL     an S3 endpoint of your own (path-style)
-  --json             machine-readable output
+  --api-key KEY      the API key (default: MODELGATE_API_KEY, locally the dev key)
+  --json             machine-readable output (progress stays on stderr)
   -h, --help         this text
+
+Exit codes: 0 done, 1 failed (the message says why), 2 bad command line,
+3 batch job completed with per-row errors.
 `;
+
+const OPTIONS = {
+  name: { type: 'string' },
+  model: { type: 'string' },
+  version: { type: 'string' },
+  weight: { type: 'string' },
+  alias: { type: 'string' },
+  off: { type: 'boolean' },
+  'set-alias': { type: 'string' },
+  'no-wait': { type: 'boolean', default: false },
+  description: { type: 'string' },
+  labels: { type: 'string' },
+  features: { type: 'string' },
+  data: { type: 'string' },
+  file: { type: 'string' },
+  'route-key': { type: 'string' },
+  message: { type: 'string' },
+  system: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  stack: { type: 'string' },
+  bucket: { type: 'string' },
+  endpoint: { type: 'string' },
+  'api-url': { type: 'string' },
+  'api-key': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
 
 /** Runs one command line; returns the exit code. */
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -46,140 +86,67 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return positionals.length === 0 && !values.help ? 2 : 0;
   }
   const [group, command, ...rest] = positionals;
-  const target = resolveTarget(values, io.env);
+  let target: Target | undefined;
   try {
-    if (group === 'models' && command === 'push') return await push(rest, values, target, io);
-    if (group === 'models' && command === 'list') return await list(values, target, io);
-    if (group === 'batch' && command === 'submit') {
-      if (rest.length !== 1 || !values.model) {
-        io.err.write('modelgate: batch submit needs exactly one file and --model NAME\n');
-        return 2;
-      }
-      return await submit(
-        target,
-        rest[0] as string,
-        { model: values.model, json: values.json, wait: !values['no-wait'] },
-        io,
-      );
+    target = await resolveTarget(values, io.env);
+    switch (group) {
+      case 'models':
+        return await models(command, rest, values, target, io);
+      case 'predict':
+        return await predict(positionals.slice(1), values, target, io);
+      case 'chat':
+        return await chat(positionals.slice(1), values, target, io);
+      case 'batch':
+        return await batch(command, rest, values, target, io);
+      default:
+        throw new UsageError(`unknown command '${positionals.join(' ')}'`);
     }
-    if (group === 'batch' && command === 'status') {
-      if (rest.length !== 1) {
-        io.err.write('modelgate: batch status needs a job id\n');
-        return 2;
-      }
-      return await status(target, rest[0] as string, values.json, io);
-    }
-    io.err.write(`modelgate: unknown command '${positionals.join(' ')}'\n\n${USAGE}`);
-    return 2;
   } catch (error) {
-    const { code } = ((error as { cause?: unknown }).cause ?? error) as { code?: string };
-    const reason =
-      code === 'ECONNREFUSED'
-        ? `cannot reach the model store at ${target.where}: is \`npm start\` running?`
-        : error instanceof ModelGateError || error instanceof Error
-          ? error.message
-          : String(error);
-    io.err.write(`modelgate: ${reason}\n`);
+    if (error instanceof UsageError) {
+      io.err.write(`modelgate: ${error.message}\n\nRun modelgate --help for the commands and options.\n`);
+      return 2;
+    }
+    io.err.write(`modelgate: ${reason(error, target)}\n`);
     return 1;
   } finally {
-    target.s3.destroy();
+    target?.s3.destroy();
   }
+}
+
+async function batch(
+  command: string | undefined,
+  rest: string[],
+  values: ReturnType<typeof parse>['values'],
+  target: Target,
+  io: Io,
+): Promise<number> {
+  if (command === 'submit') {
+    if (rest.length !== 1 || !values.model) {
+      throw new UsageError('batch submit needs exactly one file and --model NAME');
+    }
+    return submit(
+      target,
+      rest[0] as string,
+      { model: values.model, json: values.json, wait: !values['no-wait'] },
+      io,
+    );
+  }
+  if (command === 'status') {
+    if (rest.length !== 1) throw new UsageError('batch status needs a job id');
+    return status(target, rest[0] as string, values.json, io);
+  }
+  throw new UsageError(`unknown command 'batch ${command ?? ''}'`);
 }
 
 function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      name: { type: 'string' },
-      model: { type: 'string' },
-      'no-wait': { type: 'boolean', default: false },
-      description: { type: 'string' },
-      labels: { type: 'string' },
-      features: { type: 'string' },
-      bucket: { type: 'string' },
-      endpoint: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  return parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
 }
 
-type Values = ReturnType<typeof parse>['values'];
-
-function resolveTarget(
-  values: Values,
-  env: NodeJS.ProcessEnv,
-): { s3: S3Client; bucket: string; where: string } {
-  if (values.bucket && !values.endpoint) {
-    return { s3: new S3Client({}), bucket: values.bucket, where: `s3://${values.bucket}` };
+function reason(error: unknown, target: Target | undefined): string {
+  const { code } = ((error as { cause?: unknown }).cause ?? error) as { code?: string };
+  if (code === 'ECONNREFUSED' && target) {
+    return `cannot reach the model store at ${target.where}: is \`npm start\` running?`;
   }
-  const endpoint = values.endpoint ?? `http://127.0.0.1:${env.MODELGATE_S3_PORT || 4568}`;
-  const bucket = values.bucket ?? (env.MODELGATE_BUCKET || 'modelgate');
-  const s3 = values.endpoint
-    ? new S3Client({ ...endpointConfig(endpoint), maxAttempts: 2 })
-    : localS3Client(endpoint, { maxAttempts: 2 });
-  return { s3, bucket, where: `${endpoint}/${bucket}` };
-}
-
-async function push(
-  files: string[],
-  values: Values,
-  target: { s3: S3Client; bucket: string; where: string },
-  io: Io,
-): Promise<number> {
-  if (files.length !== 1 || !values.name) {
-    io.err.write('modelgate: models push needs exactly one ONNX file and --name NAME\n');
-    return 2;
-  }
-  const file = files[0] as string;
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch (error) {
-    io.err.write(`modelgate: cannot read ${file}: ${(error as Error).message}\n`);
-    return 1;
-  }
-  const list = (text: string | undefined) =>
-    text
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  const manifest = await publishModel(target.s3, target.bucket, {
-    name: values.name,
-    bytes,
-    description: values.description,
-    labels: list(values.labels),
-    features: list(values.features),
-  });
-  if (values.json) io.out.write(`${JSON.stringify(manifest, null, 2)}\n`);
-  else {
-    io.out.write(
-      `published ${manifest.name} version ${manifest.version} to ${target.where}\n` +
-        `  sha256  ${manifest.sha256}\n  size    ${manifest.sizeBytes} bytes\n` +
-        `  inputs  ${manifest.inputs.map((t) => `${t.name} ${t.datatype} [${t.shape}]`).join(', ')}\n` +
-        `  outputs ${manifest.outputs.map((t) => `${t.name} ${t.datatype} [${t.shape}]`).join(', ')}\n`,
-    );
-  }
-  return 0;
-}
-
-async function list(
-  values: Values,
-  target: { s3: S3Client; bucket: string; where: string },
-  io: Io,
-): Promise<number> {
-  const models = await new Registry({ s3: target.s3, bucket: target.bucket, ttlSeconds: 0 }).listModels();
-  if (values.json) {
-    io.out.write(`${JSON.stringify(models, null, 2)}\n`);
-    return 0;
-  }
-  if (models.length === 0) {
-    io.out.write(`no models in ${target.where}\n`);
-    return 0;
-  }
-  const width = Math.max(5, ...models.map((m) => m.name.length));
-  io.out.write(`${'MODEL'.padEnd(width)}  VERSIONS\n`);
-  for (const m of models) io.out.write(`${m.name.padEnd(width)}  ${m.versions.join(', ')}\n`);
-  return 0;
+  if (error instanceof ModelGateError || error instanceof Error) return error.message;
+  return String(error);
 }

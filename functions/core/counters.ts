@@ -37,8 +37,10 @@ export class Counters {
     const series = this.series(name, help, 'histogram', labels);
     series.value += 1;
     series.sum = (series.sum ?? 0) + ms;
-    series.buckets ??= BUCKETS_MS.map(() => 0);
-    for (let i = 0; i < BUCKETS_MS.length; i++) if (ms <= (BUCKETS_MS[i] as number)) series.buckets[i]! += 1;
+    const buckets = (series.buckets ??= BUCKETS_MS.map(() => 0));
+    BUCKETS_MS.forEach((bound, i) => {
+      if (ms <= bound) buckets[i] = (buckets[i] ?? 0) + 1;
+    });
   }
 
   /** The value of one counter series (0 when never incremented). */
@@ -94,8 +96,8 @@ function labelKey(labels: Labels): string {
 function format(labels: Labels): string {
   const entries = Object.entries(labels);
   if (entries.length === 0) return '';
-  const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-  return `{${entries.map(([k, v]) => `${k}="${escape(v)}"`).join(',')}}`;
+  const quote = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+  return `{${entries.map(([k, v]) => `${k}="${quote(v)}"`).join(',')}}`;
 }
 
 /** The counters of this process: every telemetry instance records here too. */

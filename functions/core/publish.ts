@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
-import {
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { BadRequestError } from './errors.ts';
 import { checkModelName, keys, type Manifest, ManifestSchema } from './manifest.ts';
 import { describeOnnx } from './runners/onnx.ts';
@@ -21,6 +17,8 @@ export interface PublishRequest {
   readonly metrics?: Readonly<Record<string, number>> | undefined;
   readonly source?: string | undefined;
   readonly now?: () => Date;
+  /** Told of upload progress of the model file (bytes sent, bytes in all). */
+  readonly onProgress?: (loaded: number, total: number) => void;
 }
 
 /**
@@ -64,6 +62,7 @@ export async function publishModel(s3: S3Client, bucket: string, request: Publis
         keys.modelFile(name, version),
         request.bytes,
         'application/octet-stream',
+        request.onProgress,
       )) &&
       (await putIfAbsent(
         s3,
@@ -117,23 +116,29 @@ async function highestVersion(s3: S3Client, bucket: string, name: string): Promi
   return highest;
 }
 
+/**
+ * Writes `key` unless it exists. Bodies over one part go up as a multipart
+ * upload, whose completion carries the same condition.
+ */
 async function putIfAbsent(
   s3: S3Client,
   bucket: string,
   key: string,
   body: Uint8Array | string,
   contentType: string,
+  onProgress?: (loaded: number, total: number) => void,
 ): Promise<boolean> {
+  const total = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   try {
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: bucket,
-        Key: key,
-        Body: body,
-        ContentType: contentType,
-        IfNoneMatch: '*',
-      }),
-    );
+    const upload = new Upload({
+      client: s3,
+      params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' },
+      partSize: PART_BYTES,
+      queueSize: 4,
+      leavePartsOnError: false,
+    });
+    if (onProgress) upload.on('httpUploadProgress', (p) => onProgress(p.loaded ?? 0, p.total ?? total));
+    await upload.done();
     return true;
   } catch (error) {
     const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
@@ -141,3 +146,6 @@ async function putIfAbsent(
     throw error;
   }
 }
+
+/** Multipart part size for model files. */
+const PART_BYTES = 8 * 1024 * 1024;

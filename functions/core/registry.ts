@@ -217,13 +217,23 @@ export function pickRoute(alias: Alias, r: number): string {
   return (alias.routes[alias.routes.length - 1] as { version: string }).version;
 }
 
-/** FNV-1a of a string, mapped to [0, 1). */
+/**
+ * FNV-1a of a string with murmur3's finalizer, mapped to [0, 1). FNV alone
+ * leaves keys that differ in their last characters (`customer-41`,
+ * `customer-42`) close together in the high bits; the finalizer spreads them
+ * over the whole range so weighted splits hold for sequential keys too.
+ */
 export function hashToUnit(key: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     hash ^= key.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193);
   }
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35);
+  hash ^= hash >>> 16;
   return (hash >>> 0) / 2 ** 32;
 }
 

@@ -29,7 +29,7 @@ export function createTelemetry(serviceName: string, counters: Counters = proces
    * in the same synchronous block, so concurrent requests never share a record.
    */
   const metricsFor = (served: Served): Metrics => {
-    metrics.addDimension('model', served.name);
+    metrics.addDimensions({ model: served.name });
     metrics.addDimensions({ model: served.name, version: served.version });
     return metrics;
   };

@@ -60,6 +60,7 @@ interface KoaContext {
   readonly path: string;
   readonly query: Record<string, unknown>;
   readonly headers: Record<string, string | string[] | undefined>;
+  readonly res: import('node:http').ServerResponse;
   status: number;
   body: unknown;
   type: string;
@@ -73,28 +74,21 @@ interface FilesystemStore {
  * What s3rver leaves out of S3's consistency model: conditional writes
  * (`PutObject` and `CompleteMultipartUpload` with `If-None-Match: *` fail
  * with 412 when the key exists, with `If-Match: "<etag>"` when the object is
- * absent or has another ETag) and atomic replacement (writes to one key are
- * serialized, and a read waits for the write in progress instead of seeing
- * a half-written file).
+ * absent or has another ETag) and atomic replacement (requests on one key
+ * take turns, so a read never sees a half-written file).
  */
 function honourConditionalWrites(server: S3rver): void {
   const koa = server as unknown as { middleware: Middleware[]; store: FilesystemStore };
   const locks = new Map<string, Promise<void>>();
   koa.middleware.unshift(async (ctx, next) => {
     const match = /^\/([^/]+)\/(.+)$/.exec(ctx.path);
-    if (!match) return next();
+    // Parts of a multipart upload are not the object: only its completion is.
+    if (!match || ctx.query.partNumber !== undefined) return next();
     const bucket = match[1] as string;
     const key = decodeURIComponent(match[2] as string);
     const lockKey = `${bucket}/${key}`;
-    const write =
-      (ctx.method === 'PUT' && ctx.query.partNumber === undefined) ||
-      ctx.method === 'DELETE' ||
-      (ctx.method === 'POST' && ctx.query.uploadId !== undefined);
-    if (!write) {
-      // S3 never shows a half-written object: a read waits for the write in progress.
-      await locks.get(lockKey);
-      return next();
-    }
+    // One request at a time per key, held until its answer is sent: s3rver streams
+    // a GET's body after the middleware returns, and writes the file in place.
     const previous = locks.get(lockKey) ?? Promise.resolve();
     let release = () => {};
     const mine = new Promise<void>((done) => {
@@ -102,29 +96,29 @@ function honourConditionalWrites(server: S3rver): void {
     });
     const chained = previous.then(() => mine);
     locks.set(lockKey, chained);
-    await previous;
-    try {
-      const ifNoneMatch = ctx.headers['if-none-match'];
-      const ifMatch = ctx.headers['if-match'];
-      if (ctx.method === 'DELETE' || (!ifNoneMatch && !ifMatch)) return await next();
-      const etag = await koa.store.getMetadata(bucket, key).then(
-        (metadata) => metadata.etag,
-        () => undefined,
-      );
-      const failed =
-        (ifNoneMatch === '*' && etag !== undefined) ||
-        (typeof ifMatch === 'string' && (etag === undefined || unquote(ifMatch) !== unquote(etag)));
-      if (!failed) return await next();
-      ctx.status = 412;
-      ctx.type = 'application/xml';
-      ctx.body =
-        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
-        '<Message>At least one of the pre-conditions you specified did not hold</Message>' +
-        `<Condition>${ifNoneMatch ? 'If-None-Match' : 'If-Match'}</Condition></Error>`;
-    } finally {
+    ctx.res.once('close', () => {
       release();
       if (locks.get(lockKey) === chained) locks.delete(lockKey);
-    }
+    });
+    await previous;
+    const ifNoneMatch = ctx.headers['if-none-match'];
+    const ifMatch = ctx.headers['if-match'];
+    const write = ctx.method === 'PUT' || (ctx.method === 'POST' && ctx.query.uploadId !== undefined);
+    if (!write || (!ifNoneMatch && !ifMatch)) return next();
+    const etag = await koa.store.getMetadata(bucket, key).then(
+      (metadata) => metadata.etag,
+      () => undefined,
+    );
+    const failed =
+      (ifNoneMatch === '*' && etag !== undefined) ||
+      (typeof ifMatch === 'string' && (etag === undefined || unquote(ifMatch) !== unquote(etag)));
+    if (!failed) return next();
+    ctx.status = 412;
+    ctx.type = 'application/xml';
+    ctx.body =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PreconditionFailed</Code>' +
+      '<Message>At least one of the pre-conditions you specified did not hold</Message>' +
+      `<Condition>${ifNoneMatch ? 'If-None-Match' : 'If-Match'}</Condition></Error>`;
   });
 }
 

@@ -152,3 +152,15 @@ describe('pickRoute and hashToUnit', () => {
     expect(hashToUnit('x')).toBeLessThan(1);
   });
 });
+
+describe('hashToUnit spread', () => {
+  it('splits sequential keys by weight as it splits random ones', () => {
+    for (const prefix of ['customer-', 'user', 'req-2026-11-28-']) {
+      const n = 10_000;
+      let below = 0;
+      for (let i = 0; i < n; i++) if (hashToUnit(`${prefix}${i}`) < 0.3) below++;
+      // Binomial(10000, 0.3): sd 46.
+      expect(Math.abs(below - 3000), prefix).toBeLessThan(5 * 46);
+    }
+  });
+});
