@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run } from '../../cli/main.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 let api: TestTopology;
@@ -239,4 +240,64 @@ describe('OpenAI-compatible API with the official openai client', () => {
     const after = await client.chat.completions.create({ model: 'demo-lm', messages, max_tokens: 3 });
     expect(after.choices[0]?.message.content).toHaveLength(3);
   }, 90_000);
+});
+
+describe('modelgate chat', () => {
+  const cli = async (argv: string[], lines?: string[]) => {
+    let out = '';
+    let err = '';
+    const env = { MODELGATE_PORT: String(api.gateway.port), MODELGATE_API_KEY: api.apiKey };
+    const code = await run(argv, {
+      out: { write: (s: string) => (out += s) },
+      err: { write: (s: string) => (err += s) },
+      env,
+      ...(lines && {
+        input: (async function* () {
+          yield* lines;
+        })(),
+      }),
+    });
+    return { code, out, err };
+  };
+
+  it('answers one message, streamed as it is generated, the same text as the API gives', async () => {
+    const asked = await cli([
+      'chat',
+      'demo-lm',
+      '--message',
+      'Tell me my fortune.',
+      '--max-tokens',
+      '20',
+      '--json',
+    ]);
+    expect(asked.code).toBe(0);
+    const answer = JSON.parse(asked.out);
+    expect(answer).toMatchObject({ model: 'demo-lm', finish_reason: 'length' });
+    expect(answer.content.length).toBeGreaterThan(0);
+    const plain = await cli(['chat', 'demo-lm', '--message', 'Hello', '--max-tokens', '8']);
+    expect(plain.code).toBe(0);
+    expect(plain.out.endsWith('\n')).toBe(true);
+    expect(plain.out.trim().length).toBeGreaterThan(0);
+  });
+
+  it('holds a conversation line by line until /exit, keeping the history', async () => {
+    const talk = await cli(
+      ['chat', 'demo-lm', '--max-tokens', '6', '--system', 'Be brief.'],
+      ['Hello', '', 'And tomorrow?', '/exit', 'never sent'],
+    );
+    expect(talk.code).toBe(0);
+    expect(talk.err).toMatch(/^chatting with demo-lm; end with Ctrl-D or \/exit\n> (> )+\n$/);
+    expect(talk.out.split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(1);
+    expect(talk.out.match(/\n/g)).toHaveLength(2);
+  });
+
+  it('says what was wrong: unknown model, bad --max-tokens, no key', async () => {
+    const unknown = await cli(['chat', 'nope', '--message', 'hi']);
+    expect(unknown).toMatchObject({ code: 1 });
+    expect(unknown.err).toMatch(/^modelgate: HTTP 404: .*nope/);
+    expect(await cli(['chat', 'demo-lm', '--message', 'hi', '--max-tokens', '0'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--max-tokens must be a positive integer, got '0'/),
+    });
+  });
 });
