@@ -136,6 +136,18 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ noncurrentVersionExpirationDays: 30, accessLogExpirationDays: 90, removalPolicy: 'retain' }),
+    /** Dashboard and alarms; alarms notify an SNS topic. */
+    monitoring: z
+      .object({
+        /** An address to subscribe to the alarm topic (confirmed by email). */
+        alarmEmail: z.email().optional(),
+        /** 5xx answers, in percent of API requests, that raise the alarm. */
+        api5xxRatePercent: z.number().positive().max(100).default(1),
+        /** API p99 latency that raises the alarm, in milliseconds. */
+        apiP99LatencyMs: z.number().int().positive().default(5000),
+      })
+      .strict()
+      .default({ api5xxRatePercent: 1, apiP99LatencyMs: 5000 }),
     /** CloudWatch Logs retention of function and API logs, in days. */
     logRetentionDays: z.number().int().positive().default(30),
     /** Large models on SageMaker GPU endpoints. None by default: an endpoint costs money while it runs. */

@@ -1,5 +1,6 @@
 import { Aws, type CfnElement, CfnMapping, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
@@ -128,6 +129,14 @@ export interface GpuEndpointProps {
   /** TGI's MAX_INPUT_TOKENS / MAX_TOTAL_TOKENS, LMI's OPTION_MAX_MODEL_LEN. */
   readonly maxInputTokens?: number;
   readonly maxTotalTokens?: number;
+  /** Invocation5XXErrors per minute, in 2 of 3 minutes, that raise the errors alarm. @default 5 */
+  readonly errorsThreshold?: number;
+  /** p99 ModelLatency, in 3 of 5 minutes, that raises the latency alarm. @default 60 seconds */
+  readonly p99LatencyThreshold?: Duration;
+  /** Share of capacity a changed endpoint config gets first (deployment guardrails). @default 10 */
+  readonly canaryPercent?: number;
+  /** How long the canary share runs before the rest shifts, watched by the alarms. @default 10 minutes */
+  readonly canaryBakeTime?: Duration;
 }
 
 /**
@@ -142,6 +151,10 @@ export class GpuEndpoint extends Construct {
   public readonly endpointArn: string;
   public readonly scalableTarget: autoscaling.ScalableTarget;
   public readonly protocol: ContainerProtocol;
+  /** Invocation5XXErrors on the endpoint; also rolls back a deployment. */
+  public readonly errorsAlarm: cloudwatch.Alarm;
+  /** p99 ModelLatency on the endpoint; also rolls back a deployment. */
+  public readonly latencyAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: GpuEndpointProps) {
     super(scope, id);
@@ -249,10 +262,54 @@ export class GpuEndpoint extends Construct {
         'The endpoint config uses the AWS-managed key SageMaker applies to ML storage volumes; a customer KMS key is an operator choice.',
     });
 
+    // Alarms on the endpoint's own metrics. They are named, so the endpoint's
+    // deployment guardrails can name them before the endpoint exists.
+    const dimensionsMap = { EndpointName: this.endpointName, VariantName: 'AllTraffic' };
+    const metric = (namespace: string, metricName: string, statistic: string) =>
+      new cloudwatch.Metric({ namespace, metricName, dimensionsMap, statistic, period: Duration.minutes(1) });
+    this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+      alarmName: `${this.endpointName}-5xx`,
+      alarmDescription: `Endpoint ${this.endpointName} answers 5xx (model container errors).`,
+      metric: metric('AWS/SageMaker', 'Invocation5XXErrors', 'Sum'),
+      threshold: props.errorsThreshold ?? 5,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.latencyAlarm = new cloudwatch.Alarm(this, 'LatencyAlarm', {
+      alarmName: `${this.endpointName}-p99-latency`,
+      alarmDescription: `Endpoint ${this.endpointName}: p99 model latency over ${props.p99LatencyThreshold?.toSeconds() ?? 60} s.`,
+      // ModelLatency is in microseconds.
+      metric: metric('AWS/SageMaker', 'ModelLatency', 'p99'),
+      threshold: (props.p99LatencyThreshold ?? Duration.seconds(60)).toMilliseconds() * 1000,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
       endpointName: this.endpointName,
       endpointConfigName: config.attrEndpointConfigName,
+      // Deployment guardrails: a new endpoint config (new image, model, instance type)
+      // takes a canary share of capacity first; either alarm rolls the update back.
+      deploymentConfig: {
+        blueGreenUpdatePolicy: {
+          trafficRoutingConfiguration: {
+            type: 'CANARY',
+            canarySize: { type: 'CAPACITY_PERCENT', value: props.canaryPercent ?? 10 },
+            waitIntervalInSeconds: (props.canaryBakeTime ?? Duration.minutes(10)).toSeconds(),
+          },
+          terminationWaitInSeconds: 300,
+          maximumExecutionTimeoutInSeconds: 3600 * 2,
+        },
+        autoRollbackConfiguration: {
+          alarms: [{ alarmName: this.errorsAlarm.alarmName }, { alarmName: this.latencyAlarm.alarmName }],
+        },
+      },
     });
+    this.endpoint.node.addDependency(this.errorsAlarm, this.latencyAlarm);
     this.endpointArn = stack.formatArn({
       service: 'sagemaker',
       resource: 'endpoint',

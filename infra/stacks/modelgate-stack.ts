@@ -10,6 +10,7 @@ import { ContainerPreset, GpuEndpoint, GpuInstanceType } from '../constructs/gpu
 import { InferenceApi } from '../constructs/inference-api.ts';
 import { InferenceFunction } from '../constructs/inference-function.ts';
 import { ModelStore } from '../constructs/model-store.ts';
+import { Monitoring } from '../constructs/monitoring.ts';
 import { apiFunctionEnvironment } from '../function-env.ts';
 
 export interface ModelGateStackProps extends StackProps {
@@ -29,6 +30,7 @@ export class ModelGateStack extends Stack {
   public readonly endpoints: Record<string, GpuEndpoint> = {};
   public readonly api: InferenceApi;
   public readonly batch: BatchPredictions;
+  public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: ModelGateStackProps) {
     super(scope, id, props);
@@ -132,10 +134,35 @@ export class ModelGateStack extends Stack {
       if (endpoint.protocol !== 'v2') endpoint.grantInvoke(this.batch.function.function);
     }
 
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      api: this.api.api,
+      functions: {
+        api: this.inference.function,
+        chat: this.chat.function,
+        authorizer: this.authorizer.function,
+        batch: this.batch.function.function,
+      },
+      throttleAlarmFunctions: ['api', 'chat', 'authorizer'],
+      endpoints: Object.values(this.endpoints),
+      batch: this.batch,
+      extraAlarms: [this.batch.dlqAlarm, this.batch.errorsAlarm],
+      alarmEmail: config.monitoring.alarmEmail,
+      api5xxRatePercent: config.monitoring.api5xxRatePercent,
+      apiP99Latency: Duration.millis(config.monitoring.apiP99LatencyMs),
+    });
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the ModelGate API' });
     new CfnOutput(this, 'ModelBucketName', {
       value: this.store.bucket.bucketName,
       description: 'S3 bucket of the model registry (models/<name>/<version>/)',
+    });
+    new CfnOutput(this, 'DashboardName', {
+      value: this.monitoring.dashboard.dashboardName,
+      description: 'CloudWatch dashboard of the API, functions, models, endpoints and batch',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: 'SNS topic every ModelGate alarm notifies',
     });
     new CfnOutput(this, 'ApiKeyId', {
       value: this.api.apiKeys[0]?.keyId ?? '',
