@@ -37,7 +37,8 @@ export class Counters {
     const series = this.series(name, help, 'histogram', labels);
     series.value += 1;
     series.sum = (series.sum ?? 0) + ms;
-    const buckets = (series.buckets ??= BUCKETS_MS.map(() => 0));
+    series.buckets ??= BUCKETS_MS.map(() => 0);
+    const buckets = series.buckets;
     BUCKETS_MS.forEach((bound, i) => {
       if (ms <= bound) buckets[i] = (buckets[i] ?? 0) + 1;
     });
