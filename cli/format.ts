@@ -22,8 +22,9 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
 export function progressBar(done: number, total: number): string {
   const width = 30;
   const filled = total > 0 ? Math.min(width, Math.round((done / total) * width)) : width;
-  const mb = (n: number) => (n / 2 ** 20).toFixed(1);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${mb(done)}/${mb(total)} MB`;
+  const [unit, scale] = total >= 2 ** 20 ? ['MB', 2 ** 20] : ['KB', 1024];
+  const size = (n: number) => (n / scale).toFixed(1);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${size(done)}/${size(total)} ${unit}`;
 }
 
 export function json(io: Io, value: unknown): void {

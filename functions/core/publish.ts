@@ -19,6 +19,8 @@ export interface PublishRequest {
   readonly now?: () => Date;
   /** Told of upload progress of the model file (bytes sent, bytes in all). */
   readonly onProgress?: (loaded: number, total: number) => void;
+  /** Files larger than this go up as multipart uploads of parts this size (S3's minimum: 5 MiB). @default 8 MiB */
+  readonly partBytes?: number;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function publishModel(s3: S3Client, bucket: string, request: Publis
         keys.modelFile(name, version),
         request.bytes,
         'application/octet-stream',
-        request.onProgress,
+        { onProgress: request.onProgress, partBytes: request.partBytes },
       )) &&
       (await putIfAbsent(
         s3,
@@ -126,14 +128,18 @@ async function putIfAbsent(
   key: string,
   body: Uint8Array | string,
   contentType: string,
-  onProgress?: (loaded: number, total: number) => void,
+  options: {
+    onProgress?: ((loaded: number, total: number) => void) | undefined;
+    partBytes?: number | undefined;
+  } = {},
 ): Promise<boolean> {
+  const { onProgress } = options;
   const total = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   try {
     const upload = new Upload({
       client: s3,
       params: { Bucket: bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' },
-      partSize: PART_BYTES,
+      partSize: options.partBytes ?? PART_BYTES,
       queueSize: 4,
       leavePartsOnError: false,
     });

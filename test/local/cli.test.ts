@@ -46,7 +46,7 @@ describe('modelgate batch', () => {
       'age,sex,bmi,bp,s1,s2,s3,s4,s5,s6\n0.038,0.051,0.062,0.022,-0.044,-0.035,-0.043,-0.003,0.020,-0.018\n1,2,3,4,5,6,7,8,9,x\n',
     );
     const { code, out, err } = await cli('batch', 'submit', file, '--model', 'diabetes');
-    expect(err).toMatch(/uploading \[#{30}\] 0\.0\/0\.0 MB/);
+    expect(err).toMatch(/uploading \[#{30}\] 0\.1\/0\.1 KB/);
     expect(code).toBe(3);
     expect(out).toMatch(/status {3}completed_with_errors\n/);
     expect(out).toMatch(/output {3}batch\/output\/diabetes\/people\.csv\.jsonl\n/);

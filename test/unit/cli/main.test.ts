@@ -34,7 +34,7 @@ describe('modelgate models push and list', () => {
       'setosa,versicolor,virginica',
     );
     expect(first.code).toBe(0);
-    expect(first.err).toMatch(/^\ruploading \[#{30}\] 0\.\d\/0\.\d MB\n$/);
+    expect(first.err).toMatch(/^\ruploading \[#{30}\] 48\.7\/48\.7 KB\n$/);
     expect(first.out).toMatch(/published flowers version 1 to http:\/\/127\.0\.0\.1:\d+\/cli-models/);
     expect(first.out).toMatch(
       /inputs {2}input FP32 \[-1,4\]\n {2}outputs label INT64 \[-1\], probabilities FP32 \[-1,3\]/,

@@ -1,4 +1,6 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BadRequestError, ModelIntegrityError, NotFoundError } from '../../../functions/core/errors.ts';
 import { keys } from '../../../functions/core/manifest.ts';
@@ -42,6 +44,30 @@ describe('publishModel', () => {
     expect(manifest.sha256).toMatch(/^[0-9a-f]{64}$/);
     const again = await publishModel(t.s3, t.bucket, { name: 'flowers', bytes });
     expect(again.version).toBe('2');
+  });
+
+  it('uploads a large model file in parts, reporting progress, with the same no-overwrite condition', async () => {
+    const bytes = readFileSync(new URL('../../../models/llm/demo-lm/model.onnx', import.meta.url));
+    const progress: number[] = [];
+    const publish = () =>
+      publishModel(t.s3, t.bucket, {
+        name: 'big',
+        bytes,
+        partBytes: 5 * 1024 * 1024,
+        onProgress: (loaded, total) => {
+          expect(total).toBe(bytes.byteLength);
+          progress.push(loaded);
+        },
+      });
+    const [a, b] = await Promise.all([publish(), publish()]);
+    expect([a.version, b.version].sort()).toEqual(['1', '2']);
+    expect(progress.filter((p) => p === bytes.byteLength).length).toBeGreaterThanOrEqual(2);
+    expect(progress.some((p) => p > 0 && p < bytes.byteLength)).toBe(true);
+    const stored = await t.s3.send(
+      new GetObjectCommand({ Bucket: t.bucket, Key: keys.modelFile('big', '1') }),
+    );
+    const body = Buffer.from(await (stored.Body?.transformToByteArray() ?? new Uint8Array()));
+    expect(createHash('sha256').update(body).digest('hex')).toBe(a.sha256);
   });
 
   it('refuses a file that is not ONNX, labels that do not match the classes, and bad names', async () => {
