@@ -155,7 +155,37 @@ describe('api handler', () => {
     const response = await failing(restEvent('GET', '/v2/models'));
     expect(response.statusCode).toBe(500);
     expect(response.body).toBe('{"error":"internal error"}');
-    expect(errors).toHaveBeenCalledWith('request failed', expect.objectContaining({ requestId: 'req-1' }));
+    expect(errors).toHaveBeenCalledWith(
+      'request failed',
+      expect.objectContaining({ requestId: 'req-1', route: 'GET /v2/models' }),
+    );
+    const broken = createApiHandler({
+      registry: {
+        route: () => Promise.reject(new Error('registry fault')),
+      } as unknown as Registry,
+      runtime: {} as OnnxRuntime,
+      telemetry,
+      maxElements: 10,
+      batch: { s3: t.s3, bucket: t.bucket },
+      server: { name: 'modelgate', version: '0' },
+    });
+    await broken(
+      restEvent(
+        'POST',
+        '/v2/models/{model}/versions/{version}/infer',
+        { model: 'iris', version: '3' },
+        { inputs: [] },
+      ),
+    );
+    expect(errors).toHaveBeenLastCalledWith(
+      'request failed',
+      expect.objectContaining({
+        requestId: 'req-1',
+        route: 'POST /v2/models/{model}/versions/{version}/infer',
+        model: 'iris',
+        version: '3',
+      }),
+    );
     errors.mockRestore();
   });
 
