@@ -1,26 +1,49 @@
 """Peer for `npm run bench`: a typical Python model server.
 
-FastAPI + uvicorn serving scikit-learn's own RandomForestClassifier, fitted
-exactly as models/build.py fits the `iris` sample model, behind the same
-`POST /v1/models/iris/predict` contract ({"instances": [[...]]} in,
-{"predictions": [...], "probabilities": [...]} out).
+FastAPI + uvicorn, two worker processes (one per core), serving scikit-learn's
+own estimators for the four sample models, fitted exactly as models/build.py
+fits them, behind the same `POST /v1/models/{model}/predict` contract
+({"instances": [[...]]} in, {"predictions", "probabilities"?, "model_name",
+"model_version"} out). Each model is fitted once per worker at import, the
+request becomes one numpy array, and one predict call answers it.
 
-    /usr/bin/python3 bench/peers/sklearn_fastapi.py PORT
+    /usr/bin/python3 bench/peers/sklearn_fastapi.py PORT [WORKERS]
 """
 
+import os
 import sys
 
 import numpy as np
 import uvicorn
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
-from sklearn.datasets import load_iris
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.datasets import load_diabetes, load_iris
+from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
-data = load_iris()
-x = data.data.astype(np.float32)
-model = RandomForestClassifier(n_estimators=100, random_state=0).fit(x, data.target)
-labels = [str(n) for n in data.target_names]
+
+def fit_models():
+    iris = load_iris()
+    x = iris.data.astype(np.float32)
+    labels = [str(n) for n in iris.target_names]
+    rng = np.random.RandomState(0)
+    lx = rng.rand(100, 1)
+    ly = 3 * lx + rng.rand(100, 1)
+    diabetes = load_diabetes()
+    return {
+        "iris": (RandomForestClassifier(n_estimators=100, random_state=0).fit(x, iris.target), labels),
+        "iris-logistic": (LogisticRegression(max_iter=1000).fit(x, iris.target), labels),
+        "linear": (LinearRegression().fit(lx.astype(np.float32), ly), None),
+        "diabetes": (
+            GradientBoostingRegressor(n_estimators=100, max_depth=3, random_state=0).fit(
+                diabetes.data.astype(np.float32), diabetes.target
+            ),
+            None,
+        ),
+    }
+
+
+models = fit_models()
 app = FastAPI()
 
 
@@ -28,17 +51,35 @@ class PredictRequest(BaseModel):
     instances: list[list[float]]
 
 
-@app.post("/v1/models/iris/predict")
-def predict(request: PredictRequest):
+@app.post("/v1/models/{name}/predict")
+def predict(name: str, request: PredictRequest):
+    if name not in models:
+        raise HTTPException(status_code=404, detail=f"model '{name}' not found")
+    model, labels = models[name]
     rows = np.asarray(request.instances, dtype=np.float32)
+    if labels is None:
+        return {
+            "predictions": [float(v) for v in np.ravel(model.predict(rows))],
+            "model_name": name,
+            "model_version": "1",
+        }
     probabilities = model.predict_proba(rows)
     return {
         "predictions": [labels[int(i)] for i in probabilities.argmax(axis=1)],
         "probabilities": [dict(zip(labels, map(float, p))) for p in probabilities],
-        "model_name": "iris",
+        "model_name": name,
         "model_version": "1",
     }
 
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else os.cpu_count() or 1
+    uvicorn.run(
+        "sklearn_fastapi:app",
+        app_dir=os.path.dirname(os.path.abspath(__file__)),
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )

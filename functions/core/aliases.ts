@@ -5,7 +5,7 @@ import {
   type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { BadRequestError, ConflictError, ModelIntegrityError } from './errors.ts';
 import {
   ALIAS_NAME,

@@ -87,11 +87,11 @@ export class Counters {
   }
 }
 
+/** Callers name a family's labels in one order, so the values alone identify a series. */
 function labelKey(labels: Labels): string {
-  return Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`)
-    .join(',');
+  let key = '';
+  for (const k in labels) key += `${k}\u0000${labels[k]}\u0001`;
+  return key;
 }
 
 function format(labels: Labels): string {

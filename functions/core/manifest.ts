@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { V2_DATATYPES } from './datatypes.ts';
 import { BadRequestError } from './errors.ts';
 
@@ -26,43 +26,43 @@ export function checkModelVersion(version: string): string {
 }
 
 export const TensorSpecSchema = z.object({
-  name: z.string().min(1),
+  name: z.string().check(z.minLength(1)),
   datatype: z.enum(V2_DATATYPES),
   /** -1 marks a variable dimension. */
-  shape: z.array(z.number().int().min(-1)),
+  shape: z.array(z.int().check(z.gte(-1))),
 });
 export type TensorSpec = z.infer<typeof TensorSpecSchema>;
 
 export const ManifestSchema = z.object({
-  name: z.string().regex(MODEL_NAME),
-  version: z.string().regex(MODEL_VERSION),
+  name: z.string().check(z.regex(MODEL_NAME)),
+  version: z.string().check(z.regex(MODEL_VERSION)),
   format: z.literal('onnx'),
-  inputs: z.array(TensorSpecSchema).min(1),
-  outputs: z.array(TensorSpecSchema).min(1),
+  inputs: z.array(TensorSpecSchema).check(z.minLength(1)),
+  outputs: z.array(TensorSpecSchema).check(z.minLength(1)),
   /** Class names, indexed by the class ids a classifier's `label` output holds. */
-  labels: z.array(z.string()).optional(),
+  labels: z.optional(z.array(z.string())),
   /** Feature names of a single `[N, F]` input, in column order. */
-  features: z.array(z.string()).optional(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  sizeBytes: z.number().int().positive(),
+  features: z.optional(z.array(z.string())),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+  sizeBytes: z.int().check(z.positive()),
   createdAt: z.string(),
-  description: z.string().optional(),
-  metrics: z.record(z.string(), z.number()).optional(),
-  source: z.string().optional(),
+  description: z.optional(z.string()),
+  metrics: z.optional(z.record(z.string(), z.number())),
+  source: z.optional(z.string()),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
 export const RouteSchema = z.object({
-  version: z.string().regex(MODEL_VERSION),
-  weight: z.number().min(0),
+  version: z.string().check(z.regex(MODEL_VERSION)),
+  weight: z.number().check(z.gte(0)),
 });
 export const AliasSchema = z.object({
-  routes: z.array(RouteSchema).min(1),
-  shadow: z.string().regex(MODEL_VERSION).optional(),
+  routes: z.array(RouteSchema).check(z.minLength(1)),
+  shadow: z.optional(z.string().check(z.regex(MODEL_VERSION))),
 });
 /** Alias names: like model names. */
 export const ALIAS_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-export const AliasesSchema = z.record(z.string().regex(ALIAS_NAME), AliasSchema);
+export const AliasesSchema = z.record(z.string().check(z.regex(ALIAS_NAME)), AliasSchema);
 export type Alias = z.infer<typeof AliasSchema>;
 export type Aliases = z.infer<typeof AliasesSchema>;
 

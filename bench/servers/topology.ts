@@ -1,0 +1,36 @@
+/**
+ * Child process of `npm run bench` (streaming, batch): ModelGate's whole
+ * local topology on ephemeral ports, as `npm start` runs it (no usage-plan
+ * throttle, so the plan is not what is measured). Prints one JSON line when
+ * ready, then serves until killed.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../infra/config.ts';
+import { startLocal } from '../../infra/local/topology.ts';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const topology = await startLocal({
+  config: parseConfig({}),
+  home: mkdtempSync(join(tmpdir(), 'modelgate-bench-')),
+  port: 0,
+  s3Port: 0,
+  bucket: 'modelgate',
+  apiKey: 'bench-key-0123456789abcdef',
+  plan: { name: 'bench' },
+});
+console.log(
+  JSON.stringify({
+    apiUrl: topology.apiUrl,
+    apiKey: topology.apiKey,
+    demoUrl: topology.containers.get('demo-lm')?.url,
+    s3Url: topology.s3Url,
+    bucket: topology.bucket,
+    pid: process.pid,
+  }),
+);
+process.on('SIGTERM', async () => {
+  await topology.close();
+  process.exit(0);
+});
