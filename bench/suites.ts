@@ -59,13 +59,19 @@ export class Lab {
     readonly s3: { url: string; bucket: string },
   ) {}
 
+  /**
+   * The api server as a deployed function runs: bundled by esbuild (as the
+   * stack bundles it), in plain node, not through tsx's loader.
+   */
   modelgate(): Promise<ApiServer> {
-    this.api ??= startChild<ApiServer>('bench/servers/api.ts', [this.s3.url, this.s3.bucket], {
-      MODELGATE_BENCH_HANDLER_CALLS: String(this.options.quick ? 500 : 20_000),
-    }).then(({ child, ready }) => {
+    this.api ??= (async () => {
+      const server = await bundle('bench/servers/api.ts', 'api-server.mjs');
+      const { child, ready } = await startChild<ApiServer>(server, [this.s3.url, this.s3.bucket], {
+        MODELGATE_BENCH_HANDLER_CALLS: String(this.options.quick ? 500 : 20_000),
+      });
       this.children.push(child);
       return ready;
-    });
+    })();
     return this.api;
   }
 
@@ -281,13 +287,17 @@ s.sort(); print(s[len(s) // 2])`;
   return Number(execFileSync(PYTHON, ['-c', script], { encoding: 'utf8' }).trim());
 }
 
-/** The api function as esbuild bundles it for Lambda (same options as InferenceFunction), onnxruntime external. */
-export async function bundleApi(): Promise<string> {
+/**
+ * An entry bundled as esbuild bundles the functions for Lambda (the options of
+ * InferenceFunction), onnxruntime-node external; written where node resolves
+ * it from the repository's node_modules.
+ */
+export async function bundle(entry: string, name: string): Promise<string> {
   const dir = join(ROOT, 'node_modules', '.cache', 'modelgate-bench');
   mkdirSync(dir, { recursive: true });
-  const outfile = join(dir, 'api.mjs');
+  const outfile = join(dir, name);
   await build({
-    entryPoints: [`${ROOT}functions/api/index.ts`],
+    entryPoints: [`${ROOT}${entry}`],
     outfile,
     bundle: true,
     platform: 'node',
@@ -304,13 +314,13 @@ export async function bundleApi(): Promise<string> {
 
 /** 4: a fresh node process loading the bundle, through the first answered request (model fetched from the bucket). */
 export async function cold(lab: Lab): Promise<Row[]> {
-  const bundle = await bundleApi();
+  const api = await bundle('functions/api/index.ts', 'api.mjs');
   const runs: number[] = [];
   for (let i = 0; i < (lab.options.quick ? 1 : 7); i++) {
     const cache = join(tmpdir(), `modelgate-cold-${process.pid}-${i}-${Date.now()}`);
     const started = performance.now();
     // Asynchronous: the bucket it reads is served by this process.
-    const { stdout: out } = await run(process.execPath, [`${ROOT}bench/servers/cold-start.mjs`, bundle], {
+    const { stdout: out } = await run(process.execPath, [`${ROOT}bench/servers/cold-start.mjs`, api], {
       encoding: 'utf8',
       env: {
         ...process.env,
@@ -344,7 +354,7 @@ export async function cold(lab: Lab): Promise<Row[]> {
       {
         id: '4',
         measurement: 'api bundle size (onnxruntime-node external)',
-        ours: statSync(bundle).size / 2 ** 20,
+        ours: statSync(api).size / 2 ** 20,
         unit: 'MB',
         digits: 2,
       },

@@ -5,9 +5,16 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 export const ROOT = new URL('../../', import.meta.url).pathname;
 export const PYTHON = '/usr/bin/python3';
 
-/** Starts a TypeScript child (through tsx) that prints one JSON line when ready; returns it and that line. */
+/**
+ * Starts a child that prints one JSON line when ready; returns it and that
+ * line. A `.ts` script (relative to the repository) runs through tsx, an
+ * absolute `.mjs` path in plain node.
+ */
 export async function startChild<T>(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(`${ROOT}node_modules/.bin/tsx`, [`${ROOT}${script}`, ...args], {
+  const [command, first] = script.endsWith('.mjs')
+    ? [process.execPath, script]
+    : [`${ROOT}node_modules/.bin/tsx`, `${ROOT}${script}`];
+  const child = spawn(command, [first, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
@@ -82,8 +83,16 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
       return res.end(text);
     }
-    const found = compiled.find((c) => c.route.method === req.method && c.regex.test(path));
-    const pathMatch = found?.regex.exec(path);
+    let found: (typeof compiled)[number] | undefined;
+    let pathMatch: RegExpExecArray | null = null;
+    for (const c of compiled) {
+      if (c.route.method !== req.method) continue;
+      pathMatch = c.regex.exec(path);
+      if (pathMatch) {
+        found = c;
+        break;
+      }
+    }
     if (options.metrics || options.accessLog) {
       const started = performance.now();
       res.on('close', () => {
@@ -137,7 +146,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
           const problem = validateBody(body.toString('utf8'), route.schema);
           if (problem) return send(res, 400, { error: `invalid request body: ${problem}` });
         }
-        const event = toEvent(req, url, route.resource, pathMatch, body, {
+        const event = toEvent(req, url, route.resource, found.names, pathMatch, body, {
           requestId,
           stage,
           apiKeyId: route.apiKeyRequired ? key?.id : undefined,
@@ -145,7 +154,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
           now: now(),
         });
         // Lambda refuses an event over its invoke limit before the function runs.
-        if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_LIMITS.requestBytes) {
+        if (overLimit(event, event.body?.length ?? 0, LAMBDA_LIMITS.requestBytes)) {
           return send(res, 413, TOO_LARGE);
         }
         const context = lambdaContext(requestId, timeoutMs, options.functionName ?? 'api');
@@ -155,7 +164,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         if (result === 'timeout') return send(res, 504, { message: 'Endpoint request timed out' });
         if (
           !isProxyResult(result) ||
-          Buffer.byteLength(JSON.stringify(result)) > LAMBDA_LIMITS.responseBytes
+          overLimit(result, result.body?.length ?? 0, LAMBDA_LIMITS.responseBytes)
         ) {
           return send(res, 502, { message: 'Internal server error' });
         }
@@ -187,7 +196,21 @@ function keyIdOf(req: IncomingMessage, keys: ReadonlyMap<string, { id: string }>
 
 function compile(resource: string) {
   const pattern = resource.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{\w+\}/g, '([^/]+)');
-  return { regex: new RegExp(`^${pattern}/?$`) };
+  return {
+    regex: new RegExp(`^${pattern}/?$`),
+    names: [...resource.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string),
+  };
+}
+
+/**
+ * Whether a JSON payload (an event, a function's answer) passes Lambda's
+ * limit. Exact only near the limit: serializing every event to measure it
+ * would cost more than the rest of the gateway.
+ */
+function overLimit(payload: unknown, bodyChars: number, limit: number): boolean {
+  // A body's characters are at most 3 bytes each once serialized (6 with escapes); the rest is small.
+  if (bodyChars * 6 + 64 * 1024 < limit) return false;
+  return Buffer.byteLength(JSON.stringify(payload)) > limit;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {
@@ -235,6 +258,7 @@ function toEvent(
   req: IncomingMessage,
   url: URL,
   resource: string,
+  names: readonly string[],
   match: RegExpExecArray,
   body: Buffer,
   ctx: {
@@ -251,7 +275,9 @@ function toEvent(
     const name = req.rawHeaders[i] as string;
     const value = req.rawHeaders[i + 1] as string;
     headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+    const values = multiValueHeaders[name];
+    if (values) values.push(value);
+    else multiValueHeaders[name] = [value];
   }
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
@@ -259,13 +285,12 @@ function toEvent(
     query[name] = value;
     multiQuery[name] = [...(multiQuery[name] ?? []), value];
   }
-  const names = [...resource.matchAll(/\{(\w+)\}/g)].map((m) => m[1] as string);
   const pathParameters: Record<string, string> = {};
   names.forEach((name, i) => {
     pathParameters[name] = safeDecode(match[i + 1] as string);
   });
   const text = body.toString('utf8');
-  const binary = body.length > 0 && !Buffer.from(text, 'utf8').equals(body);
+  const binary = body.length > 0 && !isUtf8(body);
   const method = req.method ?? 'GET';
   const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
   return {
@@ -442,14 +467,21 @@ function isProxyResult(value: unknown): value is APIGatewayProxyResult {
 }
 
 function writeResult(res: ServerResponse, result: APIGatewayProxyResult): void {
-  const body = result.body
-    ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8')
-    : Buffer.alloc(0);
-  for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
   for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
-    res.setHeader(name, values.map(String));
+    headers[name] = values.map(String);
   }
-  res.setHeader('Content-Length', body.length);
-  res.writeHead(result.statusCode);
+  if (result.isBase64Encoded && result.body) {
+    const body = Buffer.from(result.body, 'base64');
+    headers['Content-Length'] = String(body.length);
+    res.writeHead(result.statusCode, headers);
+    res.end(body);
+    return;
+  }
+  // A string body goes out in the same write as the headers.
+  const body = result.body ?? '';
+  headers['Content-Length'] = String(Buffer.byteLength(body));
+  res.writeHead(result.statusCode, headers);
   res.end(body);
 }
