@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
 import * as ort from 'onnxruntime-node';
+import { API_NODE_OPTIONS } from '../infra/function-env.ts';
 import { freePort } from '../infra/local/net.ts';
 import {
   childPids,
@@ -68,6 +69,7 @@ export class Lab {
       const server = await bundle('bench/servers/api.ts', 'api-server.mjs');
       const { child, ready } = await startChild<ApiServer>(server, [this.s3.url, this.s3.bucket], {
         MODELGATE_BENCH_HANDLER_CALLS: String(this.options.quick ? 500 : 20_000),
+        NODE_OPTIONS: API_NODE_OPTIONS.join(' '),
       });
       this.children.push(child);
       return ready;
@@ -334,6 +336,7 @@ export async function cold(lab: Lab): Promise<Row[]> {
         POWERTOOLS_LOG_LEVEL: 'WARN',
         POWERTOOLS_TRACE_ENABLED: 'false',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        NODE_OPTIONS: API_NODE_OPTIONS.join(' '),
       },
     });
     const elapsed = performance.now() - started;
@@ -399,7 +402,20 @@ function duBytes(path: string): number {
 
 /** 6: RSS after 10k mixed requests over all sample models, against one Python worker's. */
 export async function memory(lab: Lab): Promise<Row[]> {
-  const api = await lab.modelgate();
+  // A fresh api server that has served nothing but these requests (no in-process timing loop first).
+  const server = await bundle('bench/servers/api.ts', 'api-server.mjs');
+  const { child, ready: api } = await startChild<ApiServer>(server, [lab.s3.url, lab.s3.bucket], {
+    MODELGATE_BENCH_HANDLER_CALLS: '0',
+    NODE_OPTIONS: API_NODE_OPTIONS.join(' '),
+  });
+  try {
+    return await measureMemory(lab, api);
+  } finally {
+    await stop(child);
+  }
+}
+
+async function measureMemory(lab: Lab, api: ApiServer): Promise<Row[]> {
   const peer = await lab.peer();
   const n = lab.options.quick ? 200 : 10_000;
   const rows: Record<string, number[][]> = {

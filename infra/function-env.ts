@@ -16,3 +16,11 @@ export function apiFunctionEnvironment(config: ModelGateConfig): Record<string, 
     POWERTOOLS_METRICS_NAMESPACE: 'ModelGate',
   };
 }
+
+/**
+ * V8 flags of the api function. Requests are small and short-lived: a 2 MB
+ * young generation (V8's default is up to 16 MB) keeps the process about
+ * 5 MB smaller after thousands of requests and collects no slower
+ * (`npm run bench -- memory`).
+ */
+export const API_NODE_OPTIONS = ['--max-semi-space-size=2'] as const;

@@ -152,6 +152,9 @@ export class Registry {
     if (options.version !== undefined) {
       return { manifest: await this.getManifest(name, checkModelVersion(options.version)) };
     }
+    // Both are read at once (one round trip on a cold cache); the version list is only used without an alias.
+    const versionList = this.listVersions(name);
+    versionList.catch(() => {});
     const production = (await this.getAliases(name)).production;
     if (production) {
       const r =
@@ -161,7 +164,7 @@ export class Registry {
         ? { manifest, shadow: production.shadow }
         : { manifest };
     }
-    const versions = await this.listVersions(name);
+    const versions = await versionList;
     return { manifest: await this.getManifest(name, versions[versions.length - 1] as string) };
   }
 

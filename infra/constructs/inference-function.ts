@@ -38,6 +38,8 @@ export interface InferenceFunctionProps {
    * @default - true
    */
   readonly onnxRuntime?: boolean;
+  /** V8 flags, after `--enable-source-maps`, in NODE_OPTIONS. */
+  readonly nodeOptions?: readonly string[];
   /** @default - 'ModelGate inference function' */
   readonly description?: string;
 }
@@ -98,7 +100,10 @@ export class InferenceFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: {
+        NODE_OPTIONS: ['--enable-source-maps', ...(props.nodeOptions ?? [])].join(' '),
+        ...props.environment,
+      },
       bundling: {
         format: nodejs.OutputFormat.ESM,
         target: 'node24',

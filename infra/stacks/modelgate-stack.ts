@@ -11,7 +11,7 @@ import { InferenceApi } from '../constructs/inference-api.ts';
 import { InferenceFunction } from '../constructs/inference-function.ts';
 import { ModelStore } from '../constructs/model-store.ts';
 import { Monitoring } from '../constructs/monitoring.ts';
-import { apiFunctionEnvironment } from '../function-env.ts';
+import { API_NODE_OPTIONS, apiFunctionEnvironment } from '../function-env.ts';
 
 export interface ModelGateStackProps extends StackProps {
   readonly config: ModelGateConfig;
@@ -77,6 +77,7 @@ export class ModelGateStack extends Stack {
       ephemeralStorageSize: Size.mebibytes(config.api.ephemeralStorageMiB),
       reservedConcurrentExecutions: config.api.reservedConcurrency,
       logRetention,
+      nodeOptions: API_NODE_OPTIONS,
       environment: { ...apiFunctionEnvironment(config), [ENV.LARGE_MODELS]: largeModels },
     });
     this.store.bindModels(this.inference.function);
