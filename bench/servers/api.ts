@@ -3,20 +3,22 @@
  * loopback — the gateway emulator in front of the api handler module,
  * configured through the function environment, the model bucket in another
  * process (the bench's s3rver). Prints one JSON line when ready:
- * `{url, apiKey, pid, handlerUs: {p50, p99}}`, the in-process handler
- * latency measured before serving. Serves until killed.
+ * `{url, apiKey, pid, handlerUs, sessionRunUs}`, the in-process latency of
+ * the handler and of a bare onnxruntime session.run, measured before
+ * serving. Serves until killed.
  *
  *   tsx bench/servers/api.ts S3_URL BUCKET
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import * as ort from 'onnxruntime-node';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { ENV } from '../../functions/core/env.ts';
 import { type ProxyHandler, startGateway } from '../../infra/local/gateway.ts';
 import { S3RVER_CREDENTIALS } from '../../infra/local/s3.ts';
-import { predictEvent, timeCalls } from '../lib/process.ts';
+import { median, predictEvent, timeCalls } from '../lib/process.ts';
 
 const [s3Url, bucket] = process.argv.slice(2) as [string, string];
 Object.assign(process.env, {
@@ -46,16 +48,34 @@ const gateway = await startGateway({
   port: 0,
 });
 
+// The handler in process, and onnxruntime's bare session.run on the same model in the
+// same process, in alternating blocks (same JIT and GC weather); medians of the blocks.
 const samples = Number(process.env.MODELGATE_BENCH_HANDLER_CALLS ?? 20_000);
 const event = predictEvent('iris', [[5.1, 3.5, 1.4, 0.2]]);
-const handlerUs =
-  samples > 0
-    ? await timeCalls(samples, async () => {
-        const response = await handler(event);
-        if (response.statusCode !== 200) throw new Error(`handler answered ${response.statusCode}`);
-      })
-    : { p50: 0, p99: 0 };
-console.log(JSON.stringify({ url: gateway.url, apiKey, pid: process.pid, handlerUs }));
+const session = await ort.InferenceSession.create(
+  readFileSync(join(process.cwd(), 'models/iris/model.onnx')),
+  {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  },
+);
+const input = new ort.Tensor('float32', Float32Array.from([5.1, 3.5, 1.4, 0.2]), [1, 4]);
+const blocks: Array<{ handler: { p50: number; p99: number }; run: { p50: number; p99: number } }> = [];
+for (let b = 0; b < 10 && samples > 0; b++) {
+  const handlerBlock = await timeCalls(Math.ceil(samples / 10), async () => {
+    const response = await handler(event);
+    if (response.statusCode !== 200) throw new Error(`handler answered ${response.statusCode}`);
+  });
+  const runBlock = await timeCalls(Math.ceil(samples / 10), () => session.run({ input }));
+  blocks.push({ handler: handlerBlock, run: runBlock });
+}
+const summary = (pick: (b: (typeof blocks)[number]) => { p50: number; p99: number }) =>
+  blocks.length === 0
+    ? { p50: 0, p99: 0 }
+    : { p50: median(blocks.map((b) => pick(b).p50)), p99: median(blocks.map((b) => pick(b).p99)) };
+const handlerUs = summary((b) => b.handler);
+const sessionRunUs = summary((b) => b.run);
+console.log(JSON.stringify({ url: gateway.url, apiKey, pid: process.pid, handlerUs, sessionRunUs }));
 process.on('SIGTERM', async () => {
   await gateway.close();
   process.exit(0);

@@ -36,6 +36,9 @@ export interface ApiDependencies {
   readonly tensorEndpoints?: ReadonlyMap<string, Pick<SageMakerRunner, 'invoke'>>;
 }
 
+/** Powertools' numeric DEBUG level: below it, the per-request line is not even built. */
+const DEBUG = 8;
+
 /** How long an answer waits for its shadow copy, by default. */
 export const DEFAULT_SHADOW_WAIT_MS = 200;
 
@@ -80,7 +83,8 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     }
     const ms = performance.now() - started;
     telemetry.recordRequest(manifest, ms, 200);
-    telemetry.logger.debug('request served', { ...labels(event, manifest), ms });
+    if (telemetry.logger.level <= DEBUG)
+      telemetry.logger.debug('request served', { ...labels(event, manifest), ms });
     if (shadow !== undefined) await mirror(event, run, body, { name: manifest.name, version: shadow });
     return json(200, body, { [VERSION_HEADER]: manifest.version });
   };

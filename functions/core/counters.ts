@@ -32,16 +32,25 @@ export class Counters {
     this.series(name, help, 'counter', labels).value += by;
   }
 
+  /** A counter series to add to without looking it up again (hot paths). */
+  counter(name: string, help: string, labels: Labels): { inc(by?: number): void } {
+    const series = this.series(name, help, 'counter', labels);
+    return {
+      inc: (by = 1) => {
+        series.value += by;
+      },
+    };
+  }
+
+  /** A histogram series to observe without looking it up again (hot paths). */
+  histogram(name: string, help: string, labels: Labels): { observe(ms: number): void } {
+    const series = this.series(name, help, 'histogram', labels);
+    return { observe: (ms) => record(series, ms) };
+  }
+
   /** Records one observation (milliseconds) in a histogram. */
   observe(name: string, help: string, labels: Labels, ms: number): void {
-    const series = this.series(name, help, 'histogram', labels);
-    series.value += 1;
-    series.sum = (series.sum ?? 0) + ms;
-    series.buckets ??= BUCKETS_MS.map(() => 0);
-    const buckets = series.buckets;
-    BUCKETS_MS.forEach((bound, i) => {
-      if (ms <= bound) buckets[i] = (buckets[i] ?? 0) + 1;
-    });
+    record(this.series(name, help, 'histogram', labels), ms);
   }
 
   /** The value of one counter series (0 when never incremented). */
@@ -85,6 +94,15 @@ export class Counters {
     }
     return series;
   }
+}
+
+function record(series: Series, ms: number): void {
+  series.value += 1;
+  series.sum = (series.sum ?? 0) + ms;
+  series.buckets ??= BUCKETS_MS.map(() => 0);
+  const buckets = series.buckets;
+  for (let i = 0; i < BUCKETS_MS.length; i++)
+    if (ms <= (BUCKETS_MS[i] as number)) buckets[i] = (buckets[i] ?? 0) + 1;
 }
 
 /** Callers name a family's labels in one order, so the values alone identify a series. */

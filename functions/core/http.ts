@@ -39,9 +39,13 @@ export function jsonBody(
 
 /** A header's value, whatever its case. */
 export function header(event: Pick<APIGatewayProxyEvent, 'headers'>, name: string): string | undefined {
+  const headers = event.headers;
+  if (!headers) return undefined;
+  const exact = headers[name];
+  if (exact !== undefined) return exact;
   const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(event.headers ?? {})) {
-    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  for (const key in headers) {
+    if (key.toLowerCase() === wanted && headers[key] !== undefined) return headers[key];
   }
   return undefined;
 }

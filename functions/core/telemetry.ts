@@ -44,6 +44,34 @@ export function createTelemetry(serviceName: string, counters: Counters = proces
     return metrics;
   };
 
+  /** Counter and histogram series per (model, version, status), looked up once. */
+  const handles = new Map<string, { record(ms: number): void }>();
+  const seriesOf = (served: Served, statusCode: number) => {
+    const key = `${served.name}\u0000${served.version}\u0000${statusCode}`;
+    let handle = handles.get(key);
+    if (!handle) {
+      const labels = { model: served.name, version: served.version };
+      const requests = counters.counter(
+        'modelgate_requests_total',
+        'Requests served, by model, version and status code.',
+        { ...labels, code: String(statusCode) },
+      );
+      const duration = counters.histogram(
+        'modelgate_request_duration_seconds',
+        'Handler time per request, from routing to answer.',
+        labels,
+      );
+      handle = {
+        record(ms) {
+          requests.inc();
+          duration.observe(ms);
+        },
+      };
+      handles.set(key, handle);
+    }
+    return handle;
+  };
+
   return {
     logger,
     /** Invocations, latency and errors of one request to one model version. */
@@ -56,17 +84,7 @@ export function createTelemetry(serviceName: string, counters: Counters = proces
         m.addMetric('Errors', MetricUnit.Count, statusCode >= 500 ? 1 : 0);
         m.publishStoredMetrics();
       }
-      const labels = { model: served.name, version: served.version };
-      counters.inc('modelgate_requests_total', 'Requests served, by model, version and status code.', {
-        ...labels,
-        code: String(statusCode),
-      });
-      counters.observe(
-        'modelgate_request_duration_seconds',
-        'Handler time per request, from routing to answer.',
-        labels,
-        latencyMs,
-      );
+      seriesOf(served, statusCode).record(latencyMs);
     },
     /** Time to fetch and open a model after a cold miss. */
     recordModelLoad(manifest: Manifest, event: { ms: number; source: string }): void {
