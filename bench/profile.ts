@@ -26,7 +26,8 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const work = mkdtempSync(join(tmpdir(), 'modelgate-profile-'));
 const store = await startLocalS3({ port: 0, directory: join(work, 's3'), bucket: 'modelgate' });
 await seedSampleModels(localS3Client(store.url), 'modelgate');
-const server = await bundle('bench/servers/api.ts', 'api-server.mjs');
+// Not minified, so the profile names the functions.
+const server = await bundle('bench/servers/api.ts', 'api-server-profile.mjs', false);
 const child = spawn(
   process.execPath,
   ['--cpu-prof', `--cpu-prof-dir=${work}`, server, store.url, 'modelgate'],

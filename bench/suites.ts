@@ -287,7 +287,7 @@ s.sort(); print(s[len(s) // 2])`;
  * InferenceFunction), onnxruntime-node external; written where node resolves
  * it from the repository's node_modules.
  */
-export async function bundle(entry: string, name: string): Promise<string> {
+export async function bundle(entry: string, name: string, minify = true): Promise<string> {
   const dir = join(ROOT, 'node_modules', '.cache', 'modelgate-bench');
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, name);
@@ -298,7 +298,8 @@ export async function bundle(entry: string, name: string): Promise<string> {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    minify: true,
+    minify,
+    keepNames: !minify,
     mainFields: ['module', 'main'],
     banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
     external: ['onnxruntime-node'],
