@@ -19,7 +19,10 @@ describe('npm run bench (the harness itself, tiny sizes)', () => {
     const report = readFileSync(out, 'utf8');
     expect(report).toMatch(/^# Benchmark results\n/);
     expect(report).toMatch(/- Machine: .+, \d+ cores, \d+ GiB; Node v\d+/);
-    const table = report.split('\n').filter((line) => line.startsWith('| '));
+    const lines = report.split('\n');
+    const start = lines.indexOf('| # | measurement | ModelGate | peer | ratio | target | result |');
+    const end = lines.findIndex((line, i) => i > start && !line.startsWith('|'));
+    const table = lines.slice(start, end).filter((line) => line.startsWith('| '));
     expect(table[0]).toBe('| # | measurement | ModelGate | peer | ratio | target | result |');
     const rows = table.slice(1).map((line) => line.split(' | '));
     expect(rows.map((cells) => cells[0])).toEqual(['| 3', '| 3', '| 7', '| 4', '| 4']);
