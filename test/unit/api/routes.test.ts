@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { API_ROUTES } from '../../../functions/api/routes.ts';
+import { CHAT_ROUTES } from '../../../functions/chat/routes.ts';
+
+describe('the API surface', () => {
+  const routes = [...API_ROUTES, ...CHAT_ROUTES];
+
+  it('has no route that writes the model registry: publishing and promoting need AWS credentials', () => {
+    expect(routes.every((r) => r.method === 'GET' || r.method === 'POST')).toBe(true);
+    // Every POST is a computation on the caller's input (or a batch job over a file already in the bucket).
+    expect(
+      routes
+        .filter((r) => r.method === 'POST')
+        .map((r) => r.resource)
+        .sort(),
+    ).toEqual([
+      '/v1/batches',
+      '/v1/chat/completions',
+      '/v1/completions',
+      '/v1/models/{model}/predict',
+      '/v2/models/{model}/infer',
+      '/v2/models/{model}/versions/{version}/infer',
+    ]);
+    expect(routes.some((r) => /alias|promote|publish|upload|delete/i.test(r.resource))).toBe(false);
+  });
+
+  it('requires a key everywhere but the Open Inference Protocol health and server metadata', () => {
+    expect(
+      routes
+        .filter((r) => !r.apiKeyRequired)
+        .map((r) => r.resource)
+        .sort(),
+    ).toEqual(['/v2', '/v2/health/live', '/v2/health/ready']);
+  });
+});
