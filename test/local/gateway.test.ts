@@ -1,3 +1,4 @@
+import autocannon from 'autocannon';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Counters } from '../../functions/core/counters.ts';
@@ -147,6 +148,53 @@ describe('gateway emulator: usage plans', () => {
     expect(await get('/things/1')).toEqual({ status: 429, json: { message: 'Limit Exceeded' } });
     clock = Date.UTC(2026, 0, 2, 0, 0, 1);
     expect((await get('/things/1')).status).toBe(200);
+  });
+});
+
+describe('gateway emulator: usage plans under load (autocannon, 64 connections)', () => {
+  it('lets exactly the burst plus the rate through a sustained overload, the rest 429', async () => {
+    let clock = 0;
+    await gatewayWith(ok, {
+      apiKeys: [{ id: 'k1', value: KEY, plan: { name: 'p', throttle: { rateLimit: 50, burstLimit: 100 } } }],
+      now: () => clock,
+    });
+    // A controlled clock: 4 "seconds" pass over the run, a tick every 100 requests.
+    let sent = 0;
+    const result = await autocannon({
+      url: `${gateway?.url}/things/1`,
+      headers: { 'x-api-key': KEY },
+      connections: 64,
+      amount: 2000,
+      setupClient: (client) => {
+        client.on('response', () => {
+          sent++;
+          if (sent % 100 === 0 && clock < 4000) clock += 200;
+        });
+      },
+    });
+    const ok200 = result['2xx'];
+    const throttled = result.statusCodeStats?.['429']?.count ?? 0;
+    expect(ok200 + throttled).toBe(2000);
+    expect(result.errors).toBe(0);
+    // Token bucket: full burst, then 50 a second over the 4 seconds the clock moved.
+    expect(ok200).toBeGreaterThanOrEqual(100 + 50 * 4 - 64);
+    expect(ok200).toBeLessThanOrEqual(100 + 50 * 4);
+  });
+
+  it('stops at the quota exactly, however many requests arrive at once', async () => {
+    await gatewayWith(ok, {
+      apiKeys: [{ id: 'k1', value: KEY, plan: { name: 'p', quota: { limit: 300, period: 'DAY' } } }],
+    });
+    const result = await autocannon({
+      url: `${gateway?.url}/things/1`,
+      headers: { 'x-api-key': KEY },
+      connections: 64,
+      amount: 1000,
+    });
+    expect(result['2xx']).toBe(300);
+    expect(result.statusCodeStats?.['429']?.count).toBe(700);
+    const after = await fetch(`${gateway?.url}/things/1`, { headers: { 'x-api-key': KEY } });
+    expect(await after.json()).toEqual({ message: 'Limit Exceeded' });
   });
 });
 

@@ -1,0 +1,129 @@
+/**
+ * Mixed traffic against the whole local topology (in a child process, so its
+ * memory is measured alone): single-row and batch predicts on every sample
+ * model, V2 infer, streamed chat completions. Used by the load test in
+ * `npm test` (60 s at 256 connections) and by `npm run soak` (10 minutes).
+ *
+ *   npm run soak [-- --seconds 600 --connections 256]
+ */
+import autocannon from 'autocannon';
+import { rssMb, startChild, stop } from './lib/process.ts';
+
+export interface LoadResult {
+  readonly seconds: number;
+  readonly connections: number;
+  readonly requests: number;
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** Status codes other than 2xx, by code. */
+  readonly statusCodes: Record<string, number>;
+  readonly errors: number;
+  readonly timeouts: number;
+  /** RSS of the topology process at 1/3 of the run and at its end, MB. */
+  readonly rssAtThirdMb: number;
+  readonly rssAtEndMb: number;
+}
+
+const ROWS: Record<string, number[]> = {
+  iris: [5.1, 3.5, 1.4, 0.2],
+  'iris-logistic': [5.9, 3.0, 4.2, 1.5],
+  linear: [2.0],
+  diabetes: [0.038, 0.051, 0.062, 0.022, -0.044, -0.035, -0.043, -0.003, 0.02, -0.018],
+};
+
+function mixedRequests(apiKey: string) {
+  const headers = { 'content-type': 'application/json', 'x-api-key': apiKey };
+  const requests: autocannon.Request[] = [];
+  for (const [model, row] of Object.entries(ROWS)) {
+    requests.push({
+      method: 'POST',
+      path: `/v1/models/${model}/predict`,
+      headers,
+      body: JSON.stringify({ instances: [row] }),
+    });
+    requests.push({
+      method: 'POST',
+      path: `/v1/models/${model}/predict`,
+      headers,
+      body: JSON.stringify({ instances: Array.from({ length: 32 }, () => row) }),
+    });
+    requests.push({
+      method: 'POST',
+      path: `/v2/models/${model}/infer`,
+      headers,
+      body: JSON.stringify({
+        inputs: [{ name: 'input', shape: [1, row.length], datatype: 'FP32', data: row }],
+      }),
+    });
+  }
+  requests.push({
+    method: 'POST',
+    path: '/v1/chat/completions',
+    headers,
+    body: JSON.stringify({
+      model: 'demo-lm',
+      messages: [{ role: 'user', content: 'Tell me my fortune.' }],
+      max_tokens: 8,
+      stream: true,
+    }),
+  });
+  return requests;
+}
+
+export async function runLoad(options: { seconds: number; connections: number }): Promise<LoadResult> {
+  const { child, ready } = await startChild<{ apiUrl: string; apiKey: string; pid: number }>(
+    'bench/servers/topology.ts',
+  );
+  try {
+    let rssAtThirdMb = 0;
+    const third = setTimeout(
+      () => {
+        rssAtThirdMb = rssMb(ready.pid).now;
+      },
+      (options.seconds * 1000) / 3,
+    );
+    const result = await autocannon({
+      url: ready.apiUrl,
+      connections: options.connections,
+      duration: options.seconds,
+      timeout: 30,
+      requests: mixedRequests(ready.apiKey),
+    });
+    clearTimeout(third);
+    const statusCodes: Record<string, number> = {};
+    for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) {
+      if (!code.startsWith('2')) statusCodes[code] = (count as { count: number }).count;
+    }
+    return {
+      seconds: options.seconds,
+      connections: options.connections,
+      requests: result.requests.total,
+      rps: result.requests.average,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      statusCodes,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      rssAtThirdMb,
+      rssAtEndMb: rssMb(ready.pid).now,
+    };
+  } finally {
+    await stop(child);
+  }
+}
+
+if (process.argv[1]?.endsWith('load.ts')) {
+  const { parseArgs } = await import('node:util');
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string', default: '600' }, connections: { type: 'string', default: '256' } },
+  });
+  const result = await runLoad({ seconds: Number(values.seconds), connections: Number(values.connections) });
+  console.log(JSON.stringify(result, null, 2));
+  const growth = (result.rssAtEndMb - result.rssAtThirdMb) / result.rssAtThirdMb;
+  console.log(
+    `${result.requests} requests in ${result.seconds} s (${result.rps.toFixed(0)}/s), p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
+      `non-2xx ${JSON.stringify(result.statusCodes)}, errors ${result.errors}, RSS ${result.rssAtThirdMb.toFixed(0)} -> ${result.rssAtEndMb.toFixed(0)} MB (${(growth * 100).toFixed(1)} %)`,
+  );
+  process.exit(result.errors > 0 || Object.keys(result.statusCodes).length > 0 || growth > 0.1 ? 1 : 0);
+}
