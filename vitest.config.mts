@@ -22,6 +22,8 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // Run on its own, after the others (npm test): it saturates the machine for a minute.
+      { test: { env, name: 'load', include: ['test/load/**/*.test.ts'], testTimeout: 180_000 } },
     ],
   },
 });

@@ -1,7 +1,8 @@
 /**
  * Mixed traffic against the whole local topology (in a child process, so its
- * memory is measured alone): single-row and batch predicts on every sample
- * model, V2 infer, streamed chat completions. Used by the load test in
+ * memory is measured alone): single-row and 32-row predicts and V2 infer on
+ * every sample model, and, on one connection in sixteen, streamed chat
+ * completions. Used by the load test in
  * `npm test` (60 s at 256 connections) and by `npm run soak` (10 minutes).
  *
  *   npm run soak [-- --seconds 600 --connections 256]
@@ -14,8 +15,12 @@ export interface LoadResult {
   readonly connections: number;
   readonly requests: number;
   readonly rps: number;
+  /** Latency of the predict and infer requests, ms. */
   readonly p50: number;
   readonly p99: number;
+  /** Streamed chat completions (8 tokens) and their p99 to the last byte, ms. */
+  readonly chatRequests: number;
+  readonly chatP99: number;
   /** Status codes other than 2xx, by code. */
   readonly statusCodes: Record<string, number>;
   readonly errors: number;
@@ -57,19 +62,29 @@ function mixedRequests(apiKey: string) {
       }),
     });
   }
-  requests.push({
-    method: 'POST',
-    path: '/v1/chat/completions',
-    headers,
-    body: JSON.stringify({
-      model: 'demo-lm',
-      messages: [{ role: 'user', content: 'Tell me my fortune.' }],
-      max_tokens: 8,
-      stream: true,
-    }),
-  });
   return requests;
 }
+
+/** Streaming chat clients: a conversation each, on their own connections. */
+function chatRequests(apiKey: string): autocannon.Request[] {
+  const headers = { 'content-type': 'application/json', 'x-api-key': apiKey };
+  return [
+    {
+      method: 'POST',
+      path: '/v1/chat/completions',
+      headers,
+      body: JSON.stringify({
+        model: 'demo-lm',
+        messages: [{ role: 'user', content: 'Tell me my fortune.' }],
+        max_tokens: 8,
+        stream: true,
+      }),
+    },
+  ];
+}
+
+/** One in this many connections is a streaming chat client; the rest predict and infer. */
+const CHAT_SHARE = 16;
 
 export async function runLoad(options: { seconds: number; connections: number }): Promise<LoadResult> {
   const { child, ready } = await startChild<{ apiUrl: string; apiKey: string; pid: number }>(
@@ -83,28 +98,43 @@ export async function runLoad(options: { seconds: number; connections: number })
       },
       (options.seconds * 1000) / 3,
     );
-    const result = await autocannon({
-      url: ready.apiUrl,
-      connections: options.connections,
-      duration: options.seconds,
-      timeout: 30,
-      requests: mixedRequests(ready.apiKey),
-    });
+    const chatConnections = Math.max(1, Math.floor(options.connections / CHAT_SHARE));
+    const [result, chat] = await Promise.all([
+      autocannon({
+        url: ready.apiUrl,
+        connections: options.connections - chatConnections,
+        duration: options.seconds,
+        timeout: 30,
+        requests: mixedRequests(ready.apiKey),
+      }),
+      autocannon({
+        url: ready.apiUrl,
+        connections: chatConnections,
+        duration: options.seconds,
+        timeout: 30,
+        requests: chatRequests(ready.apiKey),
+      }),
+    ]);
     clearTimeout(third);
     const statusCodes: Record<string, number> = {};
-    for (const [code, count] of Object.entries(result.statusCodeStats ?? {})) {
-      if (!code.startsWith('2')) statusCodes[code] = (count as { count: number }).count;
+    for (const run of [result, chat]) {
+      for (const [code, count] of Object.entries(run.statusCodeStats ?? {})) {
+        if (!code.startsWith('2'))
+          statusCodes[code] = (statusCodes[code] ?? 0) + (count as { count: number }).count;
+      }
     }
     return {
       seconds: options.seconds,
       connections: options.connections,
-      requests: result.requests.total,
-      rps: result.requests.average,
+      requests: result.requests.total + chat.requests.total,
+      rps: result.requests.average + chat.requests.average,
       p50: result.latency.p50,
       p99: result.latency.p99,
+      chatRequests: chat.requests.total,
+      chatP99: chat.latency.p99,
       statusCodes,
-      errors: result.errors,
-      timeouts: result.timeouts,
+      errors: result.errors + chat.errors,
+      timeouts: result.timeouts + chat.timeouts,
       rssAtThirdMb,
       rssAtEndMb: rssMb(ready.pid).now,
     };
@@ -122,7 +152,7 @@ if (process.argv[1]?.endsWith('load.ts')) {
   console.log(JSON.stringify(result, null, 2));
   const growth = (result.rssAtEndMb - result.rssAtThirdMb) / result.rssAtThirdMb;
   console.log(
-    `${result.requests} requests in ${result.seconds} s (${result.rps.toFixed(0)}/s), p50 ${result.p50} ms, p99 ${result.p99} ms, ` +
+    `${result.requests} requests (${result.chatRequests} streamed chats) in ${result.seconds} s (${result.rps.toFixed(0)}/s), predict/infer p50 ${result.p50} ms p99 ${result.p99} ms, chat p99 ${result.chatP99} ms, ` +
       `non-2xx ${JSON.stringify(result.statusCodes)}, errors ${result.errors}, RSS ${result.rssAtThirdMb.toFixed(0)} -> ${result.rssAtEndMb.toFixed(0)} MB (${(growth * 100).toFixed(1)} %)`,
   );
   process.exit(result.errors > 0 || Object.keys(result.statusCodes).length > 0 || growth > 0.1 ? 1 : 0);

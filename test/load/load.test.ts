@@ -14,10 +14,11 @@ describe('load on loopback', () => {
       expect(result.errors).toBe(0);
       expect(result.timeouts).toBe(0);
       expect(result.requests).toBeGreaterThan(seconds * 100);
+      expect(result.chatRequests).toBeGreaterThan(seconds);
       // No leak: RSS grows less than 10 % from a third of the run to its end.
       expect(result.rssAtEndMb).toBeLessThan(result.rssAtThirdMb * 1.1);
       process.stdout.write(
-        `load: ${result.requests} requests, ${result.rps.toFixed(0)}/s, p50 ${result.p50} ms, p99 ${result.p99} ms, RSS ${result.rssAtThirdMb.toFixed(0)} -> ${result.rssAtEndMb.toFixed(0)} MB\n`,
+        `load: ${result.requests} requests (${result.chatRequests} streamed chats), ${result.rps.toFixed(0)}/s, predict/infer p50 ${result.p50} ms p99 ${result.p99} ms, chat p99 ${result.chatP99} ms, RSS ${result.rssAtThirdMb.toFixed(0)} -> ${result.rssAtEndMb.toFixed(0)} MB\n`,
       );
     },
     (seconds + 60) * 1000,
