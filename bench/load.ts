@@ -8,7 +8,8 @@
  *   npm run soak [-- --seconds 600 --connections 256]
  */
 import autocannon from 'autocannon';
-import { rssMb, startChild, stop } from './lib/process.ts';
+import { API_NODE_OPTIONS } from '../infra/function-env.ts';
+import { startChild, stop } from './lib/process.ts';
 
 export interface LoadResult {
   readonly seconds: number;
@@ -25,9 +26,12 @@ export interface LoadResult {
   readonly statusCodes: Record<string, number>;
   readonly errors: number;
   readonly timeouts: number;
-  /** RSS of the topology process at 1/3 of the run and at its end, MB. */
+  /** RSS of the topology process after a full collection, at 1/3 of the run and at its end, MB. */
   readonly rssAtThirdMb: number;
   readonly rssAtEndMb: number;
+  /** Live JavaScript heap after a full collection, at the same two moments, MB: a leak shows here. */
+  readonly heapAtThirdMb: number;
+  readonly heapAtEndMb: number;
 }
 
 const ROWS: Record<string, number[]> = {
@@ -89,12 +93,30 @@ const CHAT_SHARE = 16;
 export async function runLoad(options: { seconds: number; connections: number }): Promise<LoadResult> {
   const { child, ready } = await startChild<{ apiUrl: string; apiKey: string; pid: number }>(
     'bench/servers/topology.ts',
+    [],
+    // The api function's V8 flags as deployed, and a way to ask for a full collection.
+    { NODE_OPTIONS: [...API_NODE_OPTIONS, '--expose-gc'].join(' ') },
   );
+  /** Memory after a full collection: what is still held, not garbage waiting for the next one. */
+  const settled = () =>
+    new Promise<{ rss: number; heapUsed: number }>((resolve) => {
+      const onData = (chunk: Buffer) => {
+        const line = String(chunk)
+          .split('\n')
+          .find((l) => l.startsWith('memory '));
+        if (!line) return;
+        child.stdout?.off('data', onData);
+        const usage = JSON.parse(line.slice('memory '.length)) as { rss: number; heapUsed: number };
+        resolve({ rss: usage.rss / 2 ** 20, heapUsed: usage.heapUsed / 2 ** 20 });
+      };
+      child.stdout?.on('data', onData);
+      process.kill(ready.pid, 'SIGUSR2');
+    });
   try {
-    let rssAtThirdMb = 0;
+    let atThird: Promise<{ rss: number; heapUsed: number }> = Promise.resolve({ rss: 0, heapUsed: 0 });
     const third = setTimeout(
       () => {
-        rssAtThirdMb = rssMb(ready.pid).now;
+        atThird = settled();
       },
       (options.seconds * 1000) / 3,
     );
@@ -116,6 +138,10 @@ export async function runLoad(options: { seconds: number; connections: number })
       }),
     ]);
     clearTimeout(third);
+    const memoryAtThird = await atThird;
+    // Sockets of the last requests close first.
+    await new Promise((r) => setTimeout(r, 2000));
+    const memoryAtEnd = await settled();
     const statusCodes: Record<string, number> = {};
     for (const run of [result, chat]) {
       for (const [code, count] of Object.entries(run.statusCodeStats ?? {})) {
@@ -135,8 +161,10 @@ export async function runLoad(options: { seconds: number; connections: number })
       statusCodes,
       errors: result.errors + chat.errors,
       timeouts: result.timeouts + chat.timeouts,
-      rssAtThirdMb,
-      rssAtEndMb: rssMb(ready.pid).now,
+      rssAtThirdMb: memoryAtThird.rss,
+      rssAtEndMb: memoryAtEnd.rss,
+      heapAtThirdMb: memoryAtThird.heapUsed,
+      heapAtEndMb: memoryAtEnd.heapUsed,
     };
   } finally {
     await stop(child);
@@ -150,10 +178,10 @@ if (process.argv[1]?.endsWith('load.ts')) {
   });
   const result = await runLoad({ seconds: Number(values.seconds), connections: Number(values.connections) });
   console.log(JSON.stringify(result, null, 2));
-  const growth = (result.rssAtEndMb - result.rssAtThirdMb) / result.rssAtThirdMb;
+  const growth = (result.heapAtEndMb - result.heapAtThirdMb) / result.heapAtThirdMb;
   console.log(
     `${result.requests} requests (${result.chatRequests} streamed chats) in ${result.seconds} s (${result.rps.toFixed(0)}/s), predict/infer p50 ${result.p50} ms p99 ${result.p99} ms, chat p99 ${result.chatP99} ms, ` +
-      `non-2xx ${JSON.stringify(result.statusCodes)}, errors ${result.errors}, RSS ${result.rssAtThirdMb.toFixed(0)} -> ${result.rssAtEndMb.toFixed(0)} MB (${(growth * 100).toFixed(1)} %)`,
+      `non-2xx ${JSON.stringify(result.statusCodes)}, errors ${result.errors}, live heap ${result.heapAtThirdMb.toFixed(1)} -> ${result.heapAtEndMb.toFixed(1)} MB (${(growth * 100).toFixed(1)} %), RSS ${result.rssAtThirdMb.toFixed(0)} -> ${result.rssAtEndMb.toFixed(0)} MB`,
   );
   process.exit(result.errors > 0 || Object.keys(result.statusCodes).length > 0 || growth > 0.1 ? 1 : 0);
 }

@@ -30,6 +30,14 @@ console.log(
     pid: process.pid,
   }),
 );
+// With --expose-gc, SIGUSR2 asks for a full collection and a line of memory figures after it.
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc) {
+  process.on('SIGUSR2', () => {
+    gc();
+    console.log(`memory ${JSON.stringify(process.memoryUsage())}`);
+  });
+}
 process.on('SIGTERM', async () => {
   await topology.close();
   process.exit(0);

@@ -18,7 +18,7 @@ describe('load on loopback', () => {
       // No leak: RSS grows less than 10 % from a third of the run to its end.
       expect(result.rssAtEndMb).toBeLessThan(result.rssAtThirdMb * 1.1);
       process.stdout.write(
-        `load: ${result.requests} requests (${result.chatRequests} streamed chats), ${result.rps.toFixed(0)}/s, predict/infer p50 ${result.p50} ms p99 ${result.p99} ms, chat p99 ${result.chatP99} ms, RSS ${result.rssAtThirdMb.toFixed(0)} -> ${result.rssAtEndMb.toFixed(0)} MB\n`,
+        `load: ${result.requests} requests (${result.chatRequests} streamed chats), ${result.rps.toFixed(0)}/s, predict/infer p50 ${result.p50} ms p99 ${result.p99} ms, chat p99 ${result.chatP99} ms, live heap ${result.heapAtThirdMb.toFixed(1)} -> ${result.heapAtEndMb.toFixed(1)} MB, RSS ${result.rssAtThirdMb.toFixed(0)} -> ${result.rssAtEndMb.toFixed(0)} MB\n`,
       );
     },
     (seconds + 60) * 1000,
