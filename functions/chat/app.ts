@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { BadRequestError, NotFoundError } from '../core/errors.ts';
+import { BadRequestError, NotFoundError, UpstreamError } from '../core/errors.ts';
 import { jsonBody } from '../core/http.ts';
 import {
   containerBody,
@@ -123,7 +123,9 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
         try {
           parsed = JSON.parse(new TextDecoder().decode(answer.body));
         } catch {
-          throw runner.translate(new Error('the model server answered something that is not JSON'));
+          throw new UpstreamError(
+            `model '${runner.model.name}' (endpoint ${runner.model.endpoint}) answered something that is not JSON`,
+          );
         }
         const result = wholeAnswer(generation, parsed);
         record(200);

@@ -40,6 +40,8 @@ export interface LocalOptions {
   readonly seed?: boolean;
   /** SageMaker Runtime emulator port; 0 for an ephemeral one. */
   readonly sagemakerPort?: number;
+  /** How long the SageMaker emulator waits on a container, as SageMaker's 60 s (the default). */
+  readonly sagemakerInvocationTimeoutMs?: number;
   /** Serve the demo language model through the SageMaker emulator (default true). */
   readonly languageModels?: boolean;
   /** Told of container starts, exits and restarts. */
@@ -151,6 +153,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
         endpoints,
         s3,
         asyncOutput: { bucket: options.bucket, prefix: 'sagemaker-async/' },
+        ...(options.sagemakerInvocationTimeoutMs !== undefined && {
+          invocationTimeoutMs: options.sagemakerInvocationTimeoutMs,
+        }),
       });
     }
 
