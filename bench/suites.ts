@@ -65,15 +65,10 @@ export class Lab {
    * stack bundles it), in plain node, not through tsx's loader.
    */
   modelgate(): Promise<ApiServer> {
-    this.api ??= (async () => {
-      const server = await bundle('bench/servers/api.ts', 'api-server.mjs');
-      const { child, ready } = await startChild<ApiServer>(server, [this.s3.url, this.s3.bucket], {
-        MODELGATE_BENCH_HANDLER_CALLS: String(this.options.quick ? 500 : 20_000),
-        NODE_OPTIONS: API_NODE_OPTIONS.join(' '),
-      });
+    this.api ??= startApiServer(this.s3, this.options.quick ? 500 : 20_000).then(({ child, ready }) => {
       this.children.push(child);
       return ready;
-    })();
+    });
     return this.api;
   }
 
@@ -114,6 +109,18 @@ export class Lab {
   async close(): Promise<void> {
     await Promise.all(this.children.map(stop));
   }
+}
+
+/**
+ * The api server bundled and run as deployed (the api function's V8 flags),
+ * after timing `handlerCalls` in-process calls.
+ */
+async function startApiServer(s3: { url: string; bucket: string }, handlerCalls: number) {
+  const server = await bundle('bench/servers/api.ts', 'api-server.mjs');
+  return startChild<ApiServer>(server, [s3.url, s3.bucket], {
+    MODELGATE_BENCH_HANDLER_CALLS: String(handlerCalls),
+    NODE_OPTIONS: API_NODE_OPTIONS.join(' '),
+  });
 }
 
 interface Load {
@@ -397,11 +404,7 @@ function duBytes(path: string): number {
 /** 6: RSS after 10k mixed requests over all sample models, against one Python worker's. */
 export async function memory(lab: Lab): Promise<Row[]> {
   // A fresh api server that has served nothing but these requests (no in-process timing loop first).
-  const server = await bundle('bench/servers/api.ts', 'api-server.mjs');
-  const { child, ready: api } = await startChild<ApiServer>(server, [lab.s3.url, lab.s3.bucket], {
-    MODELGATE_BENCH_HANDLER_CALLS: '0',
-    NODE_OPTIONS: API_NODE_OPTIONS.join(' '),
-  });
+  const { child, ready: api } = await startApiServer(lab.s3, 0);
   try {
     return await measureMemory(lab, api);
   } finally {
