@@ -6,12 +6,7 @@ import { type BatchJobView, batchStatus } from '../functions/core/batch/api.ts';
 import { jobId } from '../functions/core/batch/job.ts';
 import { BATCH_INPUT } from '../functions/core/batch/layout.ts';
 import { checkModelName } from '../functions/core/manifest.ts';
-import { progressBar } from './format.ts';
-
-interface Io {
-  readonly out: { write(text: string): unknown };
-  readonly err: { write(text: string): unknown };
-}
+import { type Io, progressBar } from './format.ts';
 
 export interface BatchTarget {
   readonly s3: S3Client;
