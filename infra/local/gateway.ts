@@ -93,6 +93,9 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         break;
       }
     }
+    // The key comes as x-api-key or, from OpenAI clients, as a bearer token (the API's authorizer does the same).
+    const apiKey = apiKeyOf(req.headers as Record<string, string | undefined>);
+    const key = apiKey === undefined ? undefined : keys.get(apiKey);
     if (options.metrics || options.accessLog) {
       const started = performance.now();
       res.on('close', () => {
@@ -111,7 +114,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
           ms,
         );
         options.accessLog?.(
-          accessLine(req, res, { requestId, code, ms, keyId: keyIdOf(req, keys), when: new Date(now()) }),
+          accessLine(req, res, { requestId, code, ms, keyId: key?.id ?? '-', when: new Date(now()) }),
         );
       });
     }
@@ -120,10 +123,6 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       return drainThen(req, () => send(res, 403, { message: 'Missing Authentication Token' }));
     }
     const route = found.route;
-
-    // The key comes as x-api-key or, from OpenAI clients, as a bearer token (the API's authorizer does the same).
-    const apiKey = apiKeyOf(req.headers as Record<string, string | undefined>);
-    const key = apiKey === undefined ? undefined : keys.get(apiKey);
     if (route.apiKeyRequired) {
       if (!key) return drainThen(req, () => send(res, 403, { message: 'Forbidden' }));
       const verdict = meter.admit(key.id, key.plan);
@@ -186,12 +185,6 @@ function accessLine(
   const bytes = res.getHeader('content-length') ?? '-';
   const version = res.getHeader('x-modelgate-model-version') ?? '-';
   return `${req.socket.remoteAddress ?? '-'} ${at.keyId} [${at.when.toISOString()}] "${req.method} ${req.url} HTTP/${req.httpVersion}" ${at.code} ${bytes} ${at.ms.toFixed(1)}ms v=${version} ${at.requestId}`;
-}
-
-/** The id (never the value) of the API key a request carries, or `-`. */
-function keyIdOf(req: IncomingMessage, keys: ReadonlyMap<string, { id: string }>): string {
-  const value = apiKeyOf(req.headers as Record<string, string | undefined>);
-  return (value !== undefined && keys.get(value)?.id) || '-';
 }
 
 function compile(resource: string) {
