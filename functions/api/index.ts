@@ -23,8 +23,7 @@ const api = createApiHandler({
       s3,
       bucket: env.modelBucket,
       cacheDir: env.cacheDir,
-      onDiskError: (error) =>
-        telemetry.logger.warn('model disk cache not writable; serving from memory', { error }),
+      onDiskError: telemetry.recordDiskError,
     }),
     maxCacheBytes: env.sessionCacheBytes,
     onLoad: telemetry.recordModelLoad,

@@ -16,7 +16,12 @@ const client = createS3Client(env.s3Endpoint);
 const s3 = env.tracing ? await traceClient(client, 'modelgate-batch') : client;
 // Batch runs use every core the function has: rows per second is what counts here.
 const runtime = new OnnxRuntime({
-  artifacts: new ArtifactStore({ s3, bucket: env.modelBucket, cacheDir: env.cacheDir }),
+  artifacts: new ArtifactStore({
+    s3,
+    bucket: env.modelBucket,
+    cacheDir: env.cacheDir,
+    onDiskError: telemetry.recordDiskError,
+  }),
   maxCacheBytes: env.sessionCacheBytes,
   threads: 0,
   onLoad: telemetry.recordModelLoad,

@@ -117,6 +117,15 @@ export function createTelemetry(serviceName: string, counters: Counters = proces
         sizeBytes: manifest.sizeBytes,
       });
     },
+    /** The model file cache could not be written (a full or read-only /tmp): serving goes on from memory. */
+    recordDiskError(error: unknown): void {
+      counters.inc(
+        'modelgate_disk_cache_errors_total',
+        'Model files that could not be written to the disk cache and are served from memory.',
+        {},
+      );
+      logger.warn('model disk cache not writable; serving from memory', { error });
+    },
     /** One mirrored request to a shadow version, and whether its answer matched production's. */
     recordShadow(shadow: Served, outcome: ShadowOutcome): void {
       if (emf) {

@@ -179,6 +179,16 @@ export class InferenceApi extends Construct {
         'Clients authenticate with API keys metered by usage plans (apiKeyRequired on every model route); only the Open Inference Protocol health and server-metadata routes are open, as the protocol expects.',
     });
     Validations.of(this.api).acknowledge({
+      id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted',
+      reason:
+        "Predictions are POSTs whose answer depends on the body, which API Gateway caching does not key on; a cache would serve one client another client's answer.",
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'HIPAA.Security-APIGWSSLEnabled',
+      reason:
+        'Stage client certificates authenticate API Gateway to HTTP backends; every integration here is a Lambda function invoked through IAM.',
+    });
+    Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-COG4',
       reason: 'The API serves machine clients with API keys, not Cognito users.',
     });

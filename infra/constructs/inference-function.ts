@@ -123,6 +123,23 @@ export class InferenceFunction extends Construct {
         }),
       },
     });
+    Validations.of(this.function).acknowledge({
+      id: 'HIPAA.Security-LambdaDLQ',
+      reason:
+        'A dead-letter queue catches failed asynchronous invocations; API Gateway and Step Functions invoke these functions synchronously and see every error, and the batch function reads an SQS queue that has its own dead-letter queue.',
+    });
+    Validations.of(this.function).acknowledge({
+      id: 'HIPAA.Security-LambdaInsideVPC',
+      reason:
+        'The functions reach only S3, SageMaker Runtime and CloudWatch, through IAM-signed TLS requests, and hold no network listener; a VPC would add NAT or interface endpoints without narrowing what a role may do.',
+    });
+    if (props.reservedConcurrentExecutions === undefined) {
+      Validations.of(this.function).acknowledge({
+        id: 'HIPAA.Security-LambdaConcurrency',
+        reason:
+          'Usage plans throttle and meter every API key before a function runs; reserved concurrency takes from the account pool and is set per deployment (api.reservedConcurrency).',
+      });
+    }
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions.',

@@ -50,13 +50,19 @@ export class ModelStore extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      lifecycleRules: [{ expiration: logExpiration }],
+      // Versioned so that a deleted or overwritten log stays recoverable until it expires.
+      versioned: true,
+      lifecycleRules: [{ expiration: logExpiration, noncurrentVersionExpiration: noncurrent }],
       removalPolicy,
       autoDeleteObjects,
     });
     Validations.of(this.accessLogBucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'This is the access log bucket itself; logging it into itself would loop.',
+    });
+    Validations.of(this.accessLogBucket).acknowledge({
+      id: 'HIPAA.Security-S3DefaultEncryptionKMS',
+      reason: 'S3 server access logs can be delivered only to a bucket encrypted with SSE-S3, not SSE-KMS.',
     });
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
@@ -73,6 +79,18 @@ export class ModelStore extends Construct {
       removalPolicy,
       autoDeleteObjects,
     });
+    Validations.of(this.bucket).acknowledge({
+      id: 'HIPAA.Security-S3DefaultEncryptionKMS',
+      reason:
+        'Objects are encrypted at rest with SSE-S3 (AES-256) and reachable only through TLS by the roles granted a prefix; a customer-managed key would also have to be granted to SageMaker, Step Functions and every uploader, and is not yet offered.',
+    });
+    for (const bucket of [this.accessLogBucket, this.bucket]) {
+      Validations.of(bucket).acknowledge({
+        id: 'HIPAA.Security-S3BucketReplicationEnabled',
+        reason:
+          'Replication needs a destination bucket in a second region, which a single-region stack does not own; both buckets are versioned, so an operator can add a replication rule to a bucket of their own.',
+      });
+    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Size, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
@@ -9,6 +9,7 @@ import { BatchPredictions } from '../constructs/batch-predictions.ts';
 import { ContainerPreset, GpuEndpoint, GpuInstanceType } from '../constructs/gpu-endpoint.ts';
 import { InferenceApi } from '../constructs/inference-api.ts';
 import { InferenceFunction } from '../constructs/inference-function.ts';
+import { LogEncryption } from '../constructs/log-encryption.ts';
 import { ModelStore } from '../constructs/model-store.ts';
 import { Monitoring } from '../constructs/monitoring.ts';
 import { API_NODE_OPTIONS, apiFunctionEnvironment } from '../function-env.ts';
@@ -37,6 +38,12 @@ export class ModelGateStack extends Stack {
     const { config } = props;
     const logRetention = config.logRetentionDays as logs.RetentionDays;
 
+    new LogEncryption(this, 'LogEncryption');
+    Validations.of(this).acknowledge({
+      id: 'HIPAA.Security-IAMNoInlinePolicy',
+      reason:
+        'Each inline policy belongs to exactly one role of this stack and is created, reviewed and deleted with it; the infra tests walk every statement for wildcards and prefixes.',
+    });
     this.store = new ModelStore(this, 'ModelStore', {
       noncurrentVersionExpiration: Duration.days(config.modelStore.noncurrentVersionExpirationDays),
       accessLogExpiration: Duration.days(config.modelStore.accessLogExpirationDays),

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../infra/config.ts';
 import { ContainerPreset, GpuEndpoint, GpuInstanceType } from '../../infra/constructs/gpu-endpoint.ts';
 import { ModelGateStack } from '../../infra/stacks/modelgate-stack.ts';
-import { AwsSolutionsChecks, testApp, Validations } from './helpers.ts';
+import { nagPacks, testApp, Validations } from './helpers.ts';
 
 function endpointStack(
   props: Partial<ConstructorParameters<typeof GpuEndpoint>[2]> = {},
@@ -201,7 +201,7 @@ describe('the example large-model configuration', () => {
   it('validates, and synthesizes an endpoint only the chat and batch functions may invoke, cdk-nag clean', () => {
     const app = testApp();
     const stack = new ModelGateStack(app, 'Llm', { config });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    Validations.of(app).addPlugins(...nagPacks(app));
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::SageMaker::Endpoint', 1);
     template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { parseConfig } from '../../infra/config.ts';
 import { ModelGateStack } from '../../infra/stacks/modelgate-stack.ts';
 
@@ -23,4 +23,9 @@ export function bareStack(): Stack {
   return new Stack(testApp(), 'Test');
 }
 
-export { AwsSolutionsChecks, Validations };
+/** The cdk-nag packs `cdk synth` runs (infra/app.ts). */
+export function nagPacks(app: App) {
+  return [new AwsSolutionsChecks(app), new HIPAASecurityChecks(app)];
+}
+
+export { Validations };

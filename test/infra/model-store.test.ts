@@ -38,6 +38,19 @@ describe('ModelStore', () => {
     });
   });
 
+  it('keeps access logs versioned and expires them, old versions included', () => {
+    const { template } = store({ accessLogExpiration: Duration.days(90) });
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: Match.absent(),
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({ ExpirationInDays: 90, NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
+        ],
+      },
+    });
+  });
+
   it('denies every request that is not over TLS, on both buckets', () => {
     const { template } = store();
     const policies = template.findResources('AWS::S3::BucketPolicy');

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../functions/core/env.ts';
 import { loadConfig, parseConfig } from '../../infra/config.ts';
 import { ModelGateStack } from '../../infra/stacks/modelgate-stack.ts';
-import { AwsSolutionsChecks, modelGateTemplate, testApp, Validations } from './helpers.ts';
+import { modelGateTemplate, nagPacks, testApp, Validations } from './helpers.ts';
 
 describe('ModelGateStack', () => {
   const { template } = modelGateTemplate({
@@ -60,10 +61,31 @@ describe('ModelGateStack', () => {
     }
   });
 
-  it('passes cdk-nag AwsSolutions with every finding fixed or acknowledged', () => {
+  it("encrypts every log group with the stack's rotating customer key, usable by CloudWatch Logs only", () => {
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups.length).toBeGreaterThanOrEqual(6);
+    for (const group of groups) {
+      expect(group.Properties.KmsKeyId).toEqual({
+        'Fn::GetAtt': [expect.stringMatching(/^LogEncryptionKey/), 'Arn'],
+      });
+    }
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+            Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('passes cdk-nag AwsSolutions and HIPAA Security with every finding fixed or acknowledged', () => {
     const app = testApp();
     new ModelGateStack(app, 'Nagged', { config: parseConfig({}) });
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    Validations.of(app).addPlugins(...nagPacks(app));
     const assembly = app.synth();
     const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8'));
     const violations = report.pluginReports.flatMap((r: { violations?: unknown[] }) => r.violations ?? []);
