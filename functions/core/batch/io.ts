@@ -1,5 +1,4 @@
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -11,12 +10,12 @@ export interface BatchStore {
 }
 
 /**
- * The lines of an S3 object, gunzipped when `gzip`, without line endings
- * (LF or CRLF). A stream that breaks (network, truncated gzip) throws at the
- * point it broke: readline alone may end quietly, which would pass for the
- * end of the file.
+ * An S3 object's bytes, gunzipped when `gzip`, in blocks that end at a line
+ * feed (the last block may end without one): a line never spans two blocks.
+ * A stream that breaks (network, truncated gzip) throws at the point it
+ * broke, never passing for the end of the file.
  */
-export async function* objectLines(store: BatchStore, key: string, gzip: boolean): AsyncGenerator<string> {
+export async function* objectBlocks(store: BatchStore, key: string, gzip: boolean): AsyncGenerator<Buffer> {
   const object = await store.s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
   const body = object.Body as Readable;
   const source = gzip ? body.pipe(createGunzip()) : body;
@@ -27,10 +26,80 @@ export async function* objectLines(store: BatchStore, key: string, gzip: boolean
   };
   body.on('error', remember);
   if (source !== body) source.on('error', remember);
-  for await (const line of createInterface({ input: source, crlfDelay: Number.POSITIVE_INFINITY })) {
-    yield line.endsWith('\r') ? line.slice(0, -1) : line;
+  yield* lineBlocks(source, () => failure);
+}
+
+/**
+ * Re-cuts a byte stream into blocks that end at a line feed (the last one may
+ * not). `failed()` is asked before that last line: a stream that broke throws
+ * instead of handing over a line it may have cut short.
+ */
+export async function* lineBlocks(
+  source: AsyncIterable<Buffer>,
+  failed: () => Error | undefined = () => undefined,
+): AsyncGenerator<Buffer> {
+  // The start of a line still waiting for its line feed.
+  let partial: Buffer[] = [];
+  for await (const chunk of source) {
+    const last = chunk.lastIndexOf(10);
+    if (last < 0) {
+      partial.push(chunk);
+      continue;
+    }
+    const whole = chunk.subarray(0, last + 1);
+    yield partial.length > 0 ? Buffer.concat([...partial, whole]) : whole;
+    partial = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
   }
+  const failure = failed();
   if (failure) throw failure;
+  if (partial.length > 0) yield Buffer.concat(partial);
+}
+
+/**
+ * Walks the lines of a block: each `next()` moves `start`/`end` to the next
+ * line, without its line ending (LF, CRLF, or a lone CR, as readline counts
+ * them). A block's trailing line feed does not start another line.
+ */
+export class LineCursor {
+  start = 0;
+  end = 0;
+  private position = 0;
+  private readonly crs: boolean;
+
+  constructor(readonly block: Buffer) {
+    this.crs = block.indexOf(13) >= 0;
+  }
+
+  next(): boolean {
+    const { block, position } = this;
+    if (position >= block.length) return false;
+    let end = block.indexOf(10, position);
+    let next = end + 1;
+    if (end < 0) next = end = block.length;
+    if (this.crs) {
+      const cr = block.indexOf(13, position);
+      if (cr >= 0 && cr < end) {
+        if (cr < end - 1) next = cr + 1; // a lone CR ends the line; CRLF ends it at the LF
+        end = cr;
+      }
+    }
+    this.start = position;
+    this.end = end;
+    this.position = next;
+    return true;
+  }
+
+  text(): string {
+    return this.block.toString('utf8', this.start, this.end);
+  }
+}
+
+/** The lines of an S3 object as text (see objectBlocks and LineCursor). */
+export async function* objectLines(store: BatchStore, key: string, gzip: boolean): AsyncGenerator<string> {
+  for await (const block of objectBlocks(store, key, gzip)) {
+    const cursor = new LineCursor(block);
+    while (cursor.next()) yield cursor.text();
+  }
 }
 
 /** True for the errors zlib raises on a damaged or truncated gzip stream. */

@@ -6,10 +6,17 @@ import type { ModelRunner } from '../runners/runner.ts';
 import type { SageMakerRunner } from '../runners/sagemaker.ts';
 import { isNotFound } from '../s3.ts';
 import { runChatBatch } from './chat.ts';
-import { isGzipError, objectLines, objectWriter, putJson } from './io.ts';
+import { isGzipError, LineCursor, objectBlocks, objectWriter, putJson } from './io.ts';
 import { type BatchTarget, batchTarget, isRejected } from './layout.ts';
-import { batchInput, csvColumns, parseCsvRow, parseJsonRow } from './rows.ts';
-import { type LineRow, scoreRows } from './score.ts';
+import {
+  batchInput,
+  csvColumns,
+  parseCsvInto,
+  parseCsvRow,
+  parseJsonArrayInto,
+  parseJsonRow,
+} from './rows.ts';
+import { MicroBatch } from './score.ts';
 
 export type BatchStatus = 'running' | 'succeeded' | 'completed_with_errors' | 'empty' | 'failed';
 
@@ -256,44 +263,68 @@ async function score(
     error: undefined as string | undefined,
     emptyReason: '',
   };
-  let pending: LineRow[] = [];
-  let validCount = 0;
-
+  const batch = new MicroBatch(model, spec, batchRows);
   const flush = async () => {
-    if (pending.length === 0) return;
-    const scored = await scoreRows(model, spec, runner, pending);
+    if (batch.size === 0) return;
+    const scored = await batch.score(runner);
     stats.failed += scored.failed;
     stats.modelMs += scored.modelMs;
-    pending = [];
-    validCount = 0;
     await output.write(scored.text);
   };
 
   let lineNumber = 0;
-  let columns: { columns: number[]; names: string[] } | undefined;
+  let columns: { columns: number[]; names: string[]; fieldStarts: Int32Array } | undefined;
+  const width = spec.shape[1] as number;
   try {
     try {
-      for await (const line of objectLines(deps, target.inputKey, target.gzip)) {
-        lineNumber++;
-        if (line.trim() === '') {
-          stats.blankLines++;
-          continue;
-        }
-        if (target.format === 'csv' && !columns) {
-          try {
-            columns = csvColumns(line, model, spec);
-          } catch (error) {
-            throw new JobFailure((error as Error).message);
+      for await (const block of objectBlocks(deps, target.inputKey, target.gzip)) {
+        const cursor = new LineCursor(block);
+        while (cursor.next()) {
+          lineNumber++;
+          const { start, end } = cursor;
+          const first = block[start];
+          // Plain rows of numbers go from bytes straight into the input tensor.
+          if (first !== undefined && first > 32 && first < 128 && batch.target) {
+            const parsed = columns
+              ? parseCsvInto(
+                  block,
+                  start,
+                  end,
+                  columns.columns,
+                  columns.fieldStarts,
+                  batch.target,
+                  batch.offset,
+                )
+              : target.format === 'jsonl' &&
+                parseJsonArrayInto(block, start, end, width, batch.target, batch.offset);
+            if (parsed) {
+              stats.rows++;
+              batch.commit(lineNumber);
+              if (batch.full) await flush();
+              continue;
+            }
           }
-          continue;
+          const line = cursor.text();
+          if (line.trim() === '') {
+            stats.blankLines++;
+            continue;
+          }
+          if (target.format === 'csv' && !columns) {
+            try {
+              const header = csvColumns(line, model, spec);
+              columns = { ...header, fieldStarts: new Int32Array(Math.max(...header.columns) + 2) };
+            } catch (error) {
+              throw new JobFailure((error as Error).message);
+            }
+            continue;
+          }
+          const row = columns
+            ? parseCsvRow(line, columns.columns, columns.names, spec)
+            : parseJsonRow(line, model, spec);
+          stats.rows++;
+          batch.add(lineNumber, row);
+          if (batch.full) await flush();
         }
-        const row = columns
-          ? parseCsvRow(line, columns.columns, columns.names, spec)
-          : parseJsonRow(line, model, spec);
-        stats.rows++;
-        pending.push({ line: lineNumber, row });
-        if ('values' in row) validCount++;
-        if (validCount >= batchRows || pending.length >= batchRows * 2) await flush();
       }
     } catch (error) {
       if (!isGzipError(error)) throw error;

@@ -2,7 +2,7 @@ import { encodeElements } from '../datatypes.ts';
 import type { Manifest, TensorSpec } from '../manifest.ts';
 import { predictResponse } from '../protocols/predict.ts';
 import type { ModelRunner } from '../runners/runner.ts';
-import type { ParsedRow } from './rows.ts';
+import type { ParsedRow, RowTarget } from './rows.ts';
 
 /** A parsed input row and the line it came from. */
 export interface LineRow {
@@ -10,69 +10,143 @@ export interface LineRow {
   readonly row: ParsedRow;
 }
 
+/** One scored micro-batch: its output lines, how many rows failed, time in the model. */
+export interface Scored {
+  readonly text: string;
+  readonly failed: number;
+  readonly modelMs: number;
+}
+
 /**
- * Scores one micro-batch in a single model run and renders one output line
- * per input row, in order: `{"line", "prediction"[, "probabilities"]}`, or
- * `{"line", "error"}` for a row that did not parse or a run that failed.
- * The same code serves whole-file jobs and Distributed Map chunks.
+ * The rows of one micro-batch, in input order, until it is scored in a single
+ * model run. Valid rows of FP32/FP64 models are written straight into the
+ * input tensor (`target`, at `offset`) by the byte parsers and committed with
+ * `commit(line)`; other rows arrive parsed (`add`). Scoring renders one output
+ * line per row: `{"line", "prediction"[, "probabilities"]}`, or `{"line",
+ * "error"}` for a row that did not parse or a run that failed. The same code
+ * serves whole-file jobs and Distributed Map chunks.
  */
-export async function scoreRows(
+export class MicroBatch {
+  /** The input tensor being filled, for models whose input is FP32 or FP64. */
+  readonly target: RowTarget | undefined;
+  private readonly width: number;
+  /** Values of the valid rows of other input types. */
+  private values: number[] = [];
+  private lines: number[] = [];
+  private errors = new Map<number, string>();
+  private valid = 0;
+
+  constructor(
+    private readonly model: Manifest,
+    private readonly spec: TensorSpec,
+    /** Valid rows per model run. */
+    readonly capacity: number,
+  ) {
+    this.width = spec.shape[1] as number;
+    if (spec.datatype === 'FP32') this.target = new Float32Array(capacity * this.width);
+    else if (spec.datatype === 'FP64') this.target = new Float64Array(capacity * this.width);
+  }
+
+  /** Where the next valid row's values go in `target`. */
+  get offset(): number {
+    return this.valid * this.width;
+  }
+
+  get size(): number {
+    return this.lines.length;
+  }
+
+  /** Time to score: a full model run, or as many rows again held back by errors. */
+  get full(): boolean {
+    return this.valid >= this.capacity || this.lines.length >= this.capacity * 2;
+  }
+
+  /** A valid row already written into `target` at `offset`. */
+  commit(line: number): void {
+    this.lines.push(line);
+    this.valid++;
+  }
+
+  add(line: number, row: ParsedRow): void {
+    if ('error' in row) {
+      this.errors.set(this.lines.length, row.error);
+      this.lines.push(line);
+      return;
+    }
+    if (this.target) this.target.set(row.values, this.offset);
+    else for (const v of row.values) this.values.push(v);
+    this.commit(line);
+  }
+
+  /** Runs the model once over the valid rows and renders every row's output line; then empties. */
+  async score(runner: ModelRunner): Promise<Scored> {
+    const { valid, lines, errors } = this;
+    let predictions: unknown[] = [];
+    let probabilities: unknown[] | undefined;
+    let failure: string | undefined;
+    let modelMs = 0;
+    if (valid > 0) {
+      const started = performance.now();
+      try {
+        const size = valid * this.width;
+        const data = this.target
+          ? size === this.target.length
+            ? this.target
+            : this.target.slice(0, size)
+          : encodeElements(this.values, this.spec.datatype, (i) => `value ${i}`);
+        const outputs = await runner.infer([
+          { name: this.spec.name, datatype: this.spec.datatype, shape: [valid, this.width], data },
+        ]);
+        const shaped = predictResponse(this.model, outputs);
+        predictions = shaped.predictions;
+        probabilities = shaped.probabilities;
+      } catch (error) {
+        failure = `the model failed on this micro-batch of ${valid} rows: ${(error as Error).message}`;
+      }
+      modelMs = performance.now() - started;
+    }
+    let k = 0;
+    let failed = 0;
+    let text = '';
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i] as number;
+      const error = errors.size > 0 ? errors.get(i) : undefined;
+      if (error !== undefined) {
+        failed++;
+        text += `${JSON.stringify({ line, error })}\n`;
+      } else if (failure) {
+        failed++;
+        k++;
+        text += `${JSON.stringify({ line, error: failure })}\n`;
+      } else {
+        // Same JSON as JSON.stringify({line, prediction, probabilities}), built without an object per row.
+        const prediction = predictions[k];
+        const shown =
+          typeof prediction === 'number' && Number.isFinite(prediction)
+            ? prediction
+            : JSON.stringify(prediction ?? null);
+        text += probabilities
+          ? `{"line":${line},"prediction":${shown},"probabilities":${JSON.stringify(probabilities[k])}}\n`
+          : `{"line":${line},"prediction":${shown}}\n`;
+        k++;
+      }
+    }
+    this.values = [];
+    this.lines = [];
+    this.errors = new Map();
+    this.valid = 0;
+    return { text, failed, modelMs };
+  }
+}
+
+/** Scores rows already parsed (Distributed Map chunks) as one micro-batch. */
+export function scoreRows(
   model: Manifest,
   spec: TensorSpec,
   runner: ModelRunner,
   rows: readonly LineRow[],
-): Promise<{ text: string; failed: number; modelMs: number }> {
-  const width = spec.shape[1] as number;
-  const valid: number[] = [];
-  let validCount = 0;
-  for (const { row } of rows) {
-    if ('values' in row) {
-      for (const v of row.values) valid.push(v);
-      validCount++;
-    }
-  }
-  let predictions: unknown[] = [];
-  let probabilities: unknown[] | undefined;
-  let failure: string | undefined;
-  let modelMs = 0;
-  if (validCount > 0) {
-    const started = performance.now();
-    try {
-      const data = encodeElements(valid, spec.datatype, (i) => `value ${i}`);
-      const outputs = await runner.infer([
-        { name: spec.name, datatype: spec.datatype, shape: [validCount, width], data },
-      ]);
-      const shaped = predictResponse(model, outputs);
-      predictions = shaped.predictions;
-      probabilities = shaped.probabilities;
-    } catch (error) {
-      failure = `the model failed on this micro-batch of ${validCount} rows: ${(error as Error).message}`;
-    }
-    modelMs = performance.now() - started;
-  }
-  let k = 0;
-  let failed = 0;
-  let text = '';
-  for (const { line, row } of rows) {
-    if ('error' in row) {
-      failed++;
-      text += `${JSON.stringify({ line, error: row.error })}\n`;
-    } else if (failure) {
-      failed++;
-      k++;
-      text += `${JSON.stringify({ line, error: failure })}\n`;
-    } else {
-      // Same JSON as JSON.stringify({line, prediction, probabilities}), built without an object per row.
-      const prediction = predictions[k];
-      const shown =
-        typeof prediction === 'number' && Number.isFinite(prediction)
-          ? prediction
-          : JSON.stringify(prediction ?? null);
-      text += probabilities
-        ? `{"line":${line},"prediction":${shown},"probabilities":${JSON.stringify(probabilities[k])}}\n`
-        : `{"line":${line},"prediction":${shown}}\n`;
-      k++;
-    }
-  }
-  return { text, failed, modelMs };
+): Promise<Scored> {
+  const batch = new MicroBatch(model, spec, Math.max(1, rows.length));
+  for (const { line, row } of rows) batch.add(line, row);
+  return batch.score(runner);
 }
