@@ -131,19 +131,24 @@ ${
     ? `
 ### Batch detail
 
-| input | MB | ModelGate rows/s | s | time in the model | peak RSS MB | pandas + scikit-learn rows/s | peer s | peer time reading | peer peak RSS MB |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| input | MB | rounds | ModelGate rows/s | s | time in the model | peak RSS MB | pandas + scikit-learn rows/s | peer s | peer time reading | peer peak RSS MB |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${batches
   .map(
     (b) =>
-      `| ${b.format.toUpperCase()} | ${fmt(b.mb)} | ${fmt(b.rowsPerSecond)} | ${fmt(b.seconds, 1)} | ${fmt(b.modelShare * 100)} % | ${fmt(b.peakRssMb)} | ${b.peer ? fmt(b.peer.rowsPerSecond) : '-'} | ${b.peer ? fmt(b.peer.seconds, 1) : '-'} | ${b.peer ? `${fmt(b.peer.readShare * 100)} %` : '-'} | ${b.peer ? fmt(b.peer.peakRssMb) : '-'} |`,
+      `| ${b.format.toUpperCase()} | ${fmt(b.mb)} | ${b.rounds} | ${fmt(b.rowsPerSecond)} | ${fmt(b.seconds, 1)} | ${fmt(b.modelShare * 100)} % | ${fmt(b.peakRssMb)} | ${b.peer ? fmt(b.peer.rowsPerSecond) : '-'} | ${b.peer ? fmt(b.peer.seconds, 1) : '-'} | ${b.peer ? `${fmt(b.peer.readShare * 100)} %` : '-'} | ${b.peer ? fmt(b.peer.peakRssMb) : '-'} |`,
   )
   .join('\n')}
 
-ModelGate's time includes uploading the file to the local S3, the S3 event, the queue, streaming
-the object back, parsing, scoring in micro-batches of 4,096 rows and the streaming upload of the
-output; its peak RSS is the whole local topology's process (s3rver, gateway, handlers), reset
-before each run. The peer only reads the local file, predicts and writes the predictions.
+Each round uploads the file to ModelGate, then runs the peer on it; medians of the rounds, and
+the highest peak RSS. ModelGate's time includes uploading the file to the local S3, the S3
+event, the queue, streaming the object back, parsing, scoring in micro-batches of 4,096 rows
+(the model on a thread of its own while the next micro-batch is parsed) and the streaming
+upload of the output. "Time in the model" is the model's own run time over the job's
+duration: the rest of the time the model thread waits for rows. Peak RSS is the whole local
+topology's process (s3rver, gateway, handlers, the model thread), reset before each run,
+started with the batch function's runtime settings as deployed (\`infra/function-env.ts\`).
+The peer only reads the local file, predicts and writes the predictions.
 `
     : ''
 }${analysis}`;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
-import { API_NODE_OPTIONS } from '../infra/function-env.ts';
+import { API_NODE_OPTIONS, BATCH_NODE_OPTIONS, BATCH_PROCESS_ENVIRONMENT } from '../infra/function-env.ts';
 import { freePort } from '../infra/local/net.ts';
 import {
   childPids,
@@ -20,7 +20,7 @@ import {
   waitForHttp,
 } from './lib/process.ts';
 import { fmt, limitRow, type Row, ratioRow } from './lib/report.ts';
-import { type BatchRun, batchRun, streamingOverhead } from './lib/topology-runs.ts';
+import { type BatchRun, batchRuns, streamingOverhead } from './lib/topology-runs.ts';
 
 export interface BenchOptions {
   /** Seconds of load per system per HTTP comparison, split over alternating rounds. */
@@ -593,13 +593,18 @@ export async function streaming(lab: Lab): Promise<Row[]> {
 }
 
 export async function batch(lab: Lab): Promise<{ rows: Row[]; runs: BatchRun[] }> {
+  // The batch function's runtime settings as deployed (infra/function-env.ts).
   const { child, ready } = await startChild<{ s3Url: string; bucket: string; pid: number }>(
     'bench/servers/topology.ts',
+    [],
+    { NODE_OPTIONS: BATCH_NODE_OPTIONS.join(' '), ...BATCH_PROCESS_ENVIRONMENT },
   );
   const rowsCount = lab.options.quick ? 2000 : Number(process.env.MODELGATE_BENCH_BATCH_ROWS ?? 1_000_000);
+  const rounds = lab.options.quick ? 1 : 3;
   const runs: BatchRun[] = [];
   try {
-    for (const format of ['jsonl', 'csv'] as const) runs.push(await batchRun(ready, format, rowsCount));
+    for (const format of ['jsonl', 'csv'] as const)
+      runs.push(await batchRuns(ready, format, rowsCount, rounds));
   } finally {
     await stop(child);
   }

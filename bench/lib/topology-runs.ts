@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { localS3Client } from '../../infra/local/s3.ts';
-import { PYTHON, pythonHas, ROOT } from './process.ts';
+import { median, PYTHON, pythonHas, ROOT } from './process.ts';
 
 interface StreamStats {
   /** Median time to the first content chunk, ms. */
@@ -95,9 +95,12 @@ export interface BatchRun {
   format: 'jsonl' | 'csv';
   rows: number;
   mb: number;
+  /** Rounds behind the medians below (ModelGate and the peer alternating). */
+  rounds: number;
   seconds: number;
   rowsPerSecond: number;
   modelShare: number;
+  /** The highest of the rounds. */
   peakRssMb: number;
   peer?: { seconds: number; rowsPerSecond: number; readShare: number; peakRssMb: number };
 }
@@ -127,17 +130,56 @@ function peakRssMb(pid: number): number {
 }
 
 /**
- * 1 M rows through local mode, upload to manifest: the file is put in the
+ * 1 M rows through local mode, upload to manifest, `rounds` times, each
+ * followed by the peer (pandas + scikit-learn) on the same file: medians of
+ * the rounds, and the highest peak RSS.
+ */
+export async function batchRuns(
+  target: { s3Url: string; bucket: string; pid: number },
+  format: 'jsonl' | 'csv',
+  rows: number,
+  rounds: number,
+): Promise<BatchRun> {
+  const path = batchFile(format, rows);
+  const ours: Array<Awaited<ReturnType<typeof batchRun>>> = [];
+  const peers: NonNullable<BatchRun['peer']>[] = [];
+  const withPeer = pythonHas(['pandas', 'sklearn']);
+  for (let round = 0; round < rounds; round++) {
+    ours.push(await batchRun(target, format, path));
+    if (withPeer) peers.push(peerRun(path));
+  }
+  const of = <T>(runs: T[], pick: (r: T) => number) => median(runs.map(pick));
+  return {
+    format,
+    rows: ours[0]?.rows ?? 0,
+    mb: statSync(path).size / 2 ** 20,
+    rounds,
+    seconds: of(ours, (r) => r.seconds),
+    rowsPerSecond: of(ours, (r) => r.rowsPerSecond),
+    modelShare: of(ours, (r) => r.modelShare),
+    peakRssMb: Math.max(...ours.map((r) => r.peakRssMb)),
+    ...(peers.length > 0 && {
+      peer: {
+        seconds: of(peers, (p) => p.seconds),
+        rowsPerSecond: of(peers, (p) => p.rowsPerSecond),
+        readShare: of(peers, (p) => p.readShare),
+        peakRssMb: Math.max(...peers.map((p) => p.peakRssMb)),
+      },
+    }),
+  };
+}
+
+/**
+ * One file through local mode, upload to manifest: the file is put in the
  * model bucket under batch/input/diabetes/, the S3 event runs the job, the
  * manifest says when it is done. Peak RSS of the ModelGate process is reset
- * before the run. The peer scores the same file with pandas + scikit-learn.
+ * before the run.
  */
 export async function batchRun(
   target: { s3Url: string; bucket: string; pid: number },
   format: 'jsonl' | 'csv',
-  rows: number,
-): Promise<BatchRun> {
-  const path = batchFile(format, rows);
+  path: string,
+) {
   const s3 = localS3Client(target.s3Url);
   const key = `batch/input/diabetes/bench-${Date.now()}.${format}`;
   try {
@@ -150,7 +192,7 @@ export async function batchRun(
   }).done();
   let manifest: { status: string; rows: number; durationMs: number; modelMs: number } | undefined;
   while (!manifest || manifest.status === 'running') {
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 100));
     manifest = await s3
       .send(
         new GetObjectCommand({
@@ -163,25 +205,24 @@ export async function batchRun(
   }
   const seconds = (performance.now() - started) / 1000;
   s3.destroy();
-  const run: BatchRun = {
-    format,
+  return {
     rows: manifest.rows,
-    mb: statSync(path).size / 2 ** 20,
     seconds,
     rowsPerSecond: manifest.rows / seconds,
     modelShare: manifest.modelMs / manifest.durationMs,
     peakRssMb: peakRssMb(target.pid),
   };
-  if (pythonHas(['pandas', 'sklearn'])) {
-    const peer = JSON.parse(
-      execFileSync(PYTHON, [`${ROOT}bench/peers/sklearn_batch.py`, path], { encoding: 'utf8' }),
-    );
-    run.peer = {
-      seconds: peer.seconds,
-      rowsPerSecond: peer.rows / peer.seconds,
-      readShare: peer.readSeconds / peer.seconds,
-      peakRssMb: peer.peakRssMb,
-    };
-  }
-  return run;
+}
+
+/** The same file scored by pandas + scikit-learn (bench/peers/sklearn_batch.py). */
+function peerRun(path: string): NonNullable<BatchRun['peer']> {
+  const peer = JSON.parse(
+    execFileSync(PYTHON, [`${ROOT}bench/peers/sklearn_batch.py`, path], { encoding: 'utf8' }),
+  );
+  return {
+    seconds: peer.seconds,
+    rowsPerSecond: peer.rows / peer.seconds,
+    readShare: peer.readSeconds / peer.seconds,
+    peakRssMb: peer.peakRssMb,
+  };
 }

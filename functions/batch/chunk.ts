@@ -18,7 +18,8 @@ const runtime = new OnnxRuntime({
     onDiskError: telemetry.recordDiskError,
   }),
   maxCacheBytes: env.sessionCacheBytes,
-  threads: 0,
+  threads: 1,
+  thread: true,
 });
 const deps = {
   s3,

@@ -11,6 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/core/env.ts';
+import { BATCH_NODE_OPTIONS, BATCH_PROCESS_ENVIRONMENT } from '../function-env.ts';
 import { InferenceFunction } from './inference-function.ts';
 import type { ModelStore } from './model-store.ts';
 
@@ -99,7 +100,12 @@ export class BatchPredictions extends Construct {
       memorySize: props.memorySize ?? 3008,
       timeout,
       ...(props.logRetention && { logRetention: props.logRetention }),
-      environment: { POWERTOOLS_SERVICE_NAME: 'modelgate-batch', ...props.environment },
+      nodeOptions: BATCH_NODE_OPTIONS,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'modelgate-batch',
+        ...BATCH_PROCESS_ENVIRONMENT,
+        ...props.environment,
+      },
     });
     const fn = this.function.function;
     props.store.bindModels(fn);
@@ -190,7 +196,12 @@ export class BatchPredictions extends Construct {
       memorySize: props.memorySize ?? 3008,
       timeout,
       ...(props.logRetention && { logRetention: props.logRetention }),
-      environment: { POWERTOOLS_SERVICE_NAME: 'modelgate-batch-chunk', ...environment },
+      nodeOptions: BATCH_NODE_OPTIONS,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'modelgate-batch-chunk',
+        ...BATCH_PROCESS_ENVIRONMENT,
+        ...environment,
+      },
     });
     const merge = new InferenceFunction(this, 'Merge', {
       entry: props.distributed.mergeEntry,

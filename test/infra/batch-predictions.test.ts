@@ -56,6 +56,20 @@ describe('BatchPredictions', () => {
     });
   });
 
+  it('runs the batch and chunk functions with their young generation and two malloc arenas', () => {
+    for (const description of ['batch function', 'batch chunk function']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp(description),
+        Environment: {
+          Variables: Match.objectLike({
+            NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=8',
+            MALLOC_ARENA_MAX: '2',
+          }),
+        },
+      });
+    }
+  });
+
   it('lets the batch function read batch/input/*, write batch/output/*, read models/*, and nothing else in the bucket', () => {
     const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
       id.startsWith('BatchFunction'),

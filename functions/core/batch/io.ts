@@ -46,8 +46,13 @@ export async function* lineBlocks(
       partial.push(chunk);
       continue;
     }
-    const whole = chunk.subarray(0, last + 1);
-    yield partial.length > 0 ? Buffer.concat([...partial, whole]) : whole;
+    let from = 0;
+    if (partial.length > 0) {
+      // Only the line that spans chunks is copied; the rest are views of the chunk.
+      from = chunk.indexOf(10) + 1;
+      yield Buffer.concat([...partial, chunk.subarray(0, from)]);
+    }
+    if (from <= last) yield chunk.subarray(from, last + 1);
     partial = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
   }
   const failure = failed();
@@ -120,7 +125,7 @@ export function objectWriter(store: BatchStore, key: string) {
     client: store.s3,
     params: { Bucket: store.bucket, Key: key, Body: out, ContentType: 'application/x-ndjson' },
     queueSize: 2,
-    partSize: 8 * 1024 * 1024,
+    partSize: 5 * 1024 * 1024,
   });
   const done = upload.done();
   done.catch(() => {});

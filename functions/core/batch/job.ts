@@ -264,12 +264,27 @@ async function score(
     emptyReason: '',
   };
   const batch = new MicroBatch(model, spec, batchRows);
+  // The model scores one micro-batch (and its lines are written) while the next one is parsed;
+  // the one after waits for that one, so at most two are held at a time.
+  let inflight: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (batch.size === 0) return;
-    const scored = await batch.score(runner);
-    stats.failed += scored.failed;
-    stats.modelMs += scored.modelMs;
-    await output.write(scored.text);
+    const scoring = batch.score(runner);
+    const previous = inflight;
+    inflight = (async () => {
+      const scored = await scoring;
+      await previous;
+      stats.failed += scored.failed;
+      stats.modelMs += scored.modelMs;
+      await output.write(scored.text);
+    })();
+    // Awaited by the next flush (or finish); this only keeps it from counting as unhandled meanwhile.
+    inflight.catch(() => {});
+    await previous;
+  };
+  const finish = async () => {
+    await flush();
+    await inflight;
   };
 
   let lineNumber = 0;
@@ -328,12 +343,12 @@ async function score(
       }
     } catch (error) {
       if (!isGzipError(error)) throw error;
-      await flush();
+      await finish();
       throw new JobFailure(
         `the input is not valid gzip after line ${lineNumber}: ${(error as Error).message}; rows before it were scored`,
       );
     }
-    await flush();
+    await finish();
     if (stats.rows === 0) {
       stats.emptyReason =
         target.format === 'csv' && columns ? 'the CSV has a header but no rows' : 'the input has no rows';

@@ -204,35 +204,30 @@ export function parseNumberBytes(bytes: Uint8Array, start: number, end: number):
   if (negative) i++;
   if (i >= end) return NOT_PARSED;
   let mantissa = 0;
-  let c = bytes[i] as number;
-  if (c === 48) i++;
-  else if (c >= 49 && c <= 57) {
-    while (i < end && (c = bytes[i] as number) >= 48 && c <= 57) {
-      mantissa = mantissa * 10 + (c - 48);
-      i++;
-    }
+  // Integer part: a single 0, or digits not starting with 0.
+  if (bytes[i] === 48) i++;
+  else if (isDigit(bytes[i])) {
+    for (; i < end && isDigit(bytes[i]); i++) mantissa = mantissa * 10 + ((bytes[i] as number) - 48);
   } else return NOT_PARSED;
   let scale = 0;
   if (i < end && bytes[i] === 46) {
-    // '.'
+    // '.' and at least one digit
     const fraction = ++i;
-    while (i < end && (c = bytes[i] as number) >= 48 && c <= 57) {
-      mantissa = mantissa * 10 + (c - 48);
+    for (; i < end && isDigit(bytes[i]); i++) {
+      mantissa = mantissa * 10 + ((bytes[i] as number) - 48);
       scale--;
-      i++;
     }
     if (i === fraction) return NOT_PARSED;
   }
-  if (i < end && ((c = bytes[i] as number) === 101 || c === 69)) {
-    // 'e' / 'E'
+  if (i < end && (bytes[i] === 101 || bytes[i] === 69)) {
+    // 'e' / 'E', an optional sign, at least one digit
     i++;
     let sign = 1;
     if (bytes[i] === 45 || bytes[i] === 43) sign = bytes[i++] === 45 ? -1 : 1;
     const digits = i;
     let exponent = 0;
-    while (i < end && (c = bytes[i] as number) >= 48 && c <= 57 && exponent < 1000) {
-      exponent = exponent * 10 + (c - 48);
-      i++;
+    for (; i < end && isDigit(bytes[i]) && exponent < 1000; i++) {
+      exponent = exponent * 10 + ((bytes[i] as number) - 48);
     }
     if (i === digits) return NOT_PARSED;
     scale += sign * exponent;
@@ -246,6 +241,7 @@ export function parseNumberBytes(bytes: Uint8Array, start: number, end: number):
   return negative ? -value : value;
 }
 
+const isDigit = (c: number | undefined) => c !== undefined && c >= 48 && c <= 57;
 const isBlank = (c: number | undefined) => c === 32 || c === 9;
 
 /**

@@ -78,9 +78,28 @@ export class MicroBatch {
     this.commit(line);
   }
 
-  /** Runs the model once over the valid rows and renders every row's output line; then empties. */
-  async score(runner: ModelRunner): Promise<Scored> {
-    const { valid, lines, errors } = this;
+  /**
+   * Runs the model once over the valid rows and renders every row's output
+   * line. The batch is emptied before this returns, its rows copied: the
+   * caller may fill it again while the model runs.
+   */
+  score(runner: ModelRunner): Promise<Scored> {
+    const { valid, lines, errors, values } = this;
+    const data = this.target?.slice(0, valid * this.width);
+    this.values = [];
+    this.lines = [];
+    this.errors = new Map();
+    this.valid = 0;
+    return this.render(runner, valid, lines, errors, data ?? values);
+  }
+
+  private async render(
+    runner: ModelRunner,
+    valid: number,
+    lines: readonly number[],
+    errors: ReadonlyMap<number, string>,
+    values: RowTarget | number[],
+  ): Promise<Scored> {
     let predictions: unknown[] = [];
     let probabilities: unknown[] | undefined;
     let failure: string | undefined;
@@ -88,22 +107,24 @@ export class MicroBatch {
     if (valid > 0) {
       const started = performance.now();
       try {
-        const size = valid * this.width;
-        const data = this.target
-          ? size === this.target.length
-            ? this.target
-            : this.target.slice(0, size)
-          : encodeElements(this.values, this.spec.datatype, (i) => `value ${i}`);
-        const outputs = await runner.infer([
+        const data = Array.isArray(values)
+          ? encodeElements(values, this.spec.datatype, (i) => `value ${i}`)
+          : values;
+        const inputs = [
           { name: this.spec.name, datatype: this.spec.datatype, shape: [valid, this.width], data },
-        ]);
+        ];
+        // The model's own run time where the runner tells it (a queued run waits for the one before).
+        const { outputs, ms } = runner.inferTimed
+          ? await runner.inferTimed(inputs)
+          : { outputs: await runner.infer(inputs), ms: performance.now() - started };
+        modelMs = ms;
         const shaped = predictResponse(this.model, outputs);
         predictions = shaped.predictions;
         probabilities = shaped.probabilities;
       } catch (error) {
         failure = `the model failed on this micro-batch of ${valid} rows: ${(error as Error).message}`;
+        modelMs = performance.now() - started;
       }
-      modelMs = performance.now() - started;
     }
     let k = 0;
     let failed = 0;
@@ -131,10 +152,6 @@ export class MicroBatch {
         k++;
       }
     }
-    this.values = [];
-    this.lines = [];
-    this.errors = new Map();
-    this.valid = 0;
     return { text, failed, modelMs };
   }
 }

@@ -4,6 +4,7 @@ import { LruCache } from '../cache.ts';
 import { decodeElements, fromOrtType, toOrtType } from '../datatypes.ts';
 import { ModelIntegrityError } from '../errors.ts';
 import type { Manifest, TensorSpec } from '../manifest.ts';
+import { inProcess, OnnxThread, type Session } from './onnx-thread.ts';
 import type { InputTensor, ModelRunner, OutputTensor } from './runner.ts';
 
 export interface OnnxRuntimeOptions {
@@ -12,6 +13,11 @@ export interface OnnxRuntimeOptions {
   readonly maxCacheBytes: number;
   /** Threads per session; 1 suits small single-row models, 0 lets onnxruntime use every core (batch). */
   readonly threads?: number;
+  /**
+   * Run sessions on a worker thread of their own, so the caller's other work
+   * (a batch job parsing its next rows) goes on in parallel with the model.
+   */
+  readonly thread?: boolean;
   /** Told after each cold load. */
   readonly onLoad?: (manifest: Manifest, event: { ms: number; source: 'disk' | 's3' }) => void;
 }
@@ -21,12 +27,14 @@ export interface OnnxRuntimeOptions {
  * per (name, version, sha256) and kept in an LRU bounded by model bytes.
  */
 export class OnnxRuntime {
-  private readonly sessions: LruCache<ort.InferenceSession>;
+  private readonly sessions: LruCache<Session>;
+  private readonly thread: OnnxThread | undefined;
 
   constructor(private readonly options: OnnxRuntimeOptions) {
     this.sessions = new LruCache(options.maxCacheBytes, (session) => {
       session.release().catch(() => {});
     });
+    if (options.thread) this.thread = new OnnxThread();
   }
 
   /** The runner of one model version. Cheap: the session is shared. */
@@ -43,22 +51,25 @@ export class OnnxRuntime {
     return this.sessions.has(sessionKey(manifest));
   }
 
-  session(manifest: Manifest): Promise<ort.InferenceSession> {
+  session(manifest: Manifest): Promise<Session> {
     return this.sessions.get(sessionKey(manifest), manifest.sizeBytes, () => this.create(manifest));
   }
 
-  private async create(manifest: Manifest): Promise<ort.InferenceSession> {
+  private async create(manifest: Manifest): Promise<Session> {
     const started = performance.now();
     const artifact = await this.options.artifacts.fetch(manifest);
     const threads = this.options.threads ?? 1;
-    let session: ort.InferenceSession;
+    const options: ort.InferenceSession.SessionOptions = {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: threads,
+      interOpNumThreads: threads,
+    };
+    let session: Session;
     try {
-      session = await ort.InferenceSession.create(artifact.bytes, {
-        executionProviders: ['cpu'],
-        graphOptimizationLevel: 'all',
-        intraOpNumThreads: threads,
-        interOpNumThreads: threads,
-      });
+      session = this.thread
+        ? await this.thread.createSession(artifact.bytes, options)
+        : inProcess(await ort.InferenceSession.create(artifact.bytes, options));
     } catch (error) {
       throw new ModelIntegrityError(
         `model '${manifest.name}' version ${manifest.version} does not load in onnxruntime: ${(error as Error).message}`,
@@ -85,15 +96,22 @@ class OnnxModel implements ModelRunner {
   }
 
   async infer(inputs: readonly InputTensor[], outputs?: readonly string[]): Promise<OutputTensor[]> {
+    return (await this.inferTimed(inputs, outputs)).outputs;
+  }
+
+  async inferTimed(
+    inputs: readonly InputTensor[],
+    outputs?: readonly string[],
+  ): Promise<{ outputs: OutputTensor[]; ms: number }> {
     const session = await this.runtime.session(this.manifest);
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of inputs) {
       feeds[input.name] = new ort.Tensor(toOrtType(input.datatype), input.data, input.shape);
     }
-    const names = outputs && outputs.length > 0 ? [...outputs] : session.outputNames;
-    const results = await session.run(feeds, names);
-    return names.map((name) => {
-      const tensor = results[name] as ort.Tensor;
+    const names = outputs && outputs.length > 0 ? [...outputs] : [...session.outputNames];
+    const { results, ms } = await session.run(feeds, names);
+    const tensors = names.map((name) => {
+      const tensor = results[name] as Pick<ort.Tensor, 'type' | 'dims' | 'data'>;
       return {
         name,
         datatype: fromOrtType(tensor.type),
@@ -101,6 +119,7 @@ class OnnxModel implements ModelRunner {
         data: decodeElements(tensor.data as ArrayLike<unknown>, tensor.type),
       };
     });
+    return { outputs: tensors, ms };
   }
 }
 

@@ -29,4 +29,9 @@ export interface ModelRunner {
   load(): Promise<void>;
   /** Runs the model; `outputs` selects outputs by name (all when absent). */
   infer(inputs: readonly InputTensor[], outputs?: readonly string[]): Promise<OutputTensor[]>;
+  /** `infer`, and the time the model itself ran (without queueing), where the runner can tell. */
+  inferTimed?(
+    inputs: readonly InputTensor[],
+    outputs?: readonly string[],
+  ): Promise<{ outputs: OutputTensor[]; ms: number }>;
 }

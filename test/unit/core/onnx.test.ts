@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArtifactStore } from '../../../functions/core/artifacts.ts';
 import { encodeElements } from '../../../functions/core/datatypes.ts';
@@ -9,6 +11,7 @@ import { ModelIntegrityError } from '../../../functions/core/errors.ts';
 import { keys, type Manifest } from '../../../functions/core/manifest.ts';
 import { publishModel } from '../../../functions/core/publish.ts';
 import { OnnxRuntime } from '../../../functions/core/runners/onnx.ts';
+import { OnnxThread } from '../../../functions/core/runners/onnx-thread.ts';
 import { parityFixture, sampleModelBytes } from '../../fixtures/models.ts';
 import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
 
@@ -22,7 +25,11 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-function runtime(cacheDir = mkdtempSync(join(tmpdir(), 'mg-cache-')), maxCacheBytes = 1 << 30) {
+function runtime(
+  cacheDir = mkdtempSync(join(tmpdir(), 'mg-cache-')),
+  maxCacheBytes = 1 << 30,
+  thread = false,
+) {
   const loads: Array<{ model: string; source: string }> = [];
   const diskErrors: unknown[] = [];
   const rt = new OnnxRuntime({
@@ -33,6 +40,7 @@ function runtime(cacheDir = mkdtempSync(join(tmpdir(), 'mg-cache-')), maxCacheBy
       onDiskError: (e) => diskErrors.push(e),
     }),
     maxCacheBytes,
+    thread,
     onLoad: (m, e) => loads.push({ model: m.name, source: e.source }),
   });
   return { rt, loads, diskErrors, cacheDir };
@@ -116,3 +124,61 @@ describe('OnnxRuntime', () => {
     expect(diskErrors).toHaveLength(1);
   });
 });
+
+describe('OnnxRuntime on a thread of its own', () => {
+  it("gives the same answers as in process, and the model's own run time", async () => {
+    const inProcess = runtime().rt;
+    const threaded = runtime(undefined, undefined, true).rt;
+    const rows = irisRows(parityFixture('iris').instances);
+    const expected = await inProcess.runner(iris).infer(rows);
+    const started = performance.now();
+    const timed = await threaded.runner(iris).inferTimed?.(rows);
+    const wall = performance.now() - started;
+    expect(timed?.outputs).toEqual(expected);
+    expect(timed?.ms).toBeGreaterThan(0);
+    expect(timed?.ms).toBeLessThan(wall);
+    // Runs queue on the thread and each answer goes back to its caller.
+    const linearRows = [1, 2, 3].map((x) => [
+      { name: 'input', datatype: 'FP32' as const, shape: [1, 1], data: Float32Array.from([x]) },
+    ]);
+    const answers = await Promise.all(linearRows.map((r) => threaded.runner(linear).infer(r)));
+    const direct = await Promise.all(linearRows.map((r) => inProcess.runner(linear).infer(r)));
+    expect(answers).toEqual(direct);
+  });
+
+  it("passes onnxruntime's errors back, and refuses a file that does not load", async () => {
+    const { rt } = runtime(undefined, undefined, true);
+    await expect(
+      rt.runner(iris).infer([{ name: 'wrong', datatype: 'FP32', shape: [1, 4], data: new Float32Array(4) }]),
+    ).rejects.toThrow(/input 'input' is missing/);
+    const broken = await publishModel(t.s3, t.bucket, {
+      name: 'threaded-broken',
+      bytes: sampleModelBytes('linear'),
+    });
+    await t.s3.send(
+      new PutObjectCommand({
+        Bucket: t.bucket,
+        Key: keys.modelFile(broken.name, broken.version),
+        Body: 'not onnx',
+      }),
+    );
+    await expect(rt.runner({ ...broken, sizeBytes: 8, sha256: sha256('not onnx') }).load()).rejects.toThrow(
+      ModelIntegrityError,
+    );
+  });
+
+  it('starts the thread again after it stops, and creates its sessions again', async () => {
+    const thread = new OnnxThread();
+    const session = await thread.createSession(sampleModelBytes('linear'), { intraOpNumThreads: 1 });
+    const feeds = () => ({ input: new ort.Tensor('float32', Float32Array.from([1]), [1, 1]) });
+    const first = await session.run(feeds(), [...session.outputNames]);
+    await thread.close();
+    const again = await session.run(feeds(), [...session.outputNames]);
+    expect(Array.from(again.results[session.outputNames[0] as string]?.data as Float32Array)).toEqual(
+      Array.from(first.results[session.outputNames[0] as string]?.data as Float32Array),
+    );
+    await thread.close();
+  });
+});
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
