@@ -179,9 +179,14 @@ if (process.argv[1]?.endsWith('load.ts')) {
   const result = await runLoad({ seconds: Number(values.seconds), connections: Number(values.connections) });
   console.log(JSON.stringify(result, null, 2));
   const growth = (result.heapAtEndMb - result.heapAtThirdMb) / result.heapAtThirdMb;
+  const rssGrowth = (result.rssAtEndMb - result.rssAtThirdMb) / result.rssAtThirdMb;
   console.log(
     `${result.requests} requests (${result.chatRequests} streamed chats) in ${result.seconds} s (${result.rps.toFixed(0)}/s), predict/infer p50 ${result.p50} ms p99 ${result.p99} ms, chat p99 ${result.chatP99} ms, ` +
-      `non-2xx ${JSON.stringify(result.statusCodes)}, errors ${result.errors}, live heap ${result.heapAtThirdMb.toFixed(1)} -> ${result.heapAtEndMb.toFixed(1)} MB (${(growth * 100).toFixed(1)} %), RSS ${result.rssAtThirdMb.toFixed(0)} -> ${result.rssAtEndMb.toFixed(0)} MB`,
+      `non-2xx ${JSON.stringify(result.statusCodes)}, errors ${result.errors}, live heap ${result.heapAtThirdMb.toFixed(1)} -> ${result.heapAtEndMb.toFixed(1)} MB (${(growth * 100).toFixed(1)} %), RSS ${result.rssAtThirdMb.toFixed(0)} -> ${result.rssAtEndMb.toFixed(0)} MB (${(rssGrowth * 100).toFixed(1)} %)`,
   );
-  process.exit(result.errors > 0 || Object.keys(result.statusCodes).length > 0 || growth > 0.1 ? 1 : 0);
+  process.exit(
+    result.errors > 0 || Object.keys(result.statusCodes).length > 0 || growth > 0.1 || rssGrowth > 0.1
+      ? 1
+      : 0,
+  );
 }

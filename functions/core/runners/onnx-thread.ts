@@ -1,4 +1,5 @@
-import { createRequire } from 'node:module';
+// A namespace import: bundles declare `createRequire` in their banner (infra/constructs/inference-function.ts).
+import * as nodeModule from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
 
@@ -138,7 +139,7 @@ export class OnnxThread {
   }
 
   private start(): Worker {
-    const onnxruntime = createRequire(import.meta.url).resolve('onnxruntime-node');
+    const onnxruntime = nodeModule.createRequire(import.meta.url).resolve('onnxruntime-node');
     const worker = new Worker(PROGRAM, {
       eval: true,
       workerData: { onnxruntime },
