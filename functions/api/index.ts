@@ -13,7 +13,8 @@ import { createApiHandler } from './app.ts';
 /** Lambda entry of the api function: module singletons, then the handler. */
 const env = readEnv();
 const telemetry = createTelemetry('modelgate-api');
-const client = createS3Client(env.s3Endpoint);
+// Requests are short: a store that stalls answers 503 (Retry-After) after the SDK's retries.
+const client = createS3Client(env.s3Endpoint, { timeoutMs: env.s3TimeoutMs });
 const s3 = env.tracing ? await traceClient(client, 'modelgate-api') : client;
 
 const api = createApiHandler({

@@ -9,6 +9,12 @@ export const ENV = {
   MODEL_BUCKET: 'MODELGATE_MODEL_BUCKET',
   /** S3 endpoint override (local mode: the s3rver URL). Unset on AWS. */
   S3_ENDPOINT: 'MODELGATE_S3_ENDPOINT',
+  /**
+   * Longest wait, in ms, for S3 to accept a connection or send the next bytes
+   * before the attempt fails (and the SDK retries): a stalled store answers
+   * 503, never holds a request until the function times out.
+   */
+  S3_TIMEOUT_MS: 'MODELGATE_S3_TIMEOUT_MS',
   /** Folder for downloaded model files. */
   CACHE_DIR: 'MODELGATE_CACHE_DIR',
   /** How long aliases, version lists and manifests are cached, in seconds. */
@@ -39,6 +45,7 @@ export interface LargeModelBinding {
 export interface FunctionEnv {
   readonly modelBucket: string;
   readonly s3Endpoint: string | undefined;
+  readonly s3TimeoutMs: number;
   readonly cacheDir: string;
   readonly registryTtlSeconds: number;
   readonly sessionCacheBytes: number;
@@ -53,6 +60,7 @@ export interface FunctionEnv {
 
 export const DEFAULTS = {
   cacheDir: '/tmp/modelgate',
+  s3TimeoutMs: 5000,
   registryTtlSeconds: 15,
   sessionCacheMb: 512,
   maxElements: 1_000_000,
@@ -72,6 +80,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Funct
   return Object.freeze({
     modelBucket,
     s3Endpoint: source[ENV.S3_ENDPOINT] || undefined,
+    s3TimeoutMs: positiveNumber(source, ENV.S3_TIMEOUT_MS, DEFAULTS.s3TimeoutMs),
     cacheDir: source[ENV.CACHE_DIR] || DEFAULTS.cacheDir,
     registryTtlSeconds: positiveNumber(source, ENV.REGISTRY_TTL_SECONDS, DEFAULTS.registryTtlSeconds, true),
     sessionCacheBytes: positiveNumber(source, ENV.SESSION_CACHE_MB, DEFAULTS.sessionCacheMb) * 1024 * 1024,

@@ -6,8 +6,14 @@ import { ServiceUnavailableError } from './errors.ts';
  * it speaks path-style and sends checksums only when an operation needs them:
  * s3rver would otherwise store aws-chunked framing inside streamed objects.
  */
-export function createS3Client(endpoint?: string): S3Client {
-  return new S3Client(endpoint ? endpointConfig(endpoint) : {});
+export function createS3Client(endpoint?: string, options: { timeoutMs?: number } = {}): S3Client {
+  return new S3Client({
+    ...(endpoint && endpointConfig(endpoint)),
+    // Connection and idle-socket timeouts: a stalled store fails the attempt instead of hanging it.
+    ...(options.timeoutMs !== undefined && {
+      requestHandler: { connectionTimeout: options.timeoutMs, socketTimeout: options.timeoutMs },
+    }),
+  });
 }
 
 /** Client settings for an S3-compatible endpoint of one's own (s3rver, MinIO). */

@@ -7,6 +7,7 @@ describe('readEnv', () => {
     expect(env).toEqual({
       modelBucket: 'b',
       s3Endpoint: undefined,
+      s3TimeoutMs: DEFAULTS.s3TimeoutMs,
       cacheDir: DEFAULTS.cacheDir,
       registryTtlSeconds: DEFAULTS.registryTtlSeconds,
       sessionCacheBytes: DEFAULTS.sessionCacheMb * 1024 * 1024,
