@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
+import { captureOutput } from '../fixtures/output.ts';
 
 /** Mounting a tmpfs needs root (CI runs as root); elsewhere the suite says it was skipped. */
 function canMount(): boolean {
@@ -29,25 +30,13 @@ function fill(path: string): void {
 }
 
 describe.skipIf(!canMount())('a full /tmp, injected with a filled tmpfs under the model cache', () => {
-  const output: string[] = [];
+  let output: string[] = [];
   let api: TestTopology;
   let cache: string;
 
   beforeAll(async () => {
     // Tests run with logging off; this one reads the warning.
-    vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'WARN');
-    for (const stream of [process.stdout, process.stderr]) {
-      const write = stream.write.bind(stream);
-      vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
-        output.push(String(chunk));
-        return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof stream.write);
-    }
-    for (const level of ['log', 'info', 'warn', 'error'] as const) {
-      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-        output.push(args.map(String).join(' '));
-      });
-    }
+    output = captureOutput('WARN');
     api = await startTestTopology();
     cache = join(api.home, 'cache');
     mkdirSync(cache);

@@ -1,25 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
+import { captureOutput } from '../fixtures/output.ts';
 
 const KEY = 'secret-key-7f3a9c1e5b2d8046';
-const output: string[] = [];
+let output: string[] = [];
 let api: TestTopology;
 
 beforeAll(async () => {
   // Everything a function can log, logged.
-  vi.stubEnv('POWERTOOLS_LOG_LEVEL', 'DEBUG');
-  for (const stream of [process.stdout, process.stderr]) {
-    const write = stream.write.bind(stream);
-    vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
-      output.push(String(chunk));
-      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof stream.write);
-  }
-  for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      output.push(args.map(String).join(' '));
-    });
-  }
+  output = captureOutput('DEBUG');
   api = await startTestTopology({ apiKey: KEY, accessLog: (line) => output.push(line) });
 });
 afterAll(async () => {
