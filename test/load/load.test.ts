@@ -15,12 +15,14 @@ describe('load on loopback', () => {
       expect(result.timeouts).toBe(0);
       expect(result.requests).toBeGreaterThan(seconds * 100);
       expect(result.chatRequests).toBeGreaterThan(seconds);
-      // No leak: after a full collection, RSS and the live heap each grow less than 10 % from a
-      // third of the run (the 20th second of 60) to its end.
-      expect(result.rssAtEndMb).toBeLessThan(result.rssAtThirdMb * 1.1);
+      // No leak: at the end, after a full collection, RSS is less than 10 % above the highest it
+      // had reached by a third of the run (the 20th second of 60), and the live heap less than
+      // 10 % above its size then. (RSS climbs to its plateau under load at a moment that varies:
+      // right after a collection at the 20th second it read 204 MB in one run, 229-233 in others.)
+      expect(result.rssAtEndMb).toBeLessThan(result.rssPeakAtThirdMb * 1.1);
       expect(result.heapAtEndMb).toBeLessThan(result.heapAtThirdMb * 1.1);
       process.stdout.write(
-        `load: ${result.requests} requests (${result.chatRequests} streamed chats), ${result.rps.toFixed(0)}/s, predict/infer p50 ${result.p50} ms p99 ${result.p99} ms, chat p99 ${result.chatP99} ms, live heap ${result.heapAtThirdMb.toFixed(1)} -> ${result.heapAtEndMb.toFixed(1)} MB, RSS ${result.rssAtThirdMb.toFixed(0)} -> ${result.rssAtEndMb.toFixed(0)} MB\n`,
+        `load: ${result.requests} requests (${result.chatRequests} streamed chats), ${result.rps.toFixed(0)}/s, predict/infer p50 ${result.p50} ms p99 ${result.p99} ms, chat p99 ${result.chatP99} ms, live heap ${result.heapAtThirdMb.toFixed(1)} -> ${result.heapAtEndMb.toFixed(1)} MB, RSS ${result.rssAtThirdMb.toFixed(0)} (peak so far ${result.rssPeakAtThirdMb.toFixed(0)}) -> ${result.rssAtEndMb.toFixed(0)} MB\n`,
       );
     },
     (seconds + 60) * 1000,
