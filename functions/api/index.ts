@@ -1,11 +1,10 @@
-import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import pkg from '../../package.json' with { type: 'json' };
 import { ArtifactStore } from '../core/artifacts.ts';
 import { readEnv } from '../core/env.ts';
 import { Registry } from '../core/registry.ts';
 import { OnnxRuntime } from '../core/runners/onnx.ts';
-import { SageMakerRunner } from '../core/runners/sagemaker.ts';
+import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import { createS3Client } from '../core/s3.ts';
 import { createTelemetry, traceClient } from '../core/telemetry.ts';
 import { createApiHandler } from './app.ts';
@@ -33,7 +32,7 @@ const api = createApiHandler({
   maxElements: env.maxElements,
   batch: { s3, bucket: env.modelBucket },
   largeModels: env.largeModels,
-  tensorEndpoints: tensorEndpoints(),
+  tensorEndpoints: await tensorEndpoints(),
   server: { name: 'modelgate', version: pkg.version },
 });
 
@@ -43,10 +42,18 @@ export const handler = (event: APIGatewayProxyEvent, context?: Context): Promise
   return api(event);
 };
 
-/** Runners of the large models that speak V2 tensors, on one SageMaker Runtime client, if there are any. */
-function tensorEndpoints(): Map<string, SageMakerRunner> {
+/**
+ * Runners of the large models that speak V2 tensors, on one SageMaker Runtime
+ * client, if there are any. Loaded only then: the client's module costs the
+ * cold start time that ONNX-only deployments need not pay.
+ */
+async function tensorEndpoints(): Promise<Map<string, SageMakerRunner>> {
   const tensor = env.largeModels.filter((m) => m.protocol === 'v2');
   if (tensor.length === 0) return new Map();
+  const [{ SageMakerRuntimeClient }, { SageMakerRunner }] = await Promise.all([
+    import('@aws-sdk/client-sagemaker-runtime'),
+    import('../core/runners/sagemaker.ts'),
+  ]);
   const client = new SageMakerRuntimeClient(env.sagemakerEndpoint ? { endpoint: env.sagemakerEndpoint } : {});
   return new Map(tensor.map((m) => [m.name, new SageMakerRunner(client, m)]));
 }
