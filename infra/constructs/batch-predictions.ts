@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../functions/core/env.ts';
 import { BATCH_NODE_OPTIONS, BATCH_PROCESS_ENVIRONMENT } from '../function-env.ts';
 import { InferenceFunction } from './inference-function.ts';
-import type { ModelStore } from './model-store.ts';
+import { grantBucketKey, type ModelStore } from './model-store.ts';
 
 /** Prefixes of the batch layout in the model bucket. */
 export const BATCH_PREFIXES = { input: 'batch/input/', output: 'batch/output/' } as const;
@@ -122,6 +122,7 @@ export class BatchPredictions extends Construct {
         resources: [bucket.arnForObjects(`${BATCH_PREFIXES.output}*`)],
       }),
     );
+    grantBucketKey(bucket, fn, 'write');
     const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
     for (const prefix of Object.values(BATCH_PREFIXES)) {
       Validations.of(this.function.role).acknowledge({
@@ -227,6 +228,8 @@ export class BatchPredictions extends Construct {
         resources: [bucket.arnForObjects(`${BATCH_PREFIXES.output}*`)],
       }),
     );
+    grantBucketKey(bucket, chunk.function, 'write');
+    grantBucketKey(bucket, merge.function, 'write');
     merge.function.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:ListBucket'],
@@ -297,6 +300,8 @@ export class BatchPredictions extends Construct {
       logs: { destination: logs, level: sfn.LogLevel.ALL },
       timeout: Duration.hours(12),
     });
+    // The item reader reads the input file itself.
+    grantBucketKey(bucket, stateMachine, 'read');
     // The statements below are the ones CDK writes for a Distributed Map; each wildcard has its reason.
     const stack = Stack.of(this);
     const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
@@ -348,6 +353,7 @@ export class BatchPredictions extends Construct {
         resources: [this.bucket.arnForObjects(`${BATCH_PREFIXES.output}*`)],
       }),
     );
+    grantBucketKey(this.bucket, grantee, 'write');
     if (grantee.grantPrincipal instanceof Construct) {
       const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
       for (const prefix of Object.values(BATCH_PREFIXES)) {

@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { GpuInstanceType } from '../gpu-instances.ts';
+import { grantBucketKey } from './model-store.ts';
 
 export { GpuInstanceType };
 
@@ -227,6 +228,7 @@ export class GpuEndpoint extends Construct {
           resources: [props.dataCapture.bucket.arnForObjects(`data-capture/${this.endpointName}/*`)],
         }),
       );
+      grantBucketKey(props.dataCapture.bucket, this.role, 'write');
       Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(props.dataCapture.bucket.node.defaultChild as CfnElement)}.Arn>/data-capture/${this.endpointName}/*]`,
         reason:

@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/core/env.ts';
@@ -31,6 +32,8 @@ export const MODELS_PREFIX = 'models/';
  */
 export class ModelStore extends Construct {
   public readonly bucket: s3.Bucket;
+  /** The customer-managed key of the model bucket: whoever reads or writes objects needs it too. */
+  public readonly key: kms.Key;
   public readonly accessLogBucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: ModelStoreProps = {}) {
@@ -65,9 +68,17 @@ export class ModelStore extends Construct {
       reason: 'S3 server access logs can be delivered only to a bucket encrypted with SSE-S3, not SSE-KMS.',
     });
 
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the ModelGate model bucket (models, batch files, data capture)',
+      enableKeyRotation: true,
+      removalPolicy,
+    });
     this.bucket = new s3.Bucket(this, 'Bucket', {
       versioned: true,
-      encryption: s3.BucketEncryption.S3_MANAGED,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      // One data key per object prefix and period instead of a KMS call per object.
+      bucketKeyEnabled: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
@@ -78,11 +89,6 @@ export class ModelStore extends Construct {
       ],
       removalPolicy,
       autoDeleteObjects,
-    });
-    Validations.of(this.bucket).acknowledge({
-      id: 'HIPAA.Security-S3DefaultEncryptionKMS',
-      reason:
-        'Objects are encrypted at rest with SSE-S3 (AES-256) and reachable only through TLS by the roles granted a prefix; a customer-managed key would also have to be granted to SageMaker, Step Functions and every uploader, and is not yet offered.',
     });
     for (const bucket of [this.accessLogBucket, this.bucket]) {
       Validations.of(bucket).acknowledge({
@@ -118,6 +124,7 @@ export class ModelStore extends Construct {
         conditions: { StringLike: { 's3:prefix': [`${MODELS_PREFIX}*`] } },
       }),
     );
+    grantBucketKey(this.bucket, grantee, 'read');
   }
 
   /** Gives a function the bucket name and read access to the registry, together. */
@@ -125,4 +132,19 @@ export class ModelStore extends Construct {
     fn.addEnvironment(ENV.MODEL_BUCKET, this.bucket.bucketName);
     this.grantReadModels(fn);
   }
+}
+
+/**
+ * The KMS permissions that go with reading or writing objects of a bucket
+ * encrypted with a customer-managed key (none for other buckets): decrypt to
+ * read, and a data key to write (multipart uploads read their parts back too).
+ */
+export function grantBucketKey(bucket: s3.IBucket, grantee: iam.IGrantable, access: 'read' | 'write'): void {
+  if (!bucket.encryptionKey) return;
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: access === 'read' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [bucket.encryptionKey.keyArn],
+    }),
+  );
 }

@@ -164,6 +164,10 @@ export class ModelGateStack extends Stack {
       value: this.store.bucket.bucketName,
       description: 'S3 bucket of the model registry (models/<name>/<version>/)',
     });
+    new CfnOutput(this, 'ModelBucketKeyArn', {
+      value: this.store.key.keyArn,
+      description: 'KMS key of the model bucket: uploaders need kms:GenerateDataKey, readers kms:Decrypt',
+    });
     new CfnOutput(this, 'DashboardName', {
       value: this.monitoring.dashboard.dashboardName,
       description: 'CloudWatch dashboard of the API, functions, models, endpoints and batch',

@@ -124,6 +124,28 @@ describe('GpuEndpoint', () => {
     template.hasResourceProperties('AWS::SageMaker::Endpoint', { EndpointName: 'gpu-llm' });
   });
 
+  it('lets the endpoint write captured data into a bucket encrypted with a customer key', () => {
+    const stack = new Stack(testApp(), 'GpuKms', { env: { account: '123456789012', region: 'us-east-1' } });
+    const bucket = new s3.Bucket(stack, 'Models', { encryption: s3.BucketEncryption.KMS });
+    new GpuEndpoint(stack, 'Llm', {
+      instanceType: GpuInstanceType.ML_G5_12XLARGE,
+      container: ContainerPreset.TGI,
+      hfModelId: 'org/model',
+      dataCapture: { bucket },
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ModelsKey'), 'Arn'] },
+          },
+        ]),
+      },
+    });
+  });
+
   it('scales between min and max on invocations per instance', () => {
     const template = Template.fromStack(endpointStack({ targetInvocationsPerInstance: 30 }).stack);
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {

@@ -12,12 +12,21 @@ function store(props = {}) {
 }
 
 describe('ModelStore', () => {
-  it('makes the model bucket versioned, encrypted, private, and logging to its own log bucket', () => {
+  it('makes the model bucket versioned, encrypted with its own rotating key, private, and logging to its own log bucket', () => {
     const { template } = store();
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     template.hasResourceProperties('AWS::S3::Bucket', {
       VersioningConfiguration: { Status: 'Enabled' },
       BucketEncryption: {
-        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        ServerSideEncryptionConfiguration: [
+          {
+            ServerSideEncryptionByDefault: {
+              SSEAlgorithm: 'aws:kms',
+              KMSMasterKeyID: { 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreKey'), 'Arn'] },
+            },
+            BucketKeyEnabled: true,
+          },
+        ],
       },
       PublicAccessBlockConfiguration: {
         BlockPublicAcls: true,
@@ -87,7 +96,7 @@ describe('ModelStore', () => {
     ]);
   });
 
-  it('grants read access to models/* only', () => {
+  it('grants read access to models/* only, and decryption with the bucket key', () => {
     const stack = bareStack();
     const construct = new ModelStore(stack, 'Store');
     const role = new iam.Role(stack, 'Reader', {
@@ -107,6 +116,11 @@ describe('ModelStore', () => {
         Effect: 'Allow',
         Resource: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
         Condition: { StringLike: { 's3:prefix': ['models/*'] } },
+      },
+      {
+        Action: 'kms:Decrypt',
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^StoreKey/), 'Arn'] },
       },
     ]);
   });

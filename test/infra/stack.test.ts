@@ -61,6 +61,33 @@ describe('ModelGateStack', () => {
     }
   });
 
+  it('gives every role that reads objects of the model bucket its key to decrypt, and every writer a data key', () => {
+    const ids = (type: string, prefix: string) =>
+      Object.keys(template.findResources(type)).find((id) => id.startsWith(prefix));
+    // Object ARNs name the bucket by its Arn attribute or, as the Distributed Map's reader does, by its name.
+    const bucketId = JSON.stringify(ids('AWS::S3::Bucket', 'ModelStoreBucket'));
+    const keyArn = JSON.stringify({ 'Fn::GetAtt': [ids('AWS::KMS::Key', 'ModelStoreKey'), 'Arn'] });
+    let checked = 0;
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      const statements = policy.Properties.PolicyDocument.Statement as Array<{
+        Action: string | string[];
+        Resource: unknown;
+      }>;
+      const actionsOn = (match: (resource: string) => boolean) =>
+        new Set(
+          statements.filter((st) => match(JSON.stringify(st.Resource))).flatMap((st) => [st.Action].flat()),
+        );
+      const s3 = actionsOn((r) => r.includes(bucketId));
+      const kms = actionsOn((r) => r === keyArn);
+      const roles = JSON.stringify(policy.Properties.Roles);
+      if (s3.has('s3:GetObject')) expect(kms.has('kms:Decrypt'), roles).toBe(true);
+      if (s3.has('s3:PutObject')) expect(kms.has('kms:GenerateDataKey'), roles).toBe(true);
+      if (s3.has('s3:GetObject') || s3.has('s3:PutObject')) checked++;
+    }
+    // The api, batch, chunk and merge functions, and the state machine's item reader.
+    expect(checked).toBeGreaterThanOrEqual(5);
+  });
+
   it("encrypts every log group with the stack's rotating customer key, usable by CloudWatch Logs only", () => {
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
     expect(groups.length).toBeGreaterThanOrEqual(6);
