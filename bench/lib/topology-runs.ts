@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { localS3Client } from '../../infra/local/s3.ts';
-import { median, PYTHON, pythonHas, ROOT } from './process.ts';
+import { median, PYTHON, pythonHas, ROOT, rssMb } from './process.ts';
 
 interface StreamStats {
   /** Median time to the first content chunk, ms. */
@@ -82,7 +82,6 @@ export async function streamingOverhead(
       runs.direct.push(direct);
     }
   }
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
   const stats = (r: typeof runs.api): StreamStats => ({
     ttft: median(r.map((x) => x.ttft)),
     tokensPerSecond: median(r.map((x) => (x.tokens / x.ms) * 1000)),
@@ -122,11 +121,6 @@ function batchFile(format: 'jsonl' | 'csv', rows: number): string {
   }
   writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
-}
-
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
 /**
@@ -210,7 +204,7 @@ export async function batchRun(
     seconds,
     rowsPerSecond: manifest.rows / seconds,
     modelShare: manifest.modelMs / manifest.durationMs,
-    peakRssMb: peakRssMb(target.pid),
+    peakRssMb: rssMb(target.pid).peak,
   };
 }
 
