@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../../cli/main.ts';
+import { runCli } from '../fixtures/cli.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 let api: TestTopology;
@@ -243,22 +243,8 @@ describe('OpenAI-compatible API with the official openai client', () => {
 });
 
 describe('modelgate chat', () => {
-  const cli = async (argv: string[], lines?: string[]) => {
-    let out = '';
-    let err = '';
-    const env = { MODELGATE_PORT: String(api.gateway.port), MODELGATE_API_KEY: api.apiKey };
-    const code = await run(argv, {
-      out: { write: (s: string) => (out += s) },
-      err: { write: (s: string) => (err += s) },
-      env,
-      ...(lines && {
-        input: (async function* () {
-          yield* lines;
-        })(),
-      }),
-    });
-    return { code, out, err };
-  };
+  const cli = (argv: string[], lines?: string[]) =>
+    runCli(argv, { MODELGATE_PORT: String(api.gateway.port), MODELGATE_API_KEY: api.apiKey }, lines);
 
   it('answers one message, streamed as it is generated, the same text as the API gives', async () => {
     const asked = await cli([

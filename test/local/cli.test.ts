@@ -3,9 +3,9 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../../cli/main.ts';
 import { parseConfig } from '../../infra/config.ts';
 import { freePort, listenLoopback } from '../../infra/local/net.ts';
+import { runCli } from '../fixtures/cli.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 let api: TestTopology;
@@ -27,15 +27,8 @@ async function cli(...argv: string[]) {
   return cliWith(localEnv(), ...argv);
 }
 
-async function cliWith(env: NodeJS.ProcessEnv, ...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await run(argv, {
-    out: { write: (s: string) => (out += s) },
-    err: { write: (s: string) => (err += s) },
-    env,
-  });
-  return { code, out, err };
+function cliWith(env: NodeJS.ProcessEnv, ...argv: string[]) {
+  return runCli(argv, env);
 }
 
 describe('modelgate batch', () => {

@@ -1,7 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../infra/config.ts';
+import { loopbackUrl, testContainer } from '../fixtures/containers.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 /**
@@ -15,25 +15,17 @@ let container: Server;
 let open = 0;
 
 function misbehaving(): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url === '/ping') return res.writeHead(200).end();
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
+  return testContainer((body, req, res) => {
+    if (body.includes('hang')) {
+      open++;
+      req.socket.on('close', () => open--);
+      return; // never answers
+    }
+    res.writeHead(200, {
+      'Content-Type': body.includes('"stream":true') ? 'text/event-stream' : 'application/json',
     });
-    req.on('end', () => {
-      if (body.includes('hang')) {
-        open++;
-        req.socket.on('close', () => open--);
-        return; // never answers
-      }
-      res.writeHead(200, {
-        'Content-Type': body.includes('"stream":true') ? 'text/event-stream' : 'application/json',
-      });
-      res.end('\u0000\u0001 this is not what a model server says {[');
-    });
+    res.end('\u0000\u0001 this is not what a model server says {[');
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 beforeAll(async () => {
@@ -45,7 +37,7 @@ beforeAll(async () => {
         container: 'tgi',
         hfModelId: 'org/model',
         instanceType: 'ml.g5.xlarge',
-        localUrl: `http://127.0.0.1:${(container.address() as AddressInfo).port}`,
+        localUrl: loopbackUrl(container),
       },
     ],
   });

@@ -1,10 +1,10 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../infra/config.ts';
 import { settledManifest } from '../fixtures/batch.ts';
+import { loopbackUrl, testContainer } from '../fixtures/containers.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 let api: TestTopology;
@@ -13,33 +13,25 @@ const seen: unknown[] = [];
 
 /** A server of the user's own following the container contract and speaking V2 (as Triton does). */
 function tensorServer(): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url === '/ping') return res.writeHead(200).end();
-    let body = '';
-    req.on('data', (c) => {
-      body += c;
-    });
-    req.on('end', () => {
-      const request = JSON.parse(body);
-      seen.push(request);
-      const input = request.inputs[0];
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          model_name: 'tensors',
-          outputs: [
-            {
-              name: 'doubled',
-              datatype: input.datatype,
-              shape: input.shape,
-              data: input.data.map((v: number) => v * 2),
-            },
-          ],
-        }),
-      );
-    });
+  return testContainer((body, _req, res) => {
+    const request = JSON.parse(body);
+    seen.push(request);
+    const input = request.inputs[0];
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        model_name: 'tensors',
+        outputs: [
+          {
+            name: 'doubled',
+            datatype: input.datatype,
+            shape: input.shape,
+            data: input.data.map((v: number) => v * 2),
+          },
+        ],
+      }),
+    );
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 beforeAll(async () => {
@@ -52,7 +44,7 @@ beforeAll(async () => {
         container: 'triton',
         modelDataUrl: 's3://bucket/model.tar.gz',
         instanceType: 'ml.g5.xlarge',
-        localUrl: `http://127.0.0.1:${(triton.address() as AddressInfo).port}`,
+        localUrl: loopbackUrl(triton),
       },
     ],
   });

@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   InvokeEndpointAsyncCommand,
@@ -10,6 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Container, demoLmContainer } from '../../infra/local/containers/supervisor.ts';
 import { RUNTIME_ERRORS, type RuntimeError, startSageMakerEmulator } from '../../infra/local/sagemaker.ts';
+import { loopbackUrl, testContainer } from '../fixtures/containers.ts';
 import { startTestS3, type TestS3 } from '../fixtures/s3.ts';
 
 let s3: TestS3;
@@ -22,16 +22,11 @@ const faults = new Map<string, RuntimeError>();
 
 /** A container that answers 200 with a few bytes of a stream, then dies. */
 function dyingContainer(): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.url === '/ping') return res.writeHead(200).end();
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
-      res.write('data:{"token":{"text":"a"}}\n\n');
-      setTimeout(() => res.socket?.destroy(), 50);
-    });
+  return testContainer((_body, _req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+    res.write('data:{"token":{"text":"a"}}\n\n');
+    setTimeout(() => res.socket?.destroy(), 50);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
 beforeAll(async () => {
@@ -39,7 +34,7 @@ beforeAll(async () => {
   demo = demoLmContainer('demo-lm');
   await demo.start();
   broken = await dyingContainer();
-  const brokenUrl = `http://127.0.0.1:${(broken.address() as AddressInfo).port}`;
+  const brokenUrl = loopbackUrl(broken);
   emulator = await startSageMakerEmulator({
     port: 0,
     endpoints: new Map([

@@ -142,15 +142,18 @@ describe('api handler', () => {
 
   it('logs a server fault with the request id and answers 500 without internals', async () => {
     const errors = vi.spyOn(telemetry.logger, 'error').mockImplementation(() => {});
-    const failing = createApiHandler({
-      registry: {
-        listModels: () => Promise.reject(new Error('secret internal detail at /var/task')),
-      } as unknown as Registry,
-      runtime: {} as OnnxRuntime,
-      telemetry,
-      maxElements: 10,
-      batch: { s3: t.s3, bucket: t.bucket },
-      server: { name: 'modelgate', version: '0' },
+    // A handler over a registry whose one method fails as given.
+    const over = (registry: Partial<Registry>) =>
+      createApiHandler({
+        registry: registry as Registry,
+        runtime: {} as OnnxRuntime,
+        telemetry,
+        maxElements: 10,
+        batch: { s3: t.s3, bucket: t.bucket },
+        server: { name: 'modelgate', version: '0' },
+      });
+    const failing = over({
+      listModels: () => Promise.reject(new Error('secret internal detail at /var/task')),
     });
     const response = await failing(restEvent('GET', '/v2/models'));
     expect(response.statusCode).toBe(500);
@@ -159,16 +162,7 @@ describe('api handler', () => {
       'request failed',
       expect.objectContaining({ requestId: 'req-1', route: 'GET /v2/models' }),
     );
-    const broken = createApiHandler({
-      registry: {
-        route: () => Promise.reject(new Error('registry fault')),
-      } as unknown as Registry,
-      runtime: {} as OnnxRuntime,
-      telemetry,
-      maxElements: 10,
-      batch: { s3: t.s3, bucket: t.bucket },
-      server: { name: 'modelgate', version: '0' },
-    });
+    const broken = over({ route: () => Promise.reject(new Error('registry fault')) });
     await broken(
       restEvent(
         'POST',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../../cli/main.ts';
+import { runCli } from '../../fixtures/cli.ts';
 import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
 
 let t: TestS3;
@@ -8,16 +8,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const env = { MODELGATE_S3_PORT: String(t.store.port), MODELGATE_BUCKET: t.bucket };
-  const code = await run(argv, {
-    out: { write: (s: string) => (out += s) },
-    err: { write: (s: string) => (err += s) },
-    env,
-  });
-  return { code, out, err };
+function cli(...argv: string[]) {
+  return runCli(argv, { MODELGATE_S3_PORT: String(t.store.port), MODELGATE_BUCKET: t.bucket });
 }
 
 const model = (name: string) => new URL(`../../../models/${name}/model.onnx`, import.meta.url).pathname;
@@ -180,12 +172,7 @@ describe('modelgate models lifecycle', () => {
   });
 
   it('says plainly when the local store is not running', async () => {
-    let err = '';
-    const code = await run(['models', 'list'], {
-      out: { write: () => {} },
-      err: { write: (s: string) => (err += s) },
-      env: { MODELGATE_S3_PORT: '1' },
-    });
+    const { code, err } = await runCli(['models', 'list'], { MODELGATE_S3_PORT: '1' });
     expect(code).toBe(1);
     expect(err).toMatch(
       /cannot reach the model store at http:\/\/127\.0\.0\.1:1\/modelgate: is `npm start` running\?/,
