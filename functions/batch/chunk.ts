@@ -1,26 +1,15 @@
-import { ArtifactStore } from '../core/artifacts.ts';
 import { type ChunkEvent, scoreChunk } from '../core/batch/chunks.ts';
 import { readEnv } from '../core/env.ts';
 import { Registry } from '../core/registry.ts';
-import { OnnxRuntime } from '../core/runners/onnx.ts';
 import { createS3Client } from '../core/s3.ts';
 import { createTelemetry } from '../core/telemetry.ts';
+import { batchRuntime } from './runtime.ts';
 
 /** Lambda entry of the Distributed Map's item processor: one batch of items per call. */
 const env = readEnv();
 const s3 = createS3Client(env.s3Endpoint);
 const telemetry = createTelemetry('modelgate-batch-chunk');
-const runtime = new OnnxRuntime({
-  artifacts: new ArtifactStore({
-    s3,
-    bucket: env.modelBucket,
-    cacheDir: env.cacheDir,
-    onDiskError: telemetry.recordDiskError,
-  }),
-  maxCacheBytes: env.sessionCacheBytes,
-  threads: 1,
-  thread: true,
-});
+const runtime = batchRuntime(s3, env, telemetry);
 const deps = {
   s3,
   bucket: env.modelBucket,

@@ -1,33 +1,19 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { ArtifactStore } from '../core/artifacts.ts';
 import { readEnv } from '../core/env.ts';
 import { Registry } from '../core/registry.ts';
-import { OnnxRuntime } from '../core/runners/onnx.ts';
 import { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import { createS3Client } from '../core/s3.ts';
 import { createTelemetry, traceClient } from '../core/telemetry.ts';
 import { createBatchHandler } from './app.ts';
+import { batchRuntime } from './runtime.ts';
 
 /** Lambda entry of the batch function: module singletons, then the handler. */
 const env = readEnv();
 const telemetry = createTelemetry('modelgate-batch');
 const client = createS3Client(env.s3Endpoint);
 const s3 = env.tracing ? await traceClient(client, 'modelgate-batch') : client;
-const runtime = new OnnxRuntime({
-  artifacts: new ArtifactStore({
-    s3,
-    bucket: env.modelBucket,
-    cacheDir: env.cacheDir,
-    onDiskError: telemetry.recordDiskError,
-  }),
-  maxCacheBytes: env.sessionCacheBytes,
-  // The model runs on a thread of its own while this one parses the next rows: one onnxruntime
-  // thread each gives the most rows per second on two cores (more would spin against the parser).
-  threads: 1,
-  thread: true,
-  onLoad: telemetry.recordModelLoad,
-});
+const runtime = batchRuntime(s3, env, telemetry, telemetry.recordModelLoad);
 
 const sagemaker = new SageMakerRuntimeClient(
   env.sagemakerEndpoint ? { endpoint: env.sagemakerEndpoint } : {},

@@ -11,7 +11,7 @@ export interface OnnxRuntimeOptions {
   readonly artifacts: ArtifactStore;
   /** Bound of the session cache, in bytes of model file. */
   readonly maxCacheBytes: number;
-  /** Threads per session; 1 suits small single-row models, 0 lets onnxruntime use every core (batch). */
+  /** onnxruntime threads per session; 1 suits small single-row models, 0 uses every core. */
   readonly threads?: number;
   /**
    * Run sessions on a worker thread of their own, so the caller's other work

@@ -1,0 +1,31 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { ArtifactStore } from '../core/artifacts.ts';
+import type { FunctionEnv } from '../core/env.ts';
+import { OnnxRuntime, type OnnxRuntimeOptions } from '../core/runners/onnx.ts';
+import type { Telemetry } from '../core/telemetry.ts';
+
+/**
+ * The model runtime of the batch functions (whole files and Distributed Map
+ * chunks). The model runs on a thread of its own while the caller parses the
+ * next rows: one onnxruntime thread each gives the most rows per second on
+ * two cores (more would spin against the parser).
+ */
+export function batchRuntime(
+  s3: S3Client,
+  env: FunctionEnv,
+  telemetry: Telemetry,
+  onLoad?: OnnxRuntimeOptions['onLoad'],
+): OnnxRuntime {
+  return new OnnxRuntime({
+    artifacts: new ArtifactStore({
+      s3,
+      bucket: env.modelBucket,
+      cacheDir: env.cacheDir,
+      onDiskError: telemetry.recordDiskError,
+    }),
+    maxCacheBytes: env.sessionCacheBytes,
+    threads: 1,
+    thread: true,
+    ...(onLoad && { onLoad }),
+  });
+}
