@@ -147,7 +147,8 @@ event, the queue, streaming the object back, parsing, scoring in micro-batches o
 upload of the output. "Time in the model" is the model's own run time over the job's
 duration: the rest of the time the model thread waits for rows. Peak RSS is the whole local
 topology's process (s3rver, gateway, handlers, the model thread), reset before each run,
-started with the batch function's runtime settings as deployed (\`infra/function-env.ts\`).
+its code bundled as the functions are and run by plain node with the batch function's
+runtime settings as deployed (\`infra/function-env.ts\`).
 The peer only reads the local file, predicts and writes the predictions.
 `
     : ''

@@ -3,9 +3,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { API_NODE_OPTIONS, BATCH_NODE_OPTIONS, BATCH_PROCESS_ENVIRONMENT } from '../infra/function-env.ts';
 import { freePort } from '../infra/local/net.ts';
 import {
@@ -294,7 +295,12 @@ s.sort(); print(s[len(s) // 2])`;
  * InferenceFunction), onnxruntime-node external; written where node resolves
  * it from the repository's node_modules.
  */
-export async function bundle(entry: string, name: string, minify = true): Promise<string> {
+export async function bundle(
+  entry: string,
+  name: string,
+  minify = true,
+  options: { packages?: 'external' } = {},
+): Promise<string> {
   const dir = join(ROOT, 'node_modules', '.cache', 'modelgate-bench');
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, name);
@@ -311,8 +317,34 @@ export async function bundle(entry: string, name: string, minify = true): Promis
     banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
     external: ['onnxruntime-node'],
     logLevel: 'silent',
+    ...(options.packages && { packages: options.packages, plugins: [sourceUrls] }),
   });
   return outfile;
+}
+
+/** Each module's `import.meta.url` stays its source file's: the local topology finds models and scripts by it. */
+const sourceUrls: Plugin = {
+  name: 'source-urls',
+  setup(build) {
+    build.onLoad({ filter: /\.ts$/ }, (args) => ({
+      contents: readFileSync(args.path, 'utf8').replaceAll(
+        'import.meta.url',
+        JSON.stringify(pathToFileURL(args.path).href),
+      ),
+      loader: 'ts',
+    }));
+  },
+};
+
+/**
+ * The whole local topology as `npm start` runs it (bench/servers/topology.ts),
+ * its code bundled as the functions are deployed and run by plain node, not
+ * through tsx's loader (which resolves every `require` the SDK makes per
+ * streamed call); packages load from node_modules.
+ */
+async function startTopology<T>(env: NodeJS.ProcessEnv = {}) {
+  const server = await bundle('bench/servers/topology.ts', 'topology.mjs', false, { packages: 'external' });
+  return startChild<T>(server, [], env);
 }
 
 /** 4: a fresh node process loading the bundle, through the first answered request (model fetched from the bucket). */
@@ -559,9 +591,7 @@ function sequentialP50(
 
 /** 8: the chat path's streaming overhead and batch throughput, through the whole local topology. */
 export async function streaming(lab: Lab): Promise<Row[]> {
-  const { child, ready } = await startChild<{ apiUrl: string; apiKey: string; demoUrl: string }>(
-    'bench/servers/topology.ts',
-  );
+  const { child, ready } = await startTopology<{ apiUrl: string; apiKey: string; demoUrl: string }>();
   try {
     const s = await streamingOverhead(ready, lab.options.quick ? 3 : 43);
     return [
@@ -594,11 +624,10 @@ export async function streaming(lab: Lab): Promise<Row[]> {
 
 export async function batch(lab: Lab): Promise<{ rows: Row[]; runs: BatchRun[] }> {
   // The batch function's runtime settings as deployed (infra/function-env.ts).
-  const { child, ready } = await startChild<{ s3Url: string; bucket: string; pid: number }>(
-    'bench/servers/topology.ts',
-    [],
-    { NODE_OPTIONS: BATCH_NODE_OPTIONS.join(' '), ...BATCH_PROCESS_ENVIRONMENT },
-  );
+  const { child, ready } = await startTopology<{ s3Url: string; bucket: string; pid: number }>({
+    NODE_OPTIONS: BATCH_NODE_OPTIONS.join(' '),
+    ...BATCH_PROCESS_ENVIRONMENT,
+  });
   const rowsCount = lab.options.quick ? 2000 : Number(process.env.MODELGATE_BENCH_BATCH_ROWS ?? 1_000_000);
   const rounds = lab.options.quick ? 1 : 3;
   const runs: BatchRun[] = [];
