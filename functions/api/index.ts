@@ -27,6 +27,9 @@ const api = createApiHandler({
     }),
     maxCacheBytes: env.sessionCacheBytes,
     onLoad: telemetry.recordModelLoad,
+    // Compiled after the first answer: a cold start does not wait for it.
+    trees: env.compileTrees ? 'background' : 'off',
+    onCompile: telemetry.recordTreeCompile,
   }),
   telemetry,
   maxElements: env.maxElements,

@@ -8,7 +8,8 @@ import type { Telemetry } from '../core/telemetry.ts';
  * The model runtime of the batch functions (whole files and Distributed Map
  * chunks). The model runs on a thread of its own while the caller parses the
  * next rows: one onnxruntime thread each gives the most rows per second on
- * two cores (more would spin against the parser).
+ * two cores (more would spin against the parser). Tree ensembles are compiled
+ * before the first micro-batch.
  */
 export function batchRuntime(
   s3: S3Client,
@@ -26,6 +27,8 @@ export function batchRuntime(
     maxCacheBytes: env.sessionCacheBytes,
     threads: 1,
     thread: true,
+    trees: env.compileTrees ? 'load' : 'off',
+    onCompile: telemetry.recordTreeCompile,
     ...(onLoad && { onLoad }),
   });
 }

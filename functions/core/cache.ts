@@ -41,7 +41,7 @@ export class LruCache<V> {
 
   constructor(
     private readonly maxSize: number,
-    private readonly onEvict: (value: V) => void = () => {},
+    private readonly onEvict: (value: V, key: string) => void = () => {},
   ) {}
 
   get size(): number {
@@ -87,7 +87,10 @@ export class LruCache<V> {
       if (key === keep) continue;
       this.entries.delete(key);
       this.total -= entry.size;
-      entry.value.then(this.onEvict, () => {});
+      entry.value.then(
+        (value) => this.onEvict(value, key),
+        () => {},
+      );
     }
   }
 }

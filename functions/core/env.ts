@@ -31,6 +31,8 @@ export const ENV = {
   LARGE_BATCH_STATE_MACHINE: 'MODELGATE_LARGE_BATCH_STATE_MACHINE',
   /** Input size in bytes above which a batch file goes to the state machine. */
   LARGE_BATCH_BYTES: 'MODELGATE_LARGE_BATCH_BYTES',
+  /** `false` keeps tree ensembles in onnxruntime instead of compiling them to JavaScript. */
+  COMPILE_TREES: 'MODELGATE_COMPILE_TREES',
 } as const;
 
 const PROTOCOLS = ['openai', 'tgi', 'lmi', 'v2'] as const;
@@ -56,6 +58,8 @@ export interface FunctionEnv {
   readonly sagemakerEndpoint: string | undefined;
   /** Distributed runs for large batch files, when the stack provides them. */
   readonly largeBatch: { readonly stateMachineArn: string; readonly thresholdBytes: number } | undefined;
+  /** Tree ensembles compiled to JavaScript (checked against onnxruntime first). */
+  readonly compileTrees: boolean;
 }
 
 export const DEFAULTS = {
@@ -94,7 +98,16 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<Funct
           thresholdBytes: positiveNumber(source, ENV.LARGE_BATCH_BYTES, 1024 ** 3),
         })
       : undefined,
+    compileTrees: flag(source, ENV.COMPILE_TREES, true),
   });
+}
+
+function flag(source: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = source[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new Error(`${name} must be true or false, got '${raw}'`);
 }
 
 function largeModels(raw: string | undefined): LargeModelBinding[] {

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type Counters, processCounters } from './counters.ts';
 import type { Manifest } from './manifest.ts';
+import type { TreeCompileEvent } from './runners/onnx.ts';
 
 /** CloudWatch namespace of every ModelGate metric. */
 export const METRICS_NAMESPACE = 'ModelGate';
@@ -116,6 +117,20 @@ export function createTelemetry(serviceName: string, counters: Counters = proces
         source: event.source,
         sizeBytes: manifest.sizeBytes,
       });
+    },
+    /** Whether a model's trees now run compiled, or why they stay in onnxruntime. */
+    recordTreeCompile(manifest: Manifest, event: TreeCompileEvent): void {
+      const result = event.compiled ? 'compiled' : event.mismatch ? 'mismatch' : 'declined';
+      counters.inc(
+        'modelgate_tree_compiles_total',
+        'Models checked for compiling their trees, by result (compiled, declined, mismatch).',
+        { model: manifest.name, version: manifest.version, result },
+      );
+      const fields = { model: manifest.name, version: manifest.version, ms: Math.round(event.ms) };
+      if (event.compiled) logger.info('model trees compiled', fields);
+      else if (event.mismatch) {
+        logger.warn('compiled trees differ from onnxruntime: the model stays in onnxruntime', fields);
+      } else logger.debug('model stays in onnxruntime', { ...fields, reason: event.reason });
     },
     /** The model file cache could not be written (a full or read-only /tmp): serving goes on from memory. */
     recordDiskError(error: unknown): void {

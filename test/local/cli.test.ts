@@ -185,6 +185,13 @@ describe('canary, sticky routing, rollback and metrics through the API', () => {
     expect(metrics).toMatch(
       /modelgate_gateway_requests_total\{method="POST",resource="\/v1\/models\/\{model\}\/predict",code="200"\} \d+/,
     );
+    // Both versions' forests run as compiled trees, checked against onnxruntime after their first answers.
+    expect(metrics).toMatch(
+      /^modelgate_tree_compiles_total\{model="routed",version="1",result="compiled"\} 1$/m,
+    );
+    expect(metrics).toMatch(
+      /^modelgate_tree_compiles_total\{model="routed",version="2",result="compiled"\} 1$/m,
+    );
   });
 });
 

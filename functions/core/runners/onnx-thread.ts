@@ -2,6 +2,7 @@
 import * as nodeModule from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
+import { type TreeProgram, type TreeRun, treeRun } from './trees.ts';
 
 /** What the runtime needs of a session, whether it runs in process or on the thread. */
 export interface Session {
@@ -11,19 +12,39 @@ export interface Session {
     feeds: Record<string, ort.Tensor>,
     fetches: string[],
   ): Promise<{ results: Record<string, Pick<ort.Tensor, 'type' | 'dims' | 'data'>>; ms: number }>;
+  /** From now on runs the model's compiled trees instead of onnxruntime (whose session is released). */
+  adopt(program: TreeProgram): Promise<void>;
   release(): Promise<void>;
 }
 
+type Results = Awaited<ReturnType<Session['run']>>['results'];
+
 /** An onnxruntime session running on the caller's thread. */
 export function inProcess(session: ort.InferenceSession): Session {
+  let trees: TreeRun | undefined;
+  const running = new Set<Promise<unknown>>();
   return {
     outputNames: session.outputNames,
     async run(feeds, fetches) {
       const started = performance.now();
-      const results = await session.run(feeds, fetches);
-      return { results, ms: performance.now() - started };
+      if (trees) return { results: trees(feeds, fetches) as Results, ms: performance.now() - started };
+      const run = session.run(feeds, fetches);
+      running.add(run);
+      try {
+        return { results: await run, ms: performance.now() - started };
+      } finally {
+        running.delete(run);
+      }
     },
-    release: () => session.release(),
+    async adopt(program) {
+      trees = treeRun(program);
+      // Runs already in onnxruntime finish there before its session goes.
+      await Promise.allSettled([...running]);
+      await session.release();
+    },
+    release: async () => {
+      if (!trees) await session.release();
+    },
   };
 }
 
@@ -36,6 +57,7 @@ const PROGRAM = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.onnxruntime);
 const sessions = new Map();
+const running = new Set();
 parentPort.on('message', async (m) => {
   try {
     if (m.op === 'create') {
@@ -47,10 +69,20 @@ parentPort.on('message', async (m) => {
       const feeds = {};
       for (const f of m.feeds) feeds[f.name] = new ort.Tensor(f.type, f.data, f.dims);
       const started = performance.now();
-      const results = await sessions.get(m.key).run(feeds, m.names);
+      const run = sessions.get(m.key).run(feeds, m.names);
+      running.add(run);
+      const results = await run.finally(() => running.delete(run));
       const ms = performance.now() - started;
       const outputs = m.names.map((name) => ({ name, type: results[name].type, dims: results[name].dims, data: results[name].data }));
       parentPort.postMessage({ id: m.id, outputs, ms });
+    } else if (m.op === 'adopt') {
+      // Compiled trees (functions/core/runners/trees.ts) take the session's place.
+      const run = new Function('return ' + m.program.source)()(m.program.input, m.program.outputs, m.program.features);
+      const session = sessions.get(m.key);
+      sessions.set(m.key, { run: async (feeds, names) => run(feeds, names), release: async () => {} });
+      await Promise.allSettled([...running]);
+      if (session) await session.release();
+      parentPort.postMessage({ id: m.id });
     } else if (m.op === 'release') {
       const session = sessions.get(m.key);
       sessions.delete(m.key);
@@ -88,9 +120,11 @@ export class OnnxThread {
     const key = ++this.nextKey;
     let generation = -1;
     let outputNames: readonly string[] = [];
+    let program: Pick<TreeProgram, 'source' | 'input' | 'outputs' | 'features'> | undefined;
     const ensure = async () => {
       if (generation === this.generation && this.worker) return;
       const reply = await this.call({ op: 'create', key, bytes, options });
+      if (program) await this.call({ op: 'adopt', key, program });
       generation = this.generation;
       outputNames = reply.outputNames ?? [];
     };
@@ -116,6 +150,12 @@ export class OnnxThread {
           results: Object.fromEntries((reply.outputs ?? []).map((o) => [o.name, o])),
           ms: reply.ms ?? 0,
         };
+      },
+      adopt: async (compiled) => {
+        const { source, input, outputs, features } = compiled;
+        program = { source, input, outputs, features };
+        await ensure();
+        await this.call({ op: 'adopt', key, program });
       },
       release: async () => {
         if (generation === this.generation && this.worker) await this.call({ op: 'release', key });

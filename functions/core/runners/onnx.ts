@@ -6,6 +6,7 @@ import { ModelIntegrityError } from '../errors.ts';
 import type { Manifest, TensorSpec } from '../manifest.ts';
 import { inProcess, OnnxThread, type Session } from './onnx-thread.ts';
 import type { InputTensor, ModelRunner, OutputTensor } from './runner.ts';
+import { compileTrees, probeRows, sameResults, treeRun } from './trees.ts';
 
 export interface OnnxRuntimeOptions {
   readonly artifacts: ArtifactStore;
@@ -20,6 +21,24 @@ export interface OnnxRuntimeOptions {
   readonly thread?: boolean;
   /** Told after each cold load. */
   readonly onLoad?: (manifest: Manifest, event: { ms: number; source: 'disk' | 's3' }) => void;
+  /**
+   * Tree ensembles compiled to JavaScript (see trees.ts): when the session
+   * loads (`load`, the default), after the model's first answer (`background`:
+   * compiling takes tens of milliseconds, kept off a cold start), or never.
+   */
+  readonly trees?: 'load' | 'background' | 'off';
+  /** Told whether a model's trees were compiled, or why not. */
+  readonly onCompile?: (manifest: Manifest, event: TreeCompileEvent) => void;
+}
+
+export interface TreeCompileEvent {
+  readonly compiled: boolean;
+  /** Why the model stays in onnxruntime. */
+  readonly reason?: string;
+  /** Compiling and checking against onnxruntime. */
+  readonly ms: number;
+  /** Whether onnxruntime and the compiled trees disagreed on a probe row (a bug to report). */
+  readonly mismatch?: boolean;
 }
 
 /**
@@ -29,9 +48,11 @@ export interface OnnxRuntimeOptions {
 export class OnnxRuntime {
   private readonly sessions: LruCache<Session>;
   private readonly thread: OnnxThread | undefined;
+  private readonly engines = new Map<string, Promise<'trees' | 'onnxruntime'>>();
 
   constructor(private readonly options: OnnxRuntimeOptions) {
-    this.sessions = new LruCache(options.maxCacheBytes, (session) => {
+    this.sessions = new LruCache(options.maxCacheBytes, (session, key) => {
+      this.engines.delete(key);
       session.release().catch(() => {});
     });
     if (options.thread) this.thread = new OnnxThread();
@@ -53,6 +74,11 @@ export class OnnxRuntime {
 
   session(manifest: Manifest): Promise<Session> {
     return this.sessions.get(sessionKey(manifest), manifest.sizeBytes, () => this.create(manifest));
+  }
+
+  /** What runs a loaded model, once any compiling of its trees is settled. */
+  engine(manifest: Manifest): Promise<'trees' | 'onnxruntime'> {
+    return this.engines.get(sessionKey(manifest)) ?? Promise.resolve('onnxruntime');
   }
 
   private async create(manifest: Manifest): Promise<Session> {
@@ -77,7 +103,66 @@ export class OnnxRuntime {
       );
     }
     this.options.onLoad?.(manifest, { ms: performance.now() - started, source: artifact.source });
+    const mode = this.options.trees ?? 'load';
+    if (mode === 'off') return session;
+    const key = sessionKey(manifest);
+    const compiling =
+      mode === 'load'
+        ? this.compile(manifest, artifact.bytes, session)
+        : new Promise<'trees' | 'onnxruntime'>((resolve) => {
+            setTimeout(() => {
+              resolve(
+                this.sessions.has(key) ? this.compile(manifest, artifact.bytes, session) : 'onnxruntime',
+              );
+            }, 0).unref();
+          });
+    this.engines.set(key, compiling);
+    if (mode === 'load') await compiling;
     return session;
+  }
+
+  /**
+   * Compiles the model's trees and checks them against onnxruntime on probe
+   * rows that take every branch; the session runs them from then on. Models
+   * that are not tree ensembles, or that the compiler does not cover, stay in
+   * onnxruntime.
+   */
+  private async compile(
+    manifest: Manifest,
+    bytes: Uint8Array,
+    session: Session,
+  ): Promise<'trees' | 'onnxruntime'> {
+    const started = performance.now();
+    const told = (event: Omit<TreeCompileEvent, 'ms'>) => {
+      this.options.onCompile?.(manifest, { ...event, ms: performance.now() - started });
+      return event.compiled ? 'trees' : 'onnxruntime';
+    };
+    const spec = manifest.inputs[0];
+    if (manifest.inputs.length !== 1 || spec?.datatype !== 'FP32' || spec.shape.length !== 2) {
+      return told({ compiled: false, reason: 'not one FP32 [N, features] input' });
+    }
+    try {
+      const result = compileTrees(bytes, spec.shape[1] as number);
+      if ('declined' in result) return told({ compiled: false, reason: result.declined });
+      const { program } = result;
+      const probe = probeRows(program);
+      const feeds = {
+        [program.input]: new ort.Tensor('float32', probe.data, [probe.rows, program.features]),
+      };
+      const names = [...session.outputNames];
+      const expected = (await session.run(feeds, names)).results;
+      if (!sameResults(expected, treeRun(program)(feeds, names), names)) {
+        return told({
+          compiled: false,
+          reason: 'the compiled trees differ from onnxruntime',
+          mismatch: true,
+        });
+      }
+      await session.adopt(program);
+      return told({ compiled: true });
+    } catch (error) {
+      return told({ compiled: false, reason: (error as Error).message });
+    }
   }
 }
 

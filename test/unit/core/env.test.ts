@@ -16,6 +16,7 @@ describe('readEnv', () => {
       largeModels: [],
       sagemakerEndpoint: undefined,
       largeBatch: undefined,
+      compileTrees: true,
     });
     expect(Object.isFrozen(env)).toBe(true);
   });
@@ -44,5 +45,9 @@ describe('readEnv', () => {
       /MODELGATE_MAX_ELEMENTS must be a positive number, got 'lots'/,
     );
     expect(readEnv({ [ENV.MODEL_BUCKET]: 'b', [ENV.REGISTRY_TTL_SECONDS]: '0' }).registryTtlSeconds).toBe(0);
+    expect(readEnv({ [ENV.MODEL_BUCKET]: 'b', [ENV.COMPILE_TREES]: 'false' }).compileTrees).toBe(false);
+    expect(() => readEnv({ [ENV.MODEL_BUCKET]: 'b', [ENV.COMPILE_TREES]: 'no' })).toThrow(
+      "MODELGATE_COMPILE_TREES must be true or false, got 'no'",
+    );
   });
 });

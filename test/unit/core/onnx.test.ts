@@ -10,7 +10,11 @@ import { encodeElements } from '../../../functions/core/datatypes.ts';
 import { ModelIntegrityError } from '../../../functions/core/errors.ts';
 import { keys, type Manifest } from '../../../functions/core/manifest.ts';
 import { publishModel } from '../../../functions/core/publish.ts';
-import { OnnxRuntime } from '../../../functions/core/runners/onnx.ts';
+import {
+  OnnxRuntime,
+  type OnnxRuntimeOptions,
+  type TreeCompileEvent,
+} from '../../../functions/core/runners/onnx.ts';
 import { OnnxThread } from '../../../functions/core/runners/onnx-thread.ts';
 import { parityFixture, sampleModelBytes } from '../../fixtures/models.ts';
 import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
@@ -29,10 +33,14 @@ function runtime(
   cacheDir = mkdtempSync(join(tmpdir(), 'mg-cache-')),
   maxCacheBytes = 1 << 30,
   thread = false,
+  trees: OnnxRuntimeOptions['trees'] = 'load',
 ) {
   const loads: Array<{ model: string; source: string }> = [];
   const diskErrors: unknown[] = [];
+  const compiles: Array<{ model: string } & TreeCompileEvent> = [];
   const rt = new OnnxRuntime({
+    trees,
+    onCompile: (m, e) => compiles.push({ model: m.name, ...e }),
     artifacts: new ArtifactStore({
       s3: t.s3,
       bucket: t.bucket,
@@ -43,7 +51,7 @@ function runtime(
     thread,
     onLoad: (m, e) => loads.push({ model: m.name, source: e.source }),
   });
-  return { rt, loads, diskErrors, cacheDir };
+  return { rt, loads, diskErrors, cacheDir, compiles };
 }
 
 const irisRows = (rows: number[][]) => [
@@ -122,6 +130,63 @@ describe('OnnxRuntime', () => {
       .infer([{ name: 'input', datatype: 'FP32', shape: [1, 1], data: Float32Array.from([1]) }]);
     expect(prediction?.data[0]).toBeCloseTo(3.4946, 3);
     expect(diskErrors).toHaveLength(1);
+  });
+});
+
+describe('OnnxRuntime with compiled trees', () => {
+  const parityRows = () => irisRows(parityFixture('iris').instances);
+
+  it('runs a forest as compiled trees once they match onnxruntime, with the same answers', async () => {
+    const compiled = runtime();
+    const plain = runtime(undefined, undefined, false, 'off');
+    const ours = await compiled.rt.runner(iris).infer(parityRows());
+    expect(await compiled.rt.engine(iris)).toBe('trees');
+    expect(compiled.compiles).toEqual([{ model: 'iris', compiled: true, ms: expect.any(Number) }]);
+    expect(ours).toEqual(await plain.rt.runner(iris).infer(parityRows()));
+    expect(await plain.rt.engine(iris)).toBe('onnxruntime');
+    expect(plain.compiles).toEqual([]);
+  });
+
+  it('keeps other models in onnxruntime and says why', async () => {
+    const { rt, compiles } = runtime();
+    await rt.runner(linear).load();
+    expect(await rt.engine(linear)).toBe('onnxruntime');
+    expect(compiles).toEqual([
+      { model: 'linear', compiled: false, reason: 'operator LinearRegressor', ms: expect.any(Number) },
+    ]);
+  });
+
+  it('compiles in the background after the first answer, which onnxruntime gives', async () => {
+    const { rt, compiles } = runtime(undefined, undefined, false, 'background');
+    const first = await rt.runner(iris).infer(parityRows());
+    expect(compiles).toEqual([]);
+    // Requests keep coming while the trees are compiled and onnxruntime's session is released.
+    let compiled = false;
+    const engine = rt.engine(iris).finally(() => {
+      compiled = true;
+    });
+    let during = 0;
+    while (!compiled) {
+      const answers = await Promise.all(Array.from({ length: 8 }, () => rt.runner(iris).infer(parityRows())));
+      for (const a of answers) expect(a).toEqual(first);
+      during += answers.length;
+    }
+    expect(during).toBeGreaterThan(0);
+    expect(await engine).toBe('trees');
+    expect(compiles.map((c) => c.compiled)).toEqual([true]);
+    expect(await rt.runner(iris).infer(parityRows())).toEqual(first);
+  });
+
+  it('runs compiled trees on the model thread, and again after the thread restarts', async () => {
+    const { rt } = runtime(undefined, undefined, true);
+    const plain = runtime(undefined, undefined, true, 'off');
+    const expected = await plain.rt.runner(iris).inferTimed?.(parityRows());
+    const first = await rt.runner(iris).inferTimed?.(parityRows());
+    expect(await rt.engine(iris)).toBe('trees');
+    expect(first?.outputs).toEqual(expected?.outputs);
+    await (rt as unknown as { thread: OnnxThread }).thread.close();
+    expect((await rt.runner(iris).inferTimed?.(parityRows()))?.outputs).toEqual(expected?.outputs);
+    for (const r of [rt, plain.rt]) await (r as unknown as { thread: OnnxThread }).thread.close();
   });
 });
 

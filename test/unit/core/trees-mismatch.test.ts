@@ -1,0 +1,75 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { ArtifactStore } from '../../../functions/core/artifacts.ts';
+import { encodeElements } from '../../../functions/core/datatypes.ts';
+import type { Manifest } from '../../../functions/core/manifest.ts';
+import { publishModel } from '../../../functions/core/publish.ts';
+import { OnnxRuntime, type TreeCompileEvent } from '../../../functions/core/runners/onnx.ts';
+import { sampleModelBytes } from '../../fixtures/models.ts';
+import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
+
+// A compiler bug cannot be produced on purpose: this one adds 1 to the first leaf weight it writes.
+vi.mock('../../../functions/core/runners/trees.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../functions/core/runners/trees.ts')>();
+  return {
+    ...real,
+    compileTrees: (bytes: Uint8Array, features: number) => {
+      const result = real.compileTrees(bytes, features);
+      if (!('program' in result)) return result;
+      return {
+        program: {
+          ...result.program,
+          source: result.program.source.replace(/\+= ([-0-9.e]+);/, '+= 1 + $1;'),
+        },
+      };
+    },
+  };
+});
+
+let t: TestS3;
+let diabetes: Manifest;
+beforeAll(async () => {
+  t = await startTestS3();
+  diabetes = await publishModel(t.s3, t.bucket, { name: 'diabetes', bytes: sampleModelBytes('diabetes') });
+});
+afterAll(() => t.close());
+
+it('keeps a model in onnxruntime when its compiled trees answer differently, and says so', async () => {
+  const compiles: TreeCompileEvent[] = [];
+  const runtime = (trees: 'load' | 'off') =>
+    new OnnxRuntime({
+      artifacts: new ArtifactStore({
+        s3: t.s3,
+        bucket: t.bucket,
+        cacheDir: mkdtempSync(join(tmpdir(), 'mg-')),
+      }),
+      maxCacheBytes: 1 << 30,
+      trees,
+      onCompile: (_, e) => compiles.push(e),
+    });
+  const rows = Array.from({ length: 200 }, (_, i) =>
+    Array.from({ length: 10 }, (_, f) => ((i * 7 + f * 13) % 41) / 200 - 0.1),
+  );
+  const inputs = [
+    {
+      name: 'input',
+      datatype: 'FP32' as const,
+      shape: [200, 10],
+      data: encodeElements(rows.flat(), 'FP32', String),
+    },
+  ];
+  const checked = runtime('load');
+  const answers = await checked.runner(diabetes).infer(inputs);
+  expect(await checked.engine(diabetes)).toBe('onnxruntime');
+  expect(compiles).toEqual([
+    {
+      compiled: false,
+      mismatch: true,
+      reason: 'the compiled trees differ from onnxruntime',
+      ms: expect.any(Number),
+    },
+  ]);
+  expect(answers).toEqual(await runtime('off').runner(diabetes).infer(inputs));
+});
