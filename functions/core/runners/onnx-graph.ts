@@ -41,7 +41,10 @@ const text = new TextDecoder('utf-8', { fatal: true });
 
 class Reader {
   private at = 0;
-  constructor(private readonly bytes: Uint8Array) {}
+  private readonly view: DataView;
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
 
   get done(): boolean {
     return this.at >= this.bytes.length;
@@ -97,22 +100,23 @@ class Reader {
 
   private float32(): number {
     if (this.at + 4 > this.bytes.length) throw new Error('truncated fixed32');
-    const view = new DataView(this.bytes.buffer, this.bytes.byteOffset + this.at, 4);
     this.at += 4;
-    return view.getFloat32(0, true);
+    return this.view.getFloat32(this.at - 4, true);
   }
 
   private fixed64(): number {
     if (this.at + 8 > this.bytes.length) throw new Error('truncated fixed64');
-    const view = new DataView(this.bytes.buffer, this.bytes.byteOffset + this.at, 8);
     this.at += 8;
-    return view.getFloat64(0, true);
+    return this.view.getFloat64(this.at - 8, true);
   }
 }
 
-function* fields(bytes: Uint8Array): Generator<Field> {
+/** The fields of a message, in order (a plain loop: models have many thousands of them). */
+function fields(bytes: Uint8Array): Field[] {
   const reader = new Reader(bytes);
-  while (!reader.done) yield reader.field();
+  const out: Field[] = [];
+  while (!reader.done) out.push(reader.field());
+  return out;
 }
 
 function embedded(field: Field): Uint8Array {
