@@ -97,6 +97,10 @@ export interface BatchRun {
   /** Rounds behind the medians below (ModelGate and the peer alternating). */
   rounds: number;
   seconds: number;
+  /** Of `seconds`: putting the file into the local S3 (multipart upload, as a client would). */
+  uploadSeconds: number;
+  /** Of `seconds`: the job itself, from the batch function's start to its manifest. */
+  jobSeconds: number;
   rowsPerSecond: number;
   modelShare: number;
   /** The highest of the rounds. */
@@ -149,6 +153,8 @@ export async function batchRuns(
     mb: statSync(path).size / 2 ** 20,
     rounds,
     seconds: of(ours, (r) => r.seconds),
+    uploadSeconds: of(ours, (r) => r.uploadSeconds),
+    jobSeconds: of(ours, (r) => r.jobSeconds),
     rowsPerSecond: of(ours, (r) => r.rowsPerSecond),
     modelShare: of(ours, (r) => r.modelShare),
     peakRssMb: Math.max(...ours.map((r) => r.peakRssMb)),
@@ -184,6 +190,7 @@ export async function batchRun(
     client: s3,
     params: { Bucket: target.bucket, Key: key, Body: createReadStream(path) },
   }).done();
+  const uploaded = performance.now();
   let manifest: { status: string; rows: number; durationMs: number; modelMs: number } | undefined;
   while (!manifest || manifest.status === 'running') {
     await new Promise((r) => setTimeout(r, 100));
@@ -202,6 +209,8 @@ export async function batchRun(
   return {
     rows: manifest.rows,
     seconds,
+    uploadSeconds: (uploaded - started) / 1000,
+    jobSeconds: manifest.durationMs / 1000,
     rowsPerSecond: manifest.rows / seconds,
     modelShare: manifest.modelMs / manifest.durationMs,
     peakRssMb: rssMb(target.pid).peak,

@@ -84,13 +84,14 @@ export async function scoreChunk(
     return { line: index + (csv ? 2 : 1), row };
   });
   const size = deps.microBatchRows ?? 4096;
-  let text = '';
+  const scoredParts: Buffer[] = [];
   let failed = 0;
   for (let i = 0; i < rows.length; i += size) {
     const scored = await scoreRows(model, spec, runner, rows.slice(i, i + size));
-    text += scored.text;
+    scoredParts.push(scored.bytes);
     failed += scored.failed;
   }
+  const text = Buffer.concat(scoredParts);
   const part = `${partsPrefix(event.BatchInput.jobId)}${String(event.Items[0]?.index ?? 0).padStart(12, '0')}.jsonl`;
   await deps.s3.send(
     new PutObjectCommand({

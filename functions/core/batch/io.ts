@@ -130,8 +130,8 @@ export function objectWriter(store: BatchStore, key: string) {
   const done = upload.done();
   done.catch(() => {});
   return {
-    async write(text: string): Promise<void> {
-      if (!out.write(text)) await once(out, 'drain');
+    async write(data: string | Uint8Array): Promise<void> {
+      if (!out.write(data)) await once(out, 'drain');
     },
     async end(): Promise<void> {
       out.end();

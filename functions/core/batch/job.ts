@@ -276,7 +276,7 @@ async function score(
       await previous;
       stats.failed += scored.failed;
       stats.modelMs += scored.modelMs;
-      await output.write(scored.text);
+      await output.write(scored.bytes);
     })();
     // Awaited by the next flush (or finish); this only keeps it from counting as unhandled meanwhile.
     inflight.catch(() => {});

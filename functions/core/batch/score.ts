@@ -12,7 +12,8 @@ export interface LineRow {
 
 /** One scored micro-batch: its output lines, how many rows failed, time in the model. */
 export interface Scored {
-  readonly text: string;
+  /** The output lines (JSON Lines, UTF-8). */
+  readonly bytes: Buffer;
   readonly failed: number;
   readonly modelMs: number;
 }
@@ -128,31 +129,93 @@ export class MicroBatch {
     }
     let k = 0;
     let failed = 0;
-    let text = '';
+    const out = new LineBytes(lines.length * 48);
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i] as number;
       const error = errors.size > 0 ? errors.get(i) : undefined;
       if (error !== undefined) {
         failed++;
-        text += `${JSON.stringify({ line, error })}\n`;
+        out.text(`${JSON.stringify({ line, error })}\n`);
       } else if (failure) {
         failed++;
         k++;
-        text += `${JSON.stringify({ line, error: failure })}\n`;
+        out.text(`${JSON.stringify({ line, error: failure })}\n`);
       } else {
-        // Same JSON as JSON.stringify({line, prediction, probabilities}), built without an object per row.
+        // The bytes of JSON.stringify({line, prediction, probabilities}), written without an object or string per row.
         const prediction = predictions[k];
-        const shown =
-          typeof prediction === 'number' && Number.isFinite(prediction)
-            ? prediction
-            : JSON.stringify(prediction ?? null);
-        text += probabilities
-          ? `{"line":${line},"prediction":${shown},"probabilities":${JSON.stringify(probabilities[k])}}\n`
-          : `{"line":${line},"prediction":${shown}}\n`;
+        out.ascii('{"line":');
+        out.int(line);
+        out.ascii(',"prediction":');
+        if (typeof prediction === 'number' && Number.isFinite(prediction)) out.ascii(String(prediction));
+        else out.text(JSON.stringify(prediction ?? null));
+        if (probabilities) {
+          out.ascii(',"probabilities":');
+          out.text(JSON.stringify(probabilities[k]));
+        }
+        out.ascii('}\n');
         k++;
       }
     }
-    return { text, failed, modelMs };
+    return { bytes: out.bytes(), failed, modelMs };
+  }
+}
+
+/** A growing buffer of output bytes. */
+class LineBytes {
+  private buffer: Buffer;
+  private at = 0;
+
+  constructor(capacity: number) {
+    this.buffer = Buffer.allocUnsafe(Math.max(64, capacity));
+  }
+
+  /** A string of ASCII characters only (JSON punctuation, the digits of a number). */
+  ascii(value: string): void {
+    this.reserve(value.length);
+    const buffer = this.buffer;
+    let at = this.at;
+    for (let i = 0; i < value.length; i++) buffer[at++] = value.charCodeAt(i);
+    this.at = at;
+  }
+
+  /** A non-negative integer, in decimal. */
+  int(value: number): void {
+    if (!(Number.isSafeInteger(value) && value >= 0)) {
+      this.ascii(String(value));
+      return;
+    }
+    this.reserve(16);
+    const buffer = this.buffer;
+    const start = this.at;
+    let at = start;
+    let v = value;
+    do {
+      buffer[at++] = 48 + (v % 10);
+      v = Math.floor(v / 10);
+    } while (v > 0);
+    for (let a = start, b = at - 1; a < b; a++, b--) {
+      const digit = buffer[a] as number;
+      buffer[a] = buffer[b] as number;
+      buffer[b] = digit;
+    }
+    this.at = at;
+  }
+
+  /** Any string, as UTF-8. */
+  text(value: string): void {
+    this.reserve(Buffer.byteLength(value));
+    this.at += this.buffer.write(value, this.at, 'utf8');
+  }
+
+  bytes(): Buffer {
+    return this.buffer.subarray(0, this.at);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.at + bytes <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.at + bytes));
+    this.buffer.copy(grown, 0, 0, this.at);
+    this.buffer = grown;
   }
 }
 
