@@ -29,6 +29,8 @@ export interface TreeProgram {
   readonly source: string;
   /** Every threshold per feature: probe rows are built around them. */
   readonly thresholds: readonly number[][];
+  /** How the trees run: level by level without branches (shallow trees), or as nests of `if`s. */
+  readonly layout: 'levels' | 'branches';
 }
 
 /** onnxruntime's tensor shape of results, which the program takes and returns. */
@@ -90,6 +92,9 @@ const COMPARISONS = new Map([
 /** Beyond these the model stays in onnxruntime (V8 would not optimize such functions well). */
 const MAX_DEPTH = 200;
 const MAX_NODES = 500_000;
+/** Trees up to this depth, and this many padded entries in all, run level by level. */
+const MAX_LEVELS = 10;
+const MAX_PADDED = 4_000_000;
 
 const KNOWN = new Set([
   'nodes_treeids',
@@ -251,11 +256,31 @@ function compile(bytes: Uint8Array, features: number): TreeProgram {
   }
 
   const thresholds: number[][] = Array.from({ length: features }, () => []);
-  const functions = trees.map((tree, t) => treeSource(tree, t, outputs, classifier, thresholds));
+  const depths = trees.map((tree, t) => depthOf(tree.nodes, tree.root, t));
+  const inner = [...byTree.values()].flatMap((nodes) => [...nodes.values()].filter((n) => n.mode !== 'LEAF'));
+  const modesUsed = new Set(inner.map((n) => n.mode));
+  const paddedSize = depths.reduce((sum, d) => sum + 2 ** d * (2 + outputs), 0);
+  const paddedNodes = depths.reduce((sum, d) => sum + 2 ** (d + 1) - 1, 0);
+  // Shallow, nearly complete trees (boosting's fixed depth) of one comparison and no missing-value
+  // tracks run level by level without branches; deep, lopsided ones (forests) as nests of ifs, where
+  // most rows stop early.
+  const byLevels =
+    modesUsed.size <= 1 &&
+    !inner.some((n) => n.missingTrue) &&
+    Math.max(...depths) <= MAX_LEVELS &&
+    paddedNodes <= 2 * count &&
+    paddedSize <= MAX_PADDED;
+  const constants: string[] = [];
+  const functions = trees.map((tree, t) =>
+    byLevels
+      ? levelsSource(tree, t, depths[t] as number, features, outputs, classifier, thresholds, constants)
+      : treeSource(tree, t, outputs, classifier, thresholds),
+  );
   const labels = ints('classlabels_int64s');
   if (!labels.every(Number.isSafeInteger)) decline('a class label beyond 2^53');
   const finish = classifier ? classifierFinish(outputs, base, labels) : regressorFinish(outputs, base);
   const source = `function (input, outputs, features) {
+${constants.join('\n')}
   function score(x, n) {
   const s = new Float32Array(n * ${outputs});
 ${functions.map((_, t) => `  t${t}(x, n, s);`).join('\n')}
@@ -270,6 +295,7 @@ ${RUN}
     outputs: node.outputs,
     source,
     thresholds: thresholds.map((list) => [...new Set(list)]),
+    layout: byLevels ? 'levels' : 'branches',
   };
 
   function treeSource(
@@ -300,6 +326,86 @@ ${body(tree.root, 0, '      ')}
     }
   }`;
   }
+}
+
+/** Levels below the root to the deepest leaf. @throws Decline on a missing node or a cycle. */
+function depthOf(nodes: Map<number, TreeNode>, id: number, t: number, depth = 0): number {
+  const n = nodes.get(id) ?? decline(`tree ${t} has no node ${id}`);
+  if (depth > MAX_DEPTH) decline(`a tree deeper than ${MAX_DEPTH} (or a cycle)`);
+  if (n.mode === 'LEAF') return depth;
+  return Math.max(depthOf(nodes, n.yes, t, depth + 1), depthOf(nodes, n.no, t, depth + 1));
+}
+
+/**
+ * A tree padded to a complete one of its depth, as arrays (features,
+ * thresholds, leaf weights by output) walked level by level: node k's
+ * children are 2k+1 (the comparison holds) and 2k+2. A leaf above the last
+ * level is copied into every leaf below it. Four rows go down at once, the
+ * comparison's result added to the index instead of branched on: no branch
+ * to mispredict, four independent chains of loads.
+ */
+function levelsSource(
+  tree: { root: number; nodes: Map<number, TreeNode> },
+  t: number,
+  depth: number,
+  features: number,
+  width: number,
+  isClassifier: boolean,
+  seen: number[][],
+  constants: string[],
+): string {
+  const inner = 2 ** depth - 1;
+  const F = new Array<number>(inner).fill(0);
+  const T = new Array<number>(inner).fill(Number.POSITIVE_INFINITY);
+  const L = new Array<number>((inner + 1) * width).fill(0);
+  let op = '<=';
+  const fill = (id: number, k: number, level: number): void => {
+    const n = tree.nodes.get(id) as TreeNode;
+    if (n.mode === 'LEAF') {
+      if (isClassifier && n.weights.size === 0) decline('a leaf without class weights');
+      if (level === depth) for (const [c, w] of n.weights) L[(k - inner) * width + c] = w;
+      else {
+        fill(id, 2 * k + 1, level + 1);
+        fill(id, 2 * k + 2, level + 1);
+      }
+      return;
+    }
+    seen[n.feature]?.push(n.threshold);
+    op = COMPARISONS.get(n.mode) as string;
+    F[k] = n.feature;
+    T[k] = n.threshold;
+    fill(n.yes, 2 * k + 1, level + 1);
+    fill(n.no, 2 * k + 2, level + 1);
+  };
+  fill(tree.root, 0, 0);
+  constants.push(
+    `  const F${t} = new Int32Array([${F.join(',')}]), T${t} = new Float64Array([${T.map(literal).join(',')}]), L${t} = new Float64Array([${L.map(literal).join(',')}]);`,
+  );
+  const rows = (count: number) => {
+    const lines: string[] = [];
+    for (let q = 0; q < count; q++) lines.push(`let k${q} = 0;`);
+    for (let level = 0; level < depth; level++) {
+      for (let q = 0; q < count; q++) {
+        lines.push(`k${q} = 2 * k${q} + 2 - (x[o + ${q * features} + F${t}[k${q}]] ${op} T${t}[k${q}]);`);
+      }
+    }
+    for (let q = 0; q < count; q++) {
+      lines.push(`k${q} = (k${q} - ${inner}) * ${width};`);
+      if (width <= 8) {
+        for (let c = 0; c < width; c++) lines.push(`s[r + ${q * width + c}] += L${t}[k${q} + ${c}];`);
+      } else lines.push(`for (let c = 0; c < ${width}; c++) s[r + ${q * width} + c] += L${t}[k${q} + c];`);
+    }
+    return lines.map((l) => `      ${l}`).join('\n');
+  };
+  return `function t${t}(x, n, s) {
+    let i = 0, o = 0, r = 0;
+    for (; i + 4 <= n; i += 4, o += ${4 * features}, r += ${4 * width}) {
+${rows(4)}
+    }
+    for (; i < n; i++, o += ${features}, r += ${width}) {
+${rows(1)}
+    }
+  }`;
 }
 
 function allLeaves(nodes: Map<number, TreeNode>, test: (leaf: TreeNode) => boolean): boolean {

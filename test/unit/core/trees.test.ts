@@ -48,13 +48,13 @@ function randomRows(n: number, features: number, lo: number, hi: number): Float3
 
 describe('compiled tree ensembles', () => {
   it('answer exactly as onnxruntime does for the iris forest and the diabetes boosted trees', async () => {
-    for (const [name, features, lo, hi] of [
-      ['iris', 4, 0, 8],
-      ['diabetes', 10, -0.2, 0.2],
+    for (const [name, features, lo, hi, layout] of [
+      ['iris', 4, 0, 8, 'branches'],
+      ['diabetes', 10, -0.2, 0.2, 'levels'],
     ] as const) {
       const bytes = sampleModelBytes(name);
       const program = compiled(bytes, features);
-      expect(program).toMatchObject({ input: 'input', features });
+      expect(program).toMatchObject({ input: 'input', features, layout });
       await expectSameAsOnnxruntime(bytes, program, probeRows(program).data);
       await expectSameAsOnnxruntime(bytes, program, randomRows(5000, features, lo, hi));
     }
@@ -134,19 +134,29 @@ describe('compiled tree ensembles', () => {
     expect(a?.get('nodes_values')?.floats).toEqual([0.5, 0, 0]);
   });
 
-  it('match onnxruntime on random regressors: every branch mode, NaN tracks, several targets, base values', async () => {
+  it('match onnxruntime on random regressors: every branch mode, NaN tracks, several targets, base values, both layouts', async () => {
+    const layouts = { levels: 0, branches: 0 };
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 1, max: 3 }).chain((targets) =>
-          fc.record({
-            targets: fc.constant(targets),
-            trees: fc.array(treeArbitrary(weightsArbitrary(targets, false)), { minLength: 1, maxLength: 6 }),
-            base: fc.option(fc.array(weight(false), { minLength: targets, maxLength: targets }), {
-              nil: undefined,
+        fc
+          .tuple(
+            fc.integer({ min: 1, max: 3 }),
+            fc.option(fc.constantFrom(...MODES), { nil: undefined, freq: 2 }),
+          )
+          .chain(([targets, uniform]) =>
+            fc.record({
+              targets: fc.constant(targets),
+              uniform: fc.constant(uniform),
+              trees: fc.array(treeArbitrary(weightsArbitrary(targets, false), uniform), {
+                minLength: 1,
+                maxLength: 6,
+              }),
+              base: fc.option(fc.array(weight(false), { minLength: targets, maxLength: targets }), {
+                nil: undefined,
+              }),
+              rows: rowsArbitrary,
             }),
-            rows: rowsArbitrary,
-          }),
-        ),
+          ),
         async ({ targets, trees, base, rows }) => {
           const bytes = oneNodeModel(regressor(trees, targets, base));
           const result = compileTrees(bytes, FEATURES);
@@ -156,6 +166,7 @@ describe('compiled tree ensembles', () => {
             return;
           }
           const { program } = result;
+          layouts[program.layout]++;
           await expectSameAsOnnxruntime(
             bytes,
             program,
@@ -165,24 +176,38 @@ describe('compiled tree ensembles', () => {
       ),
       { numRuns: 300 },
     );
+    // Both ways of running the trees were checked, many times each.
+    expect(layouts.levels).toBeGreaterThan(50);
+    expect(layouts.branches).toBeGreaterThan(50);
   });
 
-  it('match onnxruntime on random classifiers: labels, per-class sums, ties to the first class', async () => {
+  it('match onnxruntime on random classifiers: labels, per-class sums, ties to the first class, both layouts', async () => {
+    const layouts = { levels: 0, branches: 0 };
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 3, max: 4 }).chain((classes) =>
-          fc.record({
-            classes: fc.constant(classes),
-            trees: fc.array(treeArbitrary(weightsArbitrary(classes, true)), { minLength: 1, maxLength: 6 }),
-            base: fc.option(fc.array(weight(false), { minLength: classes, maxLength: classes }), {
-              nil: undefined,
+        fc
+          .tuple(
+            fc.integer({ min: 3, max: 4 }),
+            fc.option(fc.constantFrom(...MODES), { nil: undefined, freq: 2 }),
+          )
+          .chain(([classes, uniform]) =>
+            fc.record({
+              classes: fc.constant(classes),
+              uniform: fc.constant(uniform),
+              trees: fc.array(treeArbitrary(weightsArbitrary(classes, true), uniform), {
+                minLength: 1,
+                maxLength: 6,
+              }),
+              base: fc.option(fc.array(weight(false), { minLength: classes, maxLength: classes }), {
+                nil: undefined,
+              }),
+              rows: rowsArbitrary,
             }),
-            rows: rowsArbitrary,
-          }),
-        ),
+          ),
         async ({ classes, trees, base, rows }) => {
           const bytes = oneNodeModel(classifier(trees, classes, base));
           const program = compiled(bytes, FEATURES);
+          layouts[program.layout]++;
           await expectSameAsOnnxruntime(
             bytes,
             program,
@@ -192,6 +217,9 @@ describe('compiled tree ensembles', () => {
       ),
       { numRuns: 300 },
     );
+    // Both ways of running the trees were checked, many times each.
+    expect(layouts.levels).toBeGreaterThan(50);
+    expect(layouts.branches).toBeGreaterThan(50);
   });
 
   it('check their feed as onnxruntime does', () => {
@@ -252,20 +280,40 @@ function weightsArbitrary(outputs: number, positive: boolean): fc.Arbitrary<Arra
     .chain((ids) => fc.tuple(...ids.map((id) => weight(positive).map((w): [number, number] => [id, w]))));
 }
 
-function treeArbitrary(weights: fc.Arbitrary<Array<[number, number]>>): fc.Arbitrary<Tree> {
+/**
+ * Random trees. With `uniform`: boosting-like trees, complete but for a leaf
+ * now and then just above the last level, every split comparing the same way, none
+ * tracking NaN — the trees that run level by level.
+ */
+function treeArbitrary(weights: fc.Arbitrary<Array<[number, number]>>, uniform?: string): fc.Arbitrary<Tree> {
+  const split = (yes: fc.Arbitrary<Tree>, no: fc.Arbitrary<Tree>) =>
+    fc.record({
+      leaf: fc.constant(false as const),
+      feature: fc.integer({ min: 0, max: FEATURES - 1 }),
+      threshold: fc.constantFrom(...THRESHOLDS),
+      mode: uniform ? fc.constant(uniform) : fc.constantFrom(...MODES),
+      missingTrue: uniform ? fc.constant(false) : fc.boolean(),
+      yes,
+      no,
+    });
+  if (uniform) {
+    const complete = (depth: number): fc.Arbitrary<Tree> =>
+      depth === 0
+        ? weights.map(leaf)
+        : split(
+            complete(depth - 1),
+            // A leaf one level early, just above the last level: padded with one copy.
+            depth === 2
+              ? fc.oneof({ weight: 3, arbitrary: complete(1) }, weights.map(leaf))
+              : complete(depth - 1),
+          );
+    return fc.integer({ min: 0, max: 4 }).chain(complete);
+  }
   const { tree } = fc.letrec<{ tree: Tree }>((tie) => ({
     tree: fc.oneof(
       { maxDepth: 4, depthIdentifier: 'tree' },
       weights.map(leaf),
-      fc.record({
-        leaf: fc.constant(false as const),
-        feature: fc.integer({ min: 0, max: FEATURES - 1 }),
-        threshold: fc.constantFrom(...THRESHOLDS),
-        mode: fc.constantFrom(...MODES),
-        missingTrue: fc.boolean(),
-        yes: tie('tree'),
-        no: tie('tree'),
-      }),
+      split(tie('tree'), tie('tree')),
     ),
   }));
   return tree;
