@@ -1,6 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { endpointConfig } from '../../functions/core/s3.ts';
@@ -40,6 +45,7 @@ export async function startLocalS3(options: {
     configureBuckets: [{ name: options.bucket, configs: [] }],
   });
   honourConditionalWrites(server);
+  completeMultipartAsS3(server);
   const address = (await server.run()) as AddressInfo;
   const url = `http://127.0.0.1:${address.port}`;
   return {
@@ -68,6 +74,53 @@ interface KoaContext {
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 interface FilesystemStore {
   getMetadata(bucket: string, key: string): Promise<{ etag?: string }>;
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+  putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+  putObjectMultipart(
+    bucket: string,
+    uploadId: string,
+    parts: Array<{ number: number; etag: string }>,
+  ): Promise<{ size: number; md5: string }>;
+}
+
+/**
+ * CompleteMultipartUpload as S3 does it: the parts are joined into the object
+ * and its ETag is the MD5 of the parts' MD5s with their count
+ * (`"<hex>-<parts>"`). s3rver hashes the whole object again instead, which
+ * reads every byte back through MD5 and gives an ETag S3 would not.
+ */
+function completeMultipartAsS3(server: S3rver): void {
+  const store = (server as unknown as { store: FilesystemStore }).store;
+  store.putObjectMultipart = async (bucket, uploadId, parts) => {
+    const uploadDir = join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+    const [key, metadata] = await Promise.all([
+      readFile(join(uploadDir, 'key'), 'utf8'),
+      readFile(join(uploadDir, 'metadata'), 'utf8').then((m) => JSON.parse(m) as Record<string, string>),
+    ]);
+    const objectPath = store.getResourcePath(bucket, key, 'object');
+    await mkdir(dirname(objectPath), { recursive: true });
+    const sorted = [...parts].sort((a, b) => a.number - b.number);
+    const digests: Buffer[] = [];
+    let size = 0;
+    const out = createWriteStream(objectPath);
+    try {
+      for (const part of sorted) {
+        const path = join(uploadDir, String(part.number));
+        digests.push(Buffer.from(await readFile(`${path}.md5`, 'utf8'), 'hex'));
+        for await (const chunk of createReadStream(path)) {
+          size += (chunk as Buffer).length;
+          if (!out.write(chunk)) await once(out, 'drain');
+        }
+      }
+    } finally {
+      out.end();
+      await finished(out);
+    }
+    const md5 = `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${sorted.length}`;
+    await store.putMetadata(bucket, key, metadata, md5);
+    await rm(uploadDir, { recursive: true, force: true });
+    return { size, md5 };
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -51,10 +51,10 @@ describe('faults, injected for real on loopback', () => {
     expect(production.json.model_version).toBe(good.version);
   });
 
-  it('a streamed upload to s3rver round-trips byte for byte (no aws-chunked framing stored)', async () => {
+  it('a streamed upload to s3rver round-trips byte for byte (no aws-chunked framing stored), with the multipart ETag S3 gives', async () => {
     const client = createS3Client(api.s3Url);
     const bytes = randomBytes(6 * 1024 * 1024 + 123);
-    await new Upload({
+    const done = await new Upload({
       client,
       params: {
         Bucket: api.bucket,
@@ -64,6 +64,15 @@ describe('faults, injected for real on loopback', () => {
     }).done();
     const back = await client.send(new GetObjectCommand({ Bucket: api.bucket, Key: 'roundtrip/blob.bin' }));
     expect(Buffer.from((await back.Body?.transformToByteArray()) ?? []).equals(bytes)).toBe(true);
+    // Two parts (5 MiB and the rest): the MD5 of their MD5s, and their count.
+    const md5 = (b: Buffer) => createHash('md5').update(b).digest();
+    const parts = [bytes.subarray(0, 5 * 1024 * 1024), bytes.subarray(5 * 1024 * 1024)];
+    const etag = `"${createHash('md5')
+      .update(Buffer.concat(parts.map(md5)))
+      .digest('hex')}-2"`;
+    expect(done.ETag).toBe(etag);
+    expect(back.ETag).toBe(etag);
+    expect(back.ContentLength).toBe(bytes.length);
     client.destroy();
   });
   // Last: it stops the topology's S3.
