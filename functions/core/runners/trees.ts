@@ -2,9 +2,12 @@ import { type OnnxAttribute, type OnnxNode, readOnnxGraph } from './onnx-graph.t
 
 /**
  * Tree ensembles compiled to JavaScript, as Treelite and m2cgen compile them
- * to C: one function per tree, each a nest of `if`s with the thresholds as
- * literals, looping over a block of rows. A 100-tree forest then costs a few
- * hundred nanoseconds a row instead of onnxruntime's microseconds.
+ * to C: one function per tree, looping over a block of rows. Deep, lopsided
+ * trees (forests) become nests of `if`s with the thresholds as literals;
+ * shallow, nearly complete ones (boosting) are walked level by level from
+ * arrays without branches (`levelsSource`). A 100-tree forest then costs a
+ * few microseconds a row, and a million rows through 100 boosted trees of
+ * depth 3 about 0.6 s, against onnxruntime's 11–19 µs and 1.6–2.0 s.
  *
  * The program reproduces onnxruntime's arithmetic exactly: float32 inputs
  * compared with float32 thresholds, leaf weights added in float32 in tree
@@ -22,9 +25,10 @@ export interface TreeProgram {
   /** The names of the tensors the program returns, in order. */
   readonly outputs: readonly string[];
   /**
-   * Source of a function `(x: Float32Array, n: number) => [{ type, dims,
-   * data }, …]` (onnxruntime's tensors), one per output. Only numbers of the
-   * model reach the source, never its strings.
+   * Source of a function `(input, outputs, features) => run`, `run` taking
+   * and returning tensors as onnxruntime's session does (see `treeRun`).
+   * Only numbers of the model reach the source, never its strings: names
+   * come in as the arguments.
    */
   readonly source: string;
   /** Every threshold per feature: probe rows are built around them. */
