@@ -69,17 +69,7 @@ describe('compiled tree ensembles', () => {
     expect(compileTrees(new Uint8Array([0x3a, 0x05, 0x01]), 4)).toEqual({
       declined: 'unreadable graph: truncated field',
     });
-    const base = regressor([
-      {
-        leaf: false,
-        feature: 0,
-        threshold: 0.5,
-        mode: 'BRANCH_LEQ',
-        missingTrue: false,
-        yes: leaf([[0, 1]]),
-        no: leaf([[0, 2]]),
-      },
-    ]);
+    const base = regressor([stump(0, 'BRANCH_LEQ', false)]);
     const variant = (attributes: Record<string, AttributeValue>) =>
       compileTrees(oneNodeModel({ ...base, attributes: { ...base.attributes, ...attributes } }), 3);
     expect(variant({ post_transform: { s: 'SOFTMAX' } })).toEqual({ declined: 'post_transform SOFTMAX' });
@@ -110,17 +100,7 @@ describe('compiled tree ensembles', () => {
   });
 
   it('reads attributes written packed as well as unpacked', () => {
-    const model = regressor([
-      {
-        leaf: false,
-        feature: 2,
-        threshold: 0.5,
-        mode: 'BRANCH_LT',
-        missingTrue: true,
-        yes: leaf([[0, 1]]),
-        no: leaf([[0, 2]]),
-      },
-    ]);
+    const model = regressor([stump(2, 'BRANCH_LT', true)]);
     const packed = Object.fromEntries(
       Object.entries(model.attributes).map(([k, v]) => [
         k,
@@ -236,6 +216,17 @@ type Tree =
 
 const leaf = (weights: Array<[number, number]>): Tree => ({ leaf: true, weights });
 const leafWith = leaf;
+
+/** One split at 0.5 on `feature`, leaves weighing 1 and 2. */
+const stump = (feature: number, mode: string, missingTrue: boolean): Tree => ({
+  leaf: false,
+  feature,
+  threshold: 0.5,
+  mode,
+  missingTrue,
+  yes: leaf([[0, 1]]),
+  no: leaf([[0, 2]]),
+});
 
 const weight = (positive: boolean) =>
   fc
