@@ -1,9 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import pkg from '../../package.json' with { type: 'json' };
-import { ArtifactStore } from '../core/artifacts.ts';
 import { readEnv } from '../core/env.ts';
+import { modelRuntime } from '../core/model-runtime.ts';
 import { Registry } from '../core/registry.ts';
-import { OnnxRuntime } from '../core/runners/onnx.ts';
 import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import { createS3Client } from '../core/s3.ts';
 import { createTelemetry, traceClient } from '../core/telemetry.ts';
@@ -18,19 +17,8 @@ const s3 = env.tracing ? await traceClient(client, 'modelgate-api') : client;
 
 const api = createApiHandler({
   registry: new Registry({ s3, bucket: env.modelBucket, ttlSeconds: env.registryTtlSeconds }),
-  runtime: new OnnxRuntime({
-    artifacts: new ArtifactStore({
-      s3,
-      bucket: env.modelBucket,
-      cacheDir: env.cacheDir,
-      onDiskError: telemetry.recordDiskError,
-    }),
-    maxCacheBytes: env.sessionCacheBytes,
-    onLoad: telemetry.recordModelLoad,
-    // Compiled after the first answer: a cold start does not wait for it.
-    trees: env.compileTrees ? 'background' : 'off',
-    onCompile: telemetry.recordTreeCompile,
-  }),
+  // Trees compiled after a model's first answer: a cold start does not wait for it.
+  runtime: modelRuntime(s3, env, telemetry, { onLoad: telemetry.recordModelLoad, trees: 'background' }),
   telemetry,
   maxElements: env.maxElements,
   batch: { s3, bucket: env.modelBucket },

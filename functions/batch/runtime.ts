@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ArtifactStore } from '../core/artifacts.ts';
 import type { FunctionEnv } from '../core/env.ts';
-import { OnnxRuntime, type OnnxRuntimeOptions } from '../core/runners/onnx.ts';
+import { modelRuntime } from '../core/model-runtime.ts';
+import type { OnnxRuntime, OnnxRuntimeOptions } from '../core/runners/onnx.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 
 /**
@@ -17,18 +17,10 @@ export function batchRuntime(
   telemetry: Telemetry,
   onLoad?: OnnxRuntimeOptions['onLoad'],
 ): OnnxRuntime {
-  return new OnnxRuntime({
-    artifacts: new ArtifactStore({
-      s3,
-      bucket: env.modelBucket,
-      cacheDir: env.cacheDir,
-      onDiskError: telemetry.recordDiskError,
-    }),
-    maxCacheBytes: env.sessionCacheBytes,
+  return modelRuntime(s3, env, telemetry, {
     threads: 1,
     thread: true,
-    trees: env.compileTrees ? 'load' : 'off',
-    onCompile: telemetry.recordTreeCompile,
+    trees: 'load',
     ...(onLoad && { onLoad }),
   });
 }
