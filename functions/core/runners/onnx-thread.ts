@@ -2,7 +2,7 @@
 import * as nodeModule from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
-import { type TreeProgram, type TreeRun, treeRun } from './trees.ts';
+import type { TreeProgram, TreeRun } from './trees.ts';
 
 /** What the runtime needs of a session, whether it runs in process or on the thread. */
 export interface Session {
@@ -12,8 +12,12 @@ export interface Session {
     feeds: Record<string, ort.Tensor>,
     fetches: string[],
   ): Promise<{ results: Record<string, Pick<ort.Tensor, 'type' | 'dims' | 'data'>>; ms: number }>;
-  /** From now on runs the model's compiled trees instead of onnxruntime (whose session is released). */
-  adopt(program: TreeProgram): Promise<void>;
+  /**
+   * From now on runs the model's compiled trees instead of onnxruntime (whose
+   * session is released). `run` is the program already built on this thread:
+   * a session here uses it; the model thread builds its own from the source.
+   */
+  adopt(program: TreeProgram, run: TreeRun): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -36,8 +40,8 @@ export function inProcess(session: ort.InferenceSession): Session {
         running.delete(run);
       }
     },
-    async adopt(program) {
-      trees = treeRun(program);
+    async adopt(_program, run) {
+      trees = run;
       // Runs already in onnxruntime finish there before its session goes.
       await Promise.allSettled([...running]);
       await session.release();

@@ -166,14 +166,15 @@ export class OnnxRuntime {
       };
       const names = [...session.outputNames];
       const expected = (await session.run(feeds, names)).results;
-      if (!sameResults(expected, treeRun(program)(feeds, names), names)) {
+      const run = treeRun(program);
+      if (!sameResults(expected, run(feeds, names), names)) {
         return told({
           compiled: false,
           reason: 'the compiled trees differ from onnxruntime',
           mismatch: true,
         });
       }
-      await session.adopt(program);
+      await session.adopt(program, run);
       return told({ compiled: true });
     } catch (error) {
       return told({ compiled: false, reason: (error as Error).message });
