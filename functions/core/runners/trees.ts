@@ -309,9 +309,9 @@ ${RUN}
     isClassifier: boolean,
     seen: number[][],
   ): string {
-    const body = (id: number, depth: number, indent: string): string => {
-      const n = tree.nodes.get(id) ?? decline(`tree ${t} has no node ${id}`);
-      if (depth > MAX_DEPTH) decline(`a tree deeper than ${MAX_DEPTH} (or a cycle)`);
+    // Every node is there and the tree ends (depthOf checked both).
+    const body = (id: number, indent: string): string => {
+      const n = tree.nodes.get(id) as TreeNode;
       if (n.mode === 'LEAF') {
         if (isClassifier && n.weights.size === 0) decline('a leaf without class weights');
         return [...n.weights]
@@ -322,11 +322,11 @@ ${RUN}
       seen[n.feature]?.push(n.threshold);
       const v = `x[o + ${n.feature}]`;
       const test = `${v} ${COMPARISONS.get(n.mode)} ${literal(n.threshold)}${n.missingTrue ? ` || ${v} !== ${v}` : ''}`;
-      return `${indent}if (${test}) {\n${body(n.yes, depth + 1, `${indent}  `)}\n${indent}} else {\n${body(n.no, depth + 1, `${indent}  `)}\n${indent}}`;
+      return `${indent}if (${test}) {\n${body(n.yes, `${indent}  `)}\n${indent}} else {\n${body(n.no, `${indent}  `)}\n${indent}}`;
     };
     return `function t${t}(x, n, s) {
     for (let i = 0, o = 0, r = 0; i < n; i++, o += ${features}, r += ${width}) {
-${body(tree.root, 0, '      ')}
+${body(tree.root, '      ')}
     }
   }`;
   }
