@@ -91,13 +91,13 @@ export async function scoreChunk(
     scoredParts.push(scored.bytes);
     failed += scored.failed;
   }
-  const text = Buffer.concat(scoredParts);
+  const body = Buffer.concat(scoredParts);
   const part = `${partsPrefix(event.BatchInput.jobId)}${String(event.Items[0]?.index ?? 0).padStart(12, '0')}.jsonl`;
   await deps.s3.send(
     new PutObjectCommand({
       Bucket: deps.bucket,
       Key: part,
-      Body: text,
+      Body: body,
       ContentType: 'application/x-ndjson',
       Metadata: {
         rows: String(rows.length),

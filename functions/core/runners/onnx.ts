@@ -127,7 +127,7 @@ export class OnnxRuntime {
     return session;
   }
 
-  /** Told after each run: starts a compile left for after the first answer. */
+  /** Told after each answered run: starts a compile left for after the first answer. */
   ran(manifest: Manifest): void {
     if (this.deferred.size === 0) return;
     const key = sessionKey(manifest);
@@ -210,7 +210,8 @@ class OnnxModel implements ModelRunner {
       feeds[input.name] = new ort.Tensor(toOrtType(input.datatype), input.data, input.shape);
     }
     const names = outputs && outputs.length > 0 ? [...outputs] : [...session.outputNames];
-    const { results, ms } = await session.run(feeds, names).finally(() => this.runtime.ran(this.manifest));
+    const { results, ms } = await session.run(feeds, names);
+    this.runtime.ran(this.manifest);
     const tensors = names.map((name) => {
       const tensor = results[name] as Pick<ort.Tensor, 'type' | 'dims' | 'data'>;
       return {
