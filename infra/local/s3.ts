@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { finished } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { endpointConfig } from '../../functions/core/s3.ts';
@@ -45,6 +46,7 @@ export async function startLocalS3(options: {
     configureBuckets: [{ name: options.bucket, configs: [] }],
   });
   honourConditionalWrites(server);
+  putObjectAtomically(server);
   completeMultipartAsS3(server);
   const address = (await server.run()) as AddressInfo;
   const url = `http://127.0.0.1:${address.port}`;
@@ -73,6 +75,12 @@ interface KoaContext {
 }
 type Middleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void>;
 interface FilesystemStore {
+  putObject(object: {
+    bucket: string;
+    key: string;
+    content: Buffer | NodeJS.ReadableStream;
+    metadata: Record<string, string>;
+  }): Promise<{ size: number; md5: string }>;
   getMetadata(bucket: string, key: string): Promise<{ etag?: string }>;
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
@@ -81,6 +89,43 @@ interface FilesystemStore {
     uploadId: string,
     parts: Array<{ number: number; etag: string }>,
   ): Promise<{ size: number; md5: string }>;
+}
+
+/**
+ * PutObject as S3 does it: the object appears whole or not at all. s3rver
+ * answers a PUT before its file is flushed and writes it in place, so a GET
+ * right after could read an empty or half-written object. Here the bytes go to
+ * a temporary file beside it (a name s3rver's listing ignores), which is
+ * renamed over the object once complete.
+ */
+function putObjectAtomically(server: S3rver): void {
+  const store = (server as unknown as { store: FilesystemStore }).store;
+  let sequence = 0;
+  store.putObject = async (object) => {
+    const objectPath = store.getResourcePath(object.bucket, object.key, 'object');
+    await mkdir(dirname(objectPath), { recursive: true });
+    const partial = `${objectPath}.${process.pid}-${++sequence}.partial`;
+    const md5 = createHash('md5');
+    let size = 0;
+    const count = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        md5.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    const source = Buffer.isBuffer(object.content) ? [object.content] : object.content;
+    try {
+      await pipeline(source, count, createWriteStream(partial));
+      await rename(partial, objectPath);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+    const digest = md5.digest('hex');
+    await store.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
+  };
 }
 
 /**
