@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { localS3Client, startLocalS3 } from '../infra/local/s3.ts';
-import { seedSampleModels } from '../infra/local/seed.ts';
+import { localS3Client, startLocalS3 } from '../local/s3.ts';
+import { seedSampleModels } from '../local/seed.ts';
 import { firstLine, stop } from './lib/process.ts';
 import { bundle } from './suites.ts';
 

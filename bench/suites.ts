@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import { build, type Plugin } from 'esbuild';
 import { API_NODE_OPTIONS, BATCH_NODE_OPTIONS, BATCH_PROCESS_ENVIRONMENT } from '../infra/function-env.ts';
-import { freePort } from '../infra/local/net.ts';
+import { freePort } from '../local/net.ts';
 import {
   childPids,
   median,

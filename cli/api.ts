@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { checkModelName } from '../functions/core/manifest.ts';
+import { checkModelName } from '../functions/core/registry/manifest.ts';
 import { type Io, json, table, UsageError } from './format.ts';
 import type { Target } from './target.ts';
 

@@ -5,7 +5,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { type BatchJobView, batchStatus } from '../functions/core/batch/api.ts';
 import { jobId } from '../functions/core/batch/job.ts';
 import { BATCH_INPUT } from '../functions/core/batch/layout.ts';
-import { checkModelName } from '../functions/core/manifest.ts';
+import { checkModelName } from '../functions/core/registry/manifest.ts';
 import { type Io, progressBar } from './format.ts';
 
 export interface BatchTarget {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { type AliasChange, AliasStore } from '../functions/core/aliases.ts';
-import type { Alias, Manifest } from '../functions/core/manifest.ts';
-import { publishModel } from '../functions/core/publish.ts';
-import { Registry } from '../functions/core/registry.ts';
+import type { Alias, Manifest } from '../functions/core/registry/manifest.ts';
+import { Registry } from '../functions/core/registry/registry.ts';
 import { type Io, json, progressBar, table, UsageError } from './format.ts';
+import { type AliasChange, AliasStore } from './registry/aliases.ts';
+import { publishModel } from './registry/publish.ts';
 import type { Target } from './target.ts';
 
 export interface ModelFlags {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { endpointConfig } from '../functions/core/s3.ts';
-import { localS3Client } from '../infra/local/s3.ts';
+import { localS3Client } from '../local/s3.ts';
 
 /** Where a command acts: the model bucket, and the API for predict and chat. */
 export interface Target {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { localS3Client } from '../../infra/local/s3.ts';
+import { localS3Client } from '../../local/s3.ts';
 import { median, PYTHON, pythonHas, ROOT, rssMb } from './process.ts';
 
 interface StreamStats {

@@ -16,8 +16,8 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as ort from 'onnxruntime-node';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { ENV } from '../../functions/core/env.ts';
-import { type ProxyHandler, startGateway } from '../../infra/local/gateway.ts';
-import { S3RVER_CREDENTIALS } from '../../infra/local/s3.ts';
+import { type ProxyHandler, startGateway } from '../../local/gateway/gateway.ts';
+import { S3RVER_CREDENTIALS } from '../../local/s3.ts';
 import { median, predictEvent, timeCalls } from '../lib/process.ts';
 
 const [s3Url, bucket] = process.argv.slice(2) as [string, string];

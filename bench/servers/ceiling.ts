@@ -7,7 +7,7 @@
  *   tsx bench/servers/ceiling.ts BODY_BYTES
  */
 import { createServer } from 'node:http';
-import { listenLoopback } from '../../infra/local/net.ts';
+import { listenLoopback } from '../../local/net.ts';
 
 const size = Number(process.argv[2] ?? 160);
 const filler = 'x'.repeat(Math.max(0, size - '{"predictions":[""]}'.length));

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../infra/config.ts';
-import { startLocal } from '../../infra/local/topology.ts';
+import { startLocal } from '../../local/topology.ts';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const topology = await startLocal({

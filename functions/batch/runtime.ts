@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { FunctionEnv } from '../core/env.ts';
-import { modelRuntime } from '../core/model-runtime.ts';
-import type { OnnxRuntime, OnnxRuntimeOptions } from '../core/runners/onnx.ts';
+import { modelRuntime } from '../core/runners/onnx/from-env.ts';
+import type { OnnxRuntime, OnnxRuntimeOptions } from '../core/runners/onnx/runtime.ts';
 import type { Telemetry } from '../core/telemetry.ts';
 
 /**

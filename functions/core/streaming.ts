@@ -16,7 +16,7 @@ export type StreamingHandler = (
 
 /**
  * The `awslambda` global of the Node.js Lambda runtime, for response
- * streaming. Local mode installs the same two functions (infra/local/lambda-runtime.ts).
+ * streaming. Local mode installs the same two functions (local/gateway/lambda-runtime.ts).
  */
 export interface LambdaStreamingRuntime {
   streamifyResponse(handler: StreamingHandler): StreamingHandler;

@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type Counters, processCounters } from './counters.ts';
-import type { Manifest } from './manifest.ts';
-import type { TreeCompileEvent } from './runners/onnx.ts';
+import type { Manifest } from './registry/manifest.ts';
+import type { TreeCompileEvent } from './runners/onnx/runtime.ts';
 
 /** CloudWatch namespace of every ModelGate metric. */
 export const METRICS_NAMESPACE = 'ModelGate';

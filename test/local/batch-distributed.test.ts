@@ -1,10 +1,10 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore } from '../../functions/core/artifacts.ts';
 import { mergeChunks, partsPrefix, scoreChunk } from '../../functions/core/batch/chunks.ts';
 import { jobId, runBatchJob } from '../../functions/core/batch/job.ts';
-import { Registry } from '../../functions/core/registry.ts';
-import { OnnxRuntime } from '../../functions/core/runners/onnx.ts';
+import { ArtifactStore } from '../../functions/core/registry/artifacts.ts';
+import { Registry } from '../../functions/core/registry/registry.ts';
+import { OnnxRuntime } from '../../functions/core/runners/onnx/runtime.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { parityFixture } from '../fixtures/models.ts';
 

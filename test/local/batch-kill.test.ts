@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishModel } from '../../functions/core/publish.ts';
-import { S3RVER_CREDENTIALS } from '../../infra/local/s3.ts';
+import { publishModel } from '../../cli/registry/publish.ts';
+import { S3RVER_CREDENTIALS } from '../../local/s3.ts';
 import { sampleModelBytes } from '../fixtures/models.ts';
 import { startTestS3, type TestS3 } from '../fixtures/s3.ts';
 

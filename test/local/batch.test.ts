@@ -4,13 +4,13 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBatchHandler } from '../../functions/batch/app.ts';
-import { ArtifactStore } from '../../functions/core/artifacts.ts';
-import { Registry } from '../../functions/core/registry.ts';
-import { OnnxRuntime } from '../../functions/core/runners/onnx.ts';
+import { ArtifactStore } from '../../functions/core/registry/artifacts.ts';
+import { Registry } from '../../functions/core/registry/registry.ts';
+import { OnnxRuntime } from '../../functions/core/runners/onnx/runtime.ts';
 import type { ModelRunner } from '../../functions/core/runners/runner.ts';
 import { createTelemetry } from '../../functions/core/telemetry.ts';
-import { LocalQueue } from '../../infra/local/queue.ts';
-import { localS3Client } from '../../infra/local/s3.ts';
+import { LocalQueue } from '../../local/queue.ts';
+import { localS3Client } from '../../local/s3.ts';
 import { settledManifest } from '../fixtures/batch.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { parityFixture } from '../fixtures/models.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../infra/config.ts';
-import { freePort, listenLoopback } from '../../infra/local/net.ts';
+import { freePort, listenLoopback } from '../../local/net.ts';
 import { runCli } from '../fixtures/cli.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishModel } from '../../functions/core/publish.ts';
+import { publishModel } from '../../cli/registry/publish.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 let api: TestTopology;

@@ -3,10 +3,10 @@ import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../../functions/core/manifest.ts';
-import { publishModel } from '../../functions/core/publish.ts';
+import { publishModel } from '../../cli/registry/publish.ts';
+import { keys } from '../../functions/core/registry/manifest.ts';
 import { createS3Client } from '../../functions/core/s3.ts';
-import { startLocalS3 } from '../../infra/local/s3.ts';
+import { startLocalS3 } from '../../local/s3.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { sampleModelBytes } from '../fixtures/models.ts';
 

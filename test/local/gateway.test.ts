@@ -7,7 +7,7 @@ import {
   type LocalGateway,
   type ProxyHandler,
   startGateway,
-} from '../../infra/local/gateway.ts';
+} from '../../local/gateway/gateway.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 const KEY = 'gateway-test-key-000000000';

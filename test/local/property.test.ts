@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { V2_DATATYPES } from '../../functions/core/datatypes.ts';
+import { V2_DATATYPES } from '../../functions/core/protocols/datatypes.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 /**

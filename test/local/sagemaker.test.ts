@@ -7,8 +7,8 @@ import {
   SageMakerRuntimeClient,
 } from '@aws-sdk/client-sagemaker-runtime';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type Container, demoLmContainer } from '../../infra/local/containers/supervisor.ts';
-import { RUNTIME_ERRORS, type RuntimeError, startSageMakerEmulator } from '../../infra/local/sagemaker.ts';
+import { type Container, demoLmContainer } from '../../local/containers/supervisor.ts';
+import { RUNTIME_ERRORS, type RuntimeError, startSageMakerEmulator } from '../../local/sagemaker/emulator.ts';
 import { loopbackUrl, testContainer } from '../fixtures/containers.ts';
 import { startTestS3, type TestS3 } from '../fixtures/s3.ts';
 

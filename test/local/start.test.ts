@@ -11,7 +11,7 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 /** Runs `npm start`'s entry like a user would, until it prints its banner. */
 async function start(): Promise<{ child: ChildProcess; output: string }> {
-  const child = spawn(join(root, 'node_modules/.bin/tsx'), ['infra/local/start.ts'], {
+  const child = spawn(join(root, 'node_modules/.bin/tsx'), ['local/start.ts'], {
     cwd: root,
     env: {
       ...process.env,

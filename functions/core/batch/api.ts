@@ -1,7 +1,7 @@
 import { CopyObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BadRequestError, NotFoundError } from '../errors.ts';
-import { checkModelName } from '../manifest.ts';
 import { isObject } from '../protocols/v2.ts';
+import { checkModelName } from '../registry/manifest.ts';
 import { isNotFound } from '../s3.ts';
 import { type BatchManifest, jobId, readManifest } from './job.ts';
 import { BATCH_INPUT, batchTarget, isRejected } from './layout.ts';

@@ -6,8 +6,8 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { Manifest } from '../manifest.ts';
-import type { Registry } from '../registry.ts';
+import type { Manifest } from '../registry/manifest.ts';
+import type { Registry } from '../registry/registry.ts';
 import type { ModelRunner } from '../runners/runner.ts';
 import { objectWriter, putJson } from './io.ts';
 import { type BatchManifest, finalStatus, readManifest } from './job.ts';

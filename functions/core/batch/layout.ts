@@ -1,4 +1,4 @@
-import { MODEL_NAME } from '../manifest.ts';
+import { MODEL_NAME } from '../registry/manifest.ts';
 
 /** Where data teams drop files: `batch/input/<model>/<file>`. */
 export const BATCH_INPUT = 'batch/input/';

@@ -1,5 +1,5 @@
-import type { Manifest, TensorSpec } from '../manifest.ts';
 import { isObject } from '../protocols/v2.ts';
+import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 
 /** One input row, parsed: its feature values, or what was wrong with it. */
 export type ParsedRow = { readonly values: number[] } | { readonly error: string };

@@ -1,6 +1,6 @@
-import { encodeElements } from '../datatypes.ts';
-import type { Manifest, TensorSpec } from '../manifest.ts';
+import { encodeElements } from '../protocols/datatypes.ts';
 import { predictResponse } from '../protocols/predict.ts';
+import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import type { ModelRunner } from '../runners/runner.ts';
 import type { ParsedRow, RowTarget } from './rows.ts';
 

@@ -1,5 +1,5 @@
 import { BadRequestError } from '../errors.ts';
-import type { Manifest, TensorSpec } from '../manifest.ts';
+import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import type { InputTensor, OutputTensor } from '../runners/runner.ts';
 import { describeSpecs, elementCount, flatten, formatShape, inputTensor, rows } from './tensors.ts';
 import { isObject } from './v2.ts';

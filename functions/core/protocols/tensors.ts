@@ -1,7 +1,7 @@
-import { encodeElements, type V2Datatype } from '../datatypes.ts';
 import { BadRequestError } from '../errors.ts';
-import type { TensorSpec } from '../manifest.ts';
+import type { TensorSpec } from '../registry/manifest.ts';
 import type { InputTensor, OutputTensor } from '../runners/runner.ts';
+import { encodeElements, type V2Datatype } from './datatypes.ts';
 
 /** Deepest nesting accepted in tensor data. */
 const MAX_DEPTH = 32;

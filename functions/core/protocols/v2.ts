@@ -1,7 +1,7 @@
-import { isV2Datatype, V2_DATATYPES } from '../datatypes.ts';
 import { BadRequestError } from '../errors.ts';
-import type { Manifest } from '../manifest.ts';
+import type { Manifest } from '../registry/manifest.ts';
 import type { InputTensor, OutputTensor } from '../runners/runner.ts';
+import { isV2Datatype, V2_DATATYPES } from './datatypes.ts';
 import { describeSpecs, elementCount, flatten, formatShape, inputTensor, shapeMatches } from './tensors.ts';
 
 /** Platform string of ONNX models in the Open Inference Protocol. */

@@ -1,5 +1,5 @@
-import type { TensorData, V2Datatype } from '../datatypes.ts';
-import type { Manifest } from '../manifest.ts';
+import type { TensorData, V2Datatype } from '../protocols/datatypes.ts';
+import type { Manifest } from '../registry/manifest.ts';
 
 /** An input tensor, validated and typed for the runtime. */
 export interface InputTensor {

@@ -10,7 +10,7 @@ import {
   parseJsonRow,
   parseNumberBytes,
 } from '../../../functions/core/batch/rows.ts';
-import type { Manifest, TensorSpec } from '../../../functions/core/manifest.ts';
+import type { Manifest, TensorSpec } from '../../../functions/core/registry/manifest.ts';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 const parse = (text: string) => parseNumberBytes(bytes(text), 0, Buffer.byteLength(text));

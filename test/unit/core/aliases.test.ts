@@ -1,10 +1,10 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AliasStore, HISTORY_LIMIT } from '../../../functions/core/aliases.ts';
+import { AliasStore, HISTORY_LIMIT } from '../../../cli/registry/aliases.ts';
+import { publishModel } from '../../../cli/registry/publish.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../../../functions/core/errors.ts';
-import { keys } from '../../../functions/core/manifest.ts';
-import { publishModel } from '../../../functions/core/publish.ts';
-import { Registry } from '../../../functions/core/registry.ts';
+import { keys } from '../../../functions/core/registry/manifest.ts';
+import { Registry } from '../../../functions/core/registry/registry.ts';
 import { sampleModelBytes } from '../../fixtures/models.ts';
 import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
 

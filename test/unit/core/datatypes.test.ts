@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BadRequestError } from '../../../functions/core/errors.ts';
 import {
   decodeElements,
   encodeElements,
@@ -7,8 +8,7 @@ import {
   toHalf,
   toOrtType,
   V2_DATATYPES,
-} from '../../../functions/core/datatypes.ts';
-import { BadRequestError } from '../../../functions/core/errors.ts';
+} from '../../../functions/core/protocols/datatypes.ts';
 
 const at = (i: number) => `element ${i}`;
 

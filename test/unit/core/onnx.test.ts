@@ -5,17 +5,17 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArtifactStore } from '../../../functions/core/artifacts.ts';
-import { encodeElements } from '../../../functions/core/datatypes.ts';
+import { publishModel } from '../../../cli/registry/publish.ts';
 import { ModelIntegrityError } from '../../../functions/core/errors.ts';
-import { keys, type Manifest } from '../../../functions/core/manifest.ts';
-import { publishModel } from '../../../functions/core/publish.ts';
+import { encodeElements } from '../../../functions/core/protocols/datatypes.ts';
+import { ArtifactStore } from '../../../functions/core/registry/artifacts.ts';
+import { keys, type Manifest } from '../../../functions/core/registry/manifest.ts';
 import {
   OnnxRuntime,
   type OnnxRuntimeOptions,
   type TreeCompileEvent,
-} from '../../../functions/core/runners/onnx.ts';
-import { OnnxThread } from '../../../functions/core/runners/onnx-thread.ts';
+} from '../../../functions/core/runners/onnx/runtime.ts';
+import { OnnxThread } from '../../../functions/core/runners/onnx/thread.ts';
 import { parityFixture, sampleModelBytes } from '../../fixtures/models.ts';
 import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
 

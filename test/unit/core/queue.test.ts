@@ -1,6 +1,6 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { LocalQueue } from '../../../infra/local/queue.ts';
+import { LocalQueue } from '../../../local/queue.ts';
 
 describe('LocalQueue (SQS semantics)', () => {
   it('delivers each message, deletes it on success, and redelivers a failure after the visibility timeout', async () => {

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishModel } from '../../../cli/registry/publish.ts';
 import { BadRequestError, ModelIntegrityError, NotFoundError } from '../../../functions/core/errors.ts';
-import { keys } from '../../../functions/core/manifest.ts';
-import { publishModel } from '../../../functions/core/publish.ts';
-import { hashToUnit, pickRoute, Registry } from '../../../functions/core/registry.ts';
+import { keys } from '../../../functions/core/registry/manifest.ts';
+import { hashToUnit, pickRoute, Registry } from '../../../functions/core/registry/registry.ts';
 import { sampleModelBytes } from '../../fixtures/models.ts';
 import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
 

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { readOnnxGraph } from '../../../functions/core/runners/onnx-graph.ts';
+import { readOnnxGraph } from '../../../functions/core/runners/trees/onnx-graph.ts';
 import {
   compileTrees,
   probeRows,
   sameResults,
   type TreeProgram,
   treeRun,
-} from '../../../functions/core/runners/trees.ts';
+} from '../../../functions/core/runners/trees/trees.ts';
 import { sampleModelBytes } from '../../fixtures/models.ts';
 import { type AttributeValue, oneNodeModel } from '../../fixtures/onnx-writer.ts';
 

@@ -1,12 +1,12 @@
 import * as ort from 'onnxruntime-node';
-import type { ArtifactStore } from '../artifacts.ts';
-import { LruCache } from '../cache.ts';
-import { decodeElements, fromOrtType, toOrtType } from '../datatypes.ts';
-import { ModelIntegrityError } from '../errors.ts';
-import type { Manifest, TensorSpec } from '../manifest.ts';
-import { inProcess, OnnxThread, type Session } from './onnx-thread.ts';
-import type { InputTensor, ModelRunner, OutputTensor } from './runner.ts';
-import { compileTrees, probeRows, sameResults, treeRun } from './trees.ts';
+import { ModelIntegrityError } from '../../errors.ts';
+import { decodeElements, fromOrtType, toOrtType } from '../../protocols/datatypes.ts';
+import type { ArtifactStore } from '../../registry/artifacts.ts';
+import { LruCache } from '../../registry/cache.ts';
+import type { Manifest, TensorSpec } from '../../registry/manifest.ts';
+import type { InputTensor, ModelRunner, OutputTensor } from '../runner.ts';
+import { compileTrees, probeRows, sameResults, treeRun } from '../trees/trees.ts';
+import { inProcess, OnnxThread, type Session } from './thread.ts';
 
 export interface OnnxRuntimeOptions {
   readonly artifacts: ArtifactStore;

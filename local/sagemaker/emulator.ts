@@ -3,7 +3,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
-import { listenLoopback } from './net.ts';
+import { listenLoopback } from '../net.ts';
 
 /** Where an emulated endpoint sends its traffic: a process following the SageMaker container contract. */
 export interface EndpointTarget {

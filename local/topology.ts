@@ -3,23 +3,23 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
-import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
-import { BATCH_INPUT } from '../../functions/core/batch/layout.ts';
-import { processCounters } from '../../functions/core/counters.ts';
-import { ENV, type LargeModelBinding } from '../../functions/core/env.ts';
-import type { Manifest } from '../../functions/core/manifest.ts';
-import type { StreamingHandler } from '../../functions/core/streaming.ts';
-import { type ModelGateConfig, protocolOf } from '../config.ts';
-import { apiFunctionEnvironment } from '../function-env.ts';
+import { API_ROUTES, BODY_SCHEMAS } from '../functions/api/routes.ts';
+import { CHAT_ROUTES } from '../functions/chat/routes.ts';
+import { BATCH_INPUT } from '../functions/core/batch/layout.ts';
+import { processCounters } from '../functions/core/counters.ts';
+import { ENV, type LargeModelBinding } from '../functions/core/env.ts';
+import type { Manifest } from '../functions/core/registry/manifest.ts';
+import type { StreamingHandler } from '../functions/core/streaming.ts';
+import { type ModelGateConfig, protocolOf } from '../infra/config.ts';
+import { apiFunctionEnvironment } from '../infra/function-env.ts';
 import { type Container, demoLmContainer } from './containers/supervisor.ts';
-import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway.ts';
-import { installLambdaStreamingRuntime } from './lambda-runtime.ts';
+import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway/gateway.ts';
+import { installLambdaStreamingRuntime } from './gateway/lambda-runtime.ts';
+import type { Plan } from './gateway/usage-plans.ts';
 import { LocalQueue } from './queue.ts';
 import { type LocalS3, localS3Client, S3RVER_CREDENTIALS, startLocalS3 } from './s3.ts';
-import { type EndpointTarget, startSageMakerEmulator } from './sagemaker.ts';
+import { type EndpointTarget, startSageMakerEmulator } from './sagemaker/emulator.ts';
 import { seedSampleModels } from './seed.ts';
-import type { Plan } from './usage.ts';
 
 export interface LocalOptions {
   readonly config: ModelGateConfig;
@@ -174,9 +174,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
-    const { handler } = (await import('../../functions/api/index.ts')) as { handler: ProxyHandler };
+    const { handler } = (await import('../functions/api/index.ts')) as { handler: ProxyHandler };
     const batch = (
-      (await import('../../functions/batch/index.ts')) as {
+      (await import('../functions/batch/index.ts')) as {
         handler: (e: SQSEvent) => Promise<SQSBatchResponse>;
       }
     ).handler;
@@ -208,7 +208,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     );
     installLambdaStreamingRuntime();
     const chat = sagemaker
-      ? ((await import('../../functions/chat/index.ts')) as { handler: StreamingHandler }).handler
+      ? ((await import('../functions/chat/index.ts')) as { handler: StreamingHandler }).handler
       : undefined;
 
     const apiKey = options.apiKey ?? devApiKey(options.home);

@@ -7,10 +7,10 @@ import type { RouteSpec } from '../../functions/api/routes.ts';
 import { apiKeyOf } from '../../functions/core/auth.ts';
 import type { Counters } from '../../functions/core/counters.ts';
 import type { StreamingHandler } from '../../functions/core/streaming.ts';
-import { validateBody } from './json-schema.ts';
+import { type LoopbackServer, listenLoopback } from '../net.ts';
 import { isStreamingHandler, PRELUDE_DELIMITER } from './lambda-runtime.ts';
-import { type LoopbackServer, listenLoopback } from './net.ts';
-import { type Plan, UsageMeter } from './usage.ts';
+import { type Plan, UsageMeter } from './usage-plans.ts';
+import { validateBody } from './validate.ts';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
 

@@ -1,8 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ArtifactStore } from './artifacts.ts';
-import type { FunctionEnv } from './env.ts';
-import { OnnxRuntime, type OnnxRuntimeOptions } from './runners/onnx.ts';
-import type { Telemetry } from './telemetry.ts';
+import type { FunctionEnv } from '../../env.ts';
+import { ArtifactStore } from '../../registry/artifacts.ts';
+import type { Telemetry } from '../../telemetry.ts';
+import { OnnxRuntime, type OnnxRuntimeOptions } from './runtime.ts';
 
 /**
  * A function's ONNX runtime from its environment: model files from the model

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
-import { V2_DATATYPES } from './datatypes.ts';
-import { BadRequestError } from './errors.ts';
+import { BadRequestError } from '../errors.ts';
+import { V2_DATATYPES } from '../protocols/datatypes.ts';
 
 /** Model names: lowercase, digits and `._-`, up to 63 characters. */
 export const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;

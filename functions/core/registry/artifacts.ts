@@ -2,9 +2,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { ModelIntegrityError, NotFoundError } from './errors.ts';
+import { ModelIntegrityError, NotFoundError } from '../errors.ts';
+import { isNotFound, rethrowS3 } from '../s3.ts';
 import { keys, type Manifest } from './manifest.ts';
-import { isNotFound, rethrowS3 } from './s3.ts';
 
 export interface ArtifactStoreOptions {
   readonly s3: S3Client;

@@ -1,4 +1,4 @@
-import { BadRequestError } from './errors.ts';
+import { BadRequestError } from '../errors.ts';
 
 /** Open Inference Protocol tensor datatypes. */
 export const V2_DATATYPES = [

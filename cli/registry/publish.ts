@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
 import { ListObjectsV2Command, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { BadRequestError } from './errors.ts';
-import { checkModelName, keys, type Manifest, ManifestSchema } from './manifest.ts';
-import { describeOnnx } from './runners/onnx.ts';
+import { BadRequestError } from '../../functions/core/errors.ts';
+import {
+  checkModelName,
+  keys,
+  type Manifest,
+  ManifestSchema,
+} from '../../functions/core/registry/manifest.ts';
+import { describeOnnx } from '../../functions/core/runners/onnx/runtime.ts';
 
 export interface PublishRequest {
   readonly name: string;

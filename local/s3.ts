@@ -9,7 +9,7 @@ import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
-import { endpointConfig } from '../../functions/core/s3.ts';
+import { endpointConfig } from '../functions/core/s3.ts';
 
 /** s3rver accepts only this access key id; the secret can be anything. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Manifest } from '../../functions/core/manifest.ts';
-import { publishModel } from '../../functions/core/publish.ts';
-import { Registry } from '../../functions/core/registry.ts';
+import { publishModel } from '../cli/registry/publish.ts';
+import type { Manifest } from '../functions/core/registry/manifest.ts';
+import { Registry } from '../functions/core/registry/registry.ts';
 
 /** Folder of the sample models: models/<name>/{model.onnx,manifest.json}. */
-export const SAMPLE_MODELS_DIR = new URL('../../models/', import.meta.url).pathname;
+export const SAMPLE_MODELS_DIR = new URL('../models/', import.meta.url).pathname;
 
 /**
  * Publishes each sample model unless a version with the same file is already

@@ -4,8 +4,9 @@ import {
   type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { ModelIntegrityError, NotFoundError } from '../errors.ts';
+import { isNotFound, rethrowS3 } from '../s3.ts';
 import { TtlCache } from './cache.ts';
-import { ModelIntegrityError, NotFoundError } from './errors.ts';
 import {
   type Alias,
   type Aliases,
@@ -16,7 +17,6 @@ import {
   type Manifest,
   ManifestSchema,
 } from './manifest.ts';
-import { isNotFound, rethrowS3 } from './s3.ts';
 
 export interface RegistryOptions {
   readonly s3: S3Client;

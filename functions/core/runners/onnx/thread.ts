@@ -2,7 +2,7 @@
 import * as nodeModule from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
-import type { TreeProgram, TreeRun } from './trees.ts';
+import type { TreeProgram, TreeRun } from '../trees/trees.ts';
 
 /** What the runtime needs of a session, whether it runs in process or on the thread. */
 export interface Session {

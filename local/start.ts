@@ -1,4 +1,4 @@
-import { loadConfig } from '../config.ts';
+import { loadConfig } from '../infra/config.ts';
 import { localOptionsFromEnv, startLocal } from './topology.ts';
 
 /** `npm start`: ModelGate on loopback until Ctrl-C. */

@@ -5,7 +5,7 @@
  * onnxruntime-node. A demo: it writes fortune-flavoured gibberish; the
  * protocol, sampling and streaming mechanics are real.
  *
- *   tsx infra/local/containers/demo-lm.ts serve
+ *   tsx local/containers/demo-lm.ts serve
  *
  * Env: SAGEMAKER_BIND_TO_PORT (default 8080), SM_MODEL_DIR (default /opt/ml/model,
  * holding model.onnx and tokenizer.json), MODEL_ID (name reported in answers).

@@ -123,13 +123,13 @@ export class Container {
 
 /** The demo language model container, as `npm start` runs it. */
 export function demoLmContainer(name: string, onEvent?: (event: string) => void): Container {
-  const root = new URL('../../../', import.meta.url).pathname;
+  const root = new URL('../../', import.meta.url).pathname;
   // node itself, not the tsx wrapper: the pid is then the server's, and a kill reaches it.
   return new Container({
     name,
     command: process.execPath,
     cwd: root,
-    args: ['--import', 'tsx', `${root}infra/local/containers/demo-lm.ts`, 'serve'],
+    args: ['--import', 'tsx', `${root}local/containers/demo-lm.ts`, 'serve'],
     env: {
       SM_MODEL_DIR: `${root}models/llm/demo-lm`,
       MODEL_ID: name,

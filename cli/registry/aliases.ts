@@ -6,7 +6,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
-import { BadRequestError, ConflictError, ModelIntegrityError } from './errors.ts';
+import { BadRequestError, ConflictError, ModelIntegrityError } from '../../functions/core/errors.ts';
 import {
   ALIAS_NAME,
   type Alias,
@@ -15,9 +15,9 @@ import {
   checkModelName,
   checkModelVersion,
   keys,
-} from './manifest.ts';
-import { Registry } from './registry.ts';
-import { isNotFound } from './s3.ts';
+} from '../../functions/core/registry/manifest.ts';
+import { Registry } from '../../functions/core/registry/registry.ts';
+import { isNotFound } from '../../functions/core/s3.ts';
 
 /** The alias requests without a version are served by. */
 export const PRODUCTION = 'production';
