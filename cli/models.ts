@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Alias, Manifest } from '../functions/core/registry/manifest.ts';
-import { Registry } from '../functions/core/registry/registry.ts';
+import { Registry } from '../functions/core/registry/store.ts';
 import { type Io, json, progressBar, table, UsageError } from './format.ts';
 import { type AliasChange, AliasStore } from './registry/aliases.ts';
 import { publishModel } from './registry/publish.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { publishModel } from '../cli/registry/publish.ts';
 import type { Manifest } from '../functions/core/registry/manifest.ts';
-import { Registry } from '../functions/core/registry/registry.ts';
+import { Registry } from '../functions/core/registry/store.ts';
 
 /** Folder of the sample models: models/<name>/{model.onnx,manifest.json}. */
 export const SAMPLE_MODELS_DIR = new URL('../models/', import.meta.url).pathname;

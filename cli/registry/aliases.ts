@@ -16,7 +16,7 @@ import {
   checkModelVersion,
   keys,
 } from '../../functions/core/registry/manifest.ts';
-import { Registry } from '../../functions/core/registry/registry.ts';
+import { Registry } from '../../functions/core/registry/store.ts';
 import { isNotFound } from '../../functions/core/s3.ts';
 
 /** The alias requests without a version are served by. */

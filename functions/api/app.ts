@@ -8,7 +8,7 @@ import { openAIError } from '../core/protocols/openai.ts';
 import { parsePredictRequest, predictResponse } from '../core/protocols/predict.ts';
 import { inferResponse, modelMetadata, ONNX_PLATFORM, parseInferRequest } from '../core/protocols/v2.ts';
 import { checkModelName, checkModelVersion, type Manifest } from '../core/registry/manifest.ts';
-import type { Registry } from '../core/registry/registry.ts';
+import type { Registry } from '../core/registry/store.ts';
 import type { OnnxRuntime } from '../core/runners/onnx/runtime.ts';
 import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import type { Telemetry } from '../core/telemetry.ts';

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import pkg from '../../package.json' with { type: 'json' };
 import { readEnv } from '../core/env.ts';
-import { Registry } from '../core/registry/registry.ts';
+import { Registry } from '../core/registry/store.ts';
 import { modelRuntime } from '../core/runners/onnx/from-env.ts';
 import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import { createS3Client } from '../core/s3.ts';

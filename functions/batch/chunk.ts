@@ -1,6 +1,6 @@
 import { type ChunkEvent, scoreChunk } from '../core/batch/chunks.ts';
 import { readEnv } from '../core/env.ts';
-import { Registry } from '../core/registry/registry.ts';
+import { Registry } from '../core/registry/store.ts';
 import { createS3Client } from '../core/s3.ts';
 import { createTelemetry } from '../core/telemetry.ts';
 import { batchRuntime } from './runtime.ts';

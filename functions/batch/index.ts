@@ -1,7 +1,7 @@
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { readEnv } from '../core/env.ts';
-import { Registry } from '../core/registry/registry.ts';
+import { Registry } from '../core/registry/store.ts';
 import { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import { createS3Client } from '../core/s3.ts';
 import { createTelemetry, traceClient } from '../core/telemetry.ts';

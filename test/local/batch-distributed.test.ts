@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeChunks, partsPrefix, scoreChunk } from '../../functions/core/batch/chunks.ts';
 import { jobId, runBatchJob } from '../../functions/core/batch/job.ts';
 import { ArtifactStore } from '../../functions/core/registry/artifacts.ts';
-import { Registry } from '../../functions/core/registry/registry.ts';
+import { Registry } from '../../functions/core/registry/store.ts';
 import { OnnxRuntime } from '../../functions/core/runners/onnx/runtime.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { parityFixture } from '../fixtures/models.ts';

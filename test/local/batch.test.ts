@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBatchHandler } from '../../functions/batch/app.ts';
 import { ArtifactStore } from '../../functions/core/registry/artifacts.ts';
-import { Registry } from '../../functions/core/registry/registry.ts';
+import { Registry } from '../../functions/core/registry/store.ts';
 import { OnnxRuntime } from '../../functions/core/runners/onnx/runtime.ts';
 import type { ModelRunner } from '../../functions/core/runners/runner.ts';
 import { createTelemetry } from '../../functions/core/telemetry.ts';

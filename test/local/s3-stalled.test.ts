@@ -7,7 +7,7 @@ import { predictEvent } from '../../bench/lib/process.ts';
 import { publishModel } from '../../cli/registry/publish.ts';
 import { createApiHandler } from '../../functions/api/app.ts';
 import { ArtifactStore } from '../../functions/core/registry/artifacts.ts';
-import { Registry } from '../../functions/core/registry/registry.ts';
+import { Registry } from '../../functions/core/registry/store.ts';
 import { OnnxRuntime } from '../../functions/core/runners/onnx/runtime.ts';
 import { createS3Client } from '../../functions/core/s3.ts';
 import { createTelemetry } from '../../functions/core/telemetry.ts';

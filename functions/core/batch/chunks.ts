@@ -7,7 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Manifest } from '../registry/manifest.ts';
-import type { Registry } from '../registry/registry.ts';
+import type { Registry } from '../registry/store.ts';
 import type { ModelRunner } from '../runners/runner.ts';
 import { objectWriter, putJson } from './io.ts';
 import { type BatchManifest, finalStatus, readManifest } from './job.ts';

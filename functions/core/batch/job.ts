@@ -1,7 +1,7 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError } from '../errors.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
-import type { Registry } from '../registry/registry.ts';
+import type { Registry } from '../registry/store.ts';
 import type { ModelRunner } from '../runners/runner.ts';
 import type { SageMakerRunner } from '../runners/sagemaker.ts';
 import { isNotFound } from '../s3.ts';

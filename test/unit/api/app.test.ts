@@ -8,7 +8,7 @@ import { createApiHandler, VERSION_HEADER } from '../../../functions/api/app.ts'
 import { API_ROUTES } from '../../../functions/api/routes.ts';
 import { Counters } from '../../../functions/core/counters.ts';
 import { ArtifactStore } from '../../../functions/core/registry/artifacts.ts';
-import { Registry } from '../../../functions/core/registry/registry.ts';
+import { Registry } from '../../../functions/core/registry/store.ts';
 import { OnnxRuntime } from '../../../functions/core/runners/onnx/runtime.ts';
 import { createTelemetry } from '../../../functions/core/telemetry.ts';
 import { restEvent } from '../../fixtures/events.ts';

@@ -4,7 +4,7 @@ import { AliasStore, HISTORY_LIMIT } from '../../../cli/registry/aliases.ts';
 import { publishModel } from '../../../cli/registry/publish.ts';
 import { BadRequestError, ConflictError, NotFoundError } from '../../../functions/core/errors.ts';
 import { keys } from '../../../functions/core/registry/manifest.ts';
-import { Registry } from '../../../functions/core/registry/registry.ts';
+import { Registry } from '../../../functions/core/registry/store.ts';
 import { sampleModelBytes } from '../../fixtures/models.ts';
 import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
 

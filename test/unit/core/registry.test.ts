@@ -4,8 +4,9 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishModel } from '../../../cli/registry/publish.ts';
 import { BadRequestError, ModelIntegrityError, NotFoundError } from '../../../functions/core/errors.ts';
+import { hashToUnit, pickRoute } from '../../../functions/core/registry/canary.ts';
 import { keys } from '../../../functions/core/registry/manifest.ts';
-import { hashToUnit, pickRoute, Registry } from '../../../functions/core/registry/registry.ts';
+import { Registry } from '../../../functions/core/registry/store.ts';
 import { sampleModelBytes } from '../../fixtures/models.ts';
 import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
 

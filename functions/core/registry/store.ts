@@ -1,3 +1,4 @@
+/** The read side of the S3 model registry: model lists, versions, aliases and manifests, cached with a TTL. */
 import {
   GetObjectCommand,
   ListObjectsV2Command,
@@ -7,8 +8,8 @@ import {
 import { ModelIntegrityError, NotFoundError } from '../errors.ts';
 import { isNotFound, rethrowS3 } from '../s3.ts';
 import { TtlCache } from './cache.ts';
+import { canaryPick, type PickOptions } from './canary.ts';
 import {
-  type Alias,
   type Aliases,
   AliasesSchema,
   checkModelName,
@@ -31,13 +32,9 @@ export interface ModelEntry {
   readonly versions: string[];
 }
 
-export interface ResolveOptions {
+export interface ResolveOptions extends PickOptions {
   /** An explicit version; wins over aliases. */
   readonly version?: string | undefined;
-  /** Sticky routing key: the same key always takes the same weighted route. */
-  readonly routeKey?: string | undefined;
-  /** Source of randomness for weighted routes, in [0, 1). */
-  readonly random?: () => number;
 }
 
 /**
@@ -157,12 +154,9 @@ export class Registry {
     versionList.catch(() => {});
     const production = (await this.getAliases(name)).production;
     if (production) {
-      const r =
-        options.routeKey !== undefined ? hashToUnit(options.routeKey) : (options.random ?? Math.random)();
-      const manifest = await this.getManifest(name, pickRoute(production, r));
-      return production.shadow !== undefined && production.shadow !== manifest.version
-        ? { manifest, shadow: production.shadow }
-        : { manifest };
+      const pick = canaryPick(production, options);
+      const manifest = await this.getManifest(name, pick.version);
+      return pick.shadow !== undefined ? { manifest, shadow: pick.shadow } : { manifest };
     }
     const versions = await versionList;
     return { manifest: await this.getManifest(name, versions[versions.length - 1] as string) };
@@ -206,38 +200,6 @@ export class Registry {
       rethrowS3(error, what);
     }
   }
-}
-
-/** The version a weighted alias sends a request to, given r in [0, 1). */
-export function pickRoute(alias: Alias, r: number): string {
-  const total = alias.routes.reduce((sum, route) => sum + route.weight, 0);
-  if (total <= 0) return (alias.routes[0] as { version: string }).version;
-  let point = r * total;
-  for (const route of alias.routes) {
-    if (point < route.weight) return route.version;
-    point -= route.weight;
-  }
-  return (alias.routes[alias.routes.length - 1] as { version: string }).version;
-}
-
-/**
- * FNV-1a of a string with murmur3's finalizer, mapped to [0, 1). FNV alone
- * leaves keys that differ in their last characters (`customer-41`,
- * `customer-42`) close together in the high bits; the finalizer spreads them
- * over the whole range so weighted splits hold for sequential keys too.
- */
-export function hashToUnit(key: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return (hash >>> 0) / 2 ** 32;
 }
 
 function byNumber(versions: string[]): string[] {
