@@ -37,6 +37,14 @@ export class BadRequestError extends ModelGateError {
   }
 }
 
+/** The model cannot score batch files (not one numeric `[-1, features]` input); the message says what it takes. */
+export class UnbatchableModelError extends BadRequestError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnbatchableModelError';
+  }
+}
+
 /** A model server behind ModelGate failed or answered nonsense. */
 export class UpstreamError extends ModelGateError {
   constructor(message: string, options: ErrorOptions = {}) {

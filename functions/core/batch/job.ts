@@ -1,5 +1,5 @@
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { NotFoundError } from '../errors.ts';
+import { NotFoundError, UnbatchableModelError } from '../errors.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import type { Registry } from '../registry/store.ts';
 import type { ModelRunner } from '../runners/runner.ts';
@@ -80,6 +80,13 @@ export interface BatchObject {
   readonly size?: number | undefined;
 }
 
+/** What a manifest says beyond its id, start and (zero by default) counts. */
+type ManifestFields = Omit<
+  BatchManifest,
+  'id' | 'startedAt' | 'rows' | 'succeeded' | 'failed' | 'blankLines'
+> &
+  Partial<Pick<BatchManifest, 'rows' | 'succeeded' | 'failed' | 'blankLines'>>;
+
 /** A job that cannot succeed however often it is retried: the manifest says why. */
 class JobFailure extends Error {}
 
@@ -114,147 +121,136 @@ export async function runBatchJob(
   deps: BatchDependencies,
   object: BatchObject,
 ): Promise<BatchManifest | undefined> {
-  const target = batchTarget(object.key);
-  if (!target) return undefined;
+  const location = batchTarget(object.key);
+  if (!location) return undefined;
   const now = deps.now ?? Date.now;
   const startedAt = now();
-  const base = {
-    id: jobId(object.key),
+  const id = jobId(object.key);
+  /** Every manifest this job writes: the counts start at zero, `fields` say the rest. */
+  const manifest = (fields: ManifestFields): BatchManifest => ({
+    id,
     rows: 0,
     succeeded: 0,
     failed: 0,
     blankLines: 0,
     startedAt: new Date(startedAt).toISOString(),
+    ...fields,
+  });
+  const record = async (written: BatchManifest) => {
+    await putJson(deps, location.manifestKey, written);
+    return written;
   };
-  if (isRejected(target)) {
-    const manifest: BatchManifest = {
-      ...base,
-      status: 'failed',
-      input: { key: object.key, eTag: object.eTag, size: object.size },
-      error: target.error,
+  /** The fields of a job that ran to its end, from what it counted. */
+  const finishedFields = (counts: { rows: number; failed: number; blankLines: number; modelMs: number }) => {
+    const finished = now();
+    return {
+      rows: counts.rows,
+      succeeded: counts.rows - counts.failed,
+      failed: counts.failed,
+      blankLines: counts.blankLines,
+      finishedAt: new Date(finished).toISOString(),
+      durationMs: finished - startedAt,
+      modelMs: Math.round(counts.modelMs),
     };
-    await putJson(deps, target.manifestKey, manifest);
-    return manifest;
-  }
+  };
 
+  if (isRejected(location)) {
+    const input = { key: object.key, eTag: object.eTag, size: object.size };
+    return record(manifest({ status: 'failed', input, error: location.error }));
+  }
   const head =
     object.eTag === undefined
       ? await headObject(deps, object.key)
       : { eTag: object.eTag.replaceAll('"', ''), size: object.size };
   if (!head) return undefined;
   const input = { key: object.key, eTag: head.eTag, size: head.size };
-  const previous = await readManifest(deps, target.manifestKey);
+  const previous = await readManifest(deps, location.manifestKey);
   if (previous && previous.input.eTag === input.eTag && TERMINAL.has(previous.status)) return previous;
   if (previous?.mode === 'distributed' && previous.status === 'running' && previous.input.eTag === input.eTag)
     return previous;
 
-  if (deps.largeFiles && (input.size ?? 0) > deps.largeFiles.thresholdBytes && !isRejected(target)) {
-    const manifest: BatchManifest = {
-      ...base,
-      status: 'running',
-      input,
-      model: target.model,
-      mode: 'distributed',
-    };
-    await putJson(deps, target.manifestKey, manifest);
+  if (deps.largeFiles && (input.size ?? 0) > deps.largeFiles.thresholdBytes) {
+    const running = await record(
+      manifest({ status: 'running', input, model: location.model, mode: 'distributed' }),
+    );
     await deps.largeFiles.start({
-      jobId: base.id,
+      jobId: id,
       inputKey: object.key,
       eTag: input.eTag,
       size: input.size,
-      format: target.format,
-      startedAt: base.startedAt,
+      format: location.format,
+      startedAt: running.startedAt,
     });
-    return manifest;
+    return running;
   }
 
-  await putJson(deps, target.manifestKey, { ...base, status: 'running', input, model: target.model });
-  const language = deps.languageModels?.get(target.model);
+  await record(manifest({ status: 'running', input, model: location.model }));
+  const language = deps.languageModels?.get(location.model);
   if (language) {
-    const chat = await runChatBatch(deps, target, language, deps.chatConcurrency);
-    const finished = now();
-    const manifest: BatchManifest = {
-      ...base,
-      status: finalStatus(chat),
-      input,
-      output: target.outputKey,
-      model: target.model,
-      version: language.model.endpoint,
-      rows: chat.rows,
-      succeeded: chat.rows - chat.failed,
-      failed: chat.failed,
-      blankLines: chat.blankLines,
-      finishedAt: new Date(finished).toISOString(),
-      durationMs: finished - startedAt,
-      modelMs: Math.round(chat.modelMs),
-      ...(chat.error && { error: chat.error }),
-      ...(!chat.error && chat.rows === 0 && { error: 'the input has no rows' }),
-    };
-    await putJson(deps, target.manifestKey, manifest);
-    return manifest;
+    const chat = await runChatBatch(deps, location, language, deps.chatConcurrency);
+    return record(
+      manifest({
+        status: finalStatus(chat),
+        input,
+        output: location.outputKey,
+        model: location.model,
+        version: language.model.endpoint,
+        ...finishedFields(chat),
+        ...(chat.error && { error: chat.error }),
+        ...(!chat.error && chat.rows === 0 && { error: 'the input has no rows' }),
+      }),
+    );
   }
   let model: Manifest;
   let runner: ModelRunner;
   let spec: TensorSpec;
   try {
-    model = await deps.registry.resolve(target.model);
+    model = await deps.registry.resolve(location.model);
     spec = batchInput(model);
     runner = deps.runnerFor(model);
     await runner.load();
   } catch (error) {
-    if (
-      !(error instanceof NotFoundError) &&
-      !(error instanceof Error && error.message.includes('batch jobs need'))
-    )
-      throw error;
-    const manifest: BatchManifest = {
-      ...base,
-      status: 'failed',
-      input,
-      model: target.model,
-      error: error instanceof NotFoundError ? `unknown model: ${error.message}` : error.message,
-      finishedAt: new Date(now()).toISOString(),
-    };
-    await putJson(deps, target.manifestKey, manifest);
-    return manifest;
+    if (!(error instanceof NotFoundError) && !(error instanceof UnbatchableModelError)) throw error;
+    return record(
+      manifest({
+        status: 'failed',
+        input,
+        model: location.model,
+        error: error instanceof NotFoundError ? `unknown model: ${error.message}` : error.message,
+        finishedAt: new Date(now()).toISOString(),
+      }),
+    );
   }
 
-  const result = await score(deps, target, model, spec, runner);
-  const finished = now();
-  const durationMs = finished - startedAt;
+  const result = await score(deps, location, model, spec, runner);
   const status = finalStatus(result);
-  const manifest: BatchManifest = {
-    ...base,
-    status,
-    input,
-    output: target.outputKey,
-    model: model.name,
-    version: model.version,
-    rows: result.rows,
-    succeeded: result.rows - result.failed,
-    failed: result.failed,
-    blankLines: result.blankLines,
-    finishedAt: new Date(finished).toISOString(),
-    durationMs,
-    rowsPerSecond: durationMs > 0 ? Math.round((result.rows / durationMs) * 1000) : result.rows,
-    modelMs: Math.round(result.modelMs),
-    ...(result.error && { error: result.error }),
-    ...(status === 'empty' && { error: result.emptyReason }),
-  };
-  await putJson(deps, target.manifestKey, manifest);
-  return manifest;
+  const fields = finishedFields(result);
+  return record(
+    manifest({
+      status,
+      input,
+      output: location.outputKey,
+      model: model.name,
+      version: model.version,
+      ...fields,
+      rowsPerSecond:
+        fields.durationMs > 0 ? Math.round((result.rows / fields.durationMs) * 1000) : result.rows,
+      ...(result.error && { error: result.error }),
+      ...(status === 'empty' && { error: result.emptyReason }),
+    }),
+  );
 }
 
 /** Streams input to output; per-row problems become error lines, a broken input ends the job as failed. */
 async function score(
   deps: BatchDependencies,
-  target: BatchTarget,
+  location: BatchTarget,
   model: Manifest,
   spec: TensorSpec,
   runner: ModelRunner,
 ) {
   const batchRows = deps.microBatchRows ?? 4096;
-  const output = objectWriter(deps, target.outputKey);
+  const output = objectWriter(deps, location.outputKey);
   const stats = {
     rows: 0,
     failed: 0,
@@ -292,7 +288,7 @@ async function score(
   const width = spec.shape[1] as number;
   try {
     try {
-      for await (const block of objectBlocks(deps, target.inputKey, target.gzip)) {
+      for await (const block of objectBlocks(deps, location.inputKey, location.gzip)) {
         const cursor = new LineCursor(block);
         while (cursor.next()) {
           lineNumber++;
@@ -310,7 +306,7 @@ async function score(
                   batch.target,
                   batch.offset,
                 )
-              : target.format === 'jsonl' &&
+              : location.format === 'jsonl' &&
                 parseJsonArrayInto(block, start, end, width, batch.target, batch.offset);
             if (parsed) {
               stats.rows++;
@@ -324,7 +320,7 @@ async function score(
             stats.blankLines++;
             continue;
           }
-          if (target.format === 'csv' && !columns) {
+          if (location.format === 'csv' && !columns) {
             try {
               const header = csvColumns(line, model, spec);
               columns = { ...header, fieldStarts: new Int32Array(Math.max(...header.columns) + 2) };
@@ -351,7 +347,7 @@ async function score(
     await finish();
     if (stats.rows === 0) {
       stats.emptyReason =
-        target.format === 'csv' && columns ? 'the CSV has a header but no rows' : 'the input has no rows';
+        location.format === 'csv' && columns ? 'the CSV has a header but no rows' : 'the input has no rows';
     }
     await output.end();
   } catch (error) {

@@ -1,3 +1,4 @@
+import { UnbatchableModelError } from '../errors.ts';
 import { isObject } from '../protocols/v2.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 
@@ -16,7 +17,7 @@ export function batchInput(manifest: Manifest): TensorSpec {
     (spec.shape[1] ?? 0) > 0 &&
     (spec.datatype.startsWith('FP') || INTEGER_TYPES.has(spec.datatype));
   if (!ok) {
-    throw new Error(
+    throw new UnbatchableModelError(
       `model '${manifest.name}' takes ${manifest.inputs.map((i) => `${i.name} ${i.datatype} [${i.shape}]`).join(', ')}; batch jobs need one numeric input of shape [-1, features]`,
     );
   }
