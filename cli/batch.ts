@@ -3,8 +3,8 @@ import { basename } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { type BatchJobView, batchStatus } from '../functions/core/batch/api.ts';
-import { jobId } from '../functions/core/batch/job.ts';
 import { BATCH_INPUT } from '../functions/core/batch/layout.ts';
+import { jobId } from '../functions/core/batch/manifest.ts';
 import { checkModelName } from '../functions/core/registry/manifest.ts';
 import { type Io, progressBar } from './format.ts';
 

@@ -1,7 +1,8 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeChunks, partsPrefix, scoreChunk } from '../../functions/core/batch/chunks.ts';
-import { jobId, runBatchJob } from '../../functions/core/batch/job.ts';
+import { runBatchJob } from '../../functions/core/batch/job.ts';
+import { jobId } from '../../functions/core/batch/manifest.ts';
 import { ArtifactStore } from '../../functions/core/registry/artifacts.ts';
 import { Registry } from '../../functions/core/registry/store.ts';
 import { OnnxRuntime } from '../../functions/core/runners/onnx/runtime.ts';

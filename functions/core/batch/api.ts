@@ -3,8 +3,8 @@ import { BadRequestError, NotFoundError } from '../errors.ts';
 import { isObject } from '../protocols/v2.ts';
 import { checkModelName } from '../registry/manifest.ts';
 import { isNotFound } from '../s3.ts';
-import { type BatchManifest, jobId, readManifest } from './job.ts';
 import { BATCH_INPUT, batchTarget, isRejected } from './layout.ts';
+import { type BatchManifest, jobId, readManifest } from './manifest.ts';
 
 export interface BatchApiDependencies {
   readonly s3: S3Client;

@@ -10,8 +10,8 @@ import type { Manifest } from '../registry/manifest.ts';
 import type { Registry } from '../registry/store.ts';
 import type { ModelRunner } from '../runners/runner.ts';
 import { objectWriter, putJson } from './io.ts';
-import { type BatchManifest, finalStatus, readManifest } from './job.ts';
 import { BATCH_OUTPUT, batchTarget, isRejected } from './layout.ts';
+import { type BatchManifest, finalStatus, readManifest } from './manifest.ts';
 import { batchInput, csvColumns, type ParsedRow, parseCsvFields, parseJsonValue } from './rows.ts';
 import { type LineRow, scoreRows } from './score.ts';
 

@@ -1,4 +1,5 @@
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+/** A whole-file batch job: from an input object to its scored output and manifest (or a Distributed Map run for large files). */
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError, UnbatchableModelError } from '../errors.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import type { Registry } from '../registry/store.ts';
@@ -6,46 +7,18 @@ import type { ModelRunner } from '../runners/runner.ts';
 import type { SageMakerRunner } from '../runners/sagemaker.ts';
 import { isNotFound } from '../s3.ts';
 import { runChatBatch } from './chat.ts';
-import { isGzipError, LineCursor, objectBlocks, objectWriter, putJson } from './io.ts';
-import { type BatchTarget, batchTarget, isRejected } from './layout.ts';
+import { putJson } from './io.ts';
+import { batchTarget, isRejected } from './layout.ts';
 import {
-  batchInput,
-  csvColumns,
-  parseCsvInto,
-  parseCsvRow,
-  parseJsonArrayInto,
-  parseJsonRow,
-} from './rows.ts';
-import { MicroBatch } from './score.ts';
-
-export type BatchStatus = 'running' | 'succeeded' | 'completed_with_errors' | 'empty' | 'failed';
-
-/** `batch/output/<model>/<file>.manifest.json`: what a job read, what it wrote, how it went. */
-export interface BatchManifest {
-  readonly id: string;
-  readonly status: BatchStatus;
-  readonly input: {
-    readonly key: string;
-    readonly eTag: string | undefined;
-    readonly size: number | undefined;
-  };
-  readonly output?: string;
-  readonly model?: string;
-  readonly version?: string;
-  readonly rows: number;
-  readonly succeeded: number;
-  readonly failed: number;
-  readonly blankLines: number;
-  readonly startedAt: string;
-  readonly finishedAt?: string;
-  readonly durationMs?: number;
-  readonly rowsPerSecond?: number;
-  /** Time spent in the model, for telling model time from parsing and I/O. */
-  readonly modelMs?: number;
-  /** `distributed` when a Step Functions Distributed Map scores the file. */
-  readonly mode?: 'single' | 'distributed';
-  readonly error?: string;
-}
+  type BatchManifest,
+  finalStatus,
+  jobId,
+  type ManifestFields,
+  readManifest,
+  TERMINAL,
+} from './manifest.ts';
+import { batchInput } from './rows.ts';
+import { scoreFile } from './score-file.ts';
 
 export interface BatchDependencies {
   readonly s3: S3Client;
@@ -78,34 +51,6 @@ export interface BatchObject {
   readonly key: string;
   readonly eTag?: string | undefined;
   readonly size?: number | undefined;
-}
-
-/** What a manifest says beyond its id, start and (zero by default) counts. */
-type ManifestFields = Omit<
-  BatchManifest,
-  'id' | 'startedAt' | 'rows' | 'succeeded' | 'failed' | 'blankLines'
-> &
-  Partial<Pick<BatchManifest, 'rows' | 'succeeded' | 'failed' | 'blankLines'>>;
-
-/** A job that cannot succeed however often it is retried: the manifest says why. */
-class JobFailure extends Error {}
-
-/** The status of a finished job, from what it read and scored. */
-export function finalStatus(job: {
-  readonly error?: string | undefined;
-  readonly rows: number;
-  readonly failed: number;
-}): BatchStatus {
-  if (job.error) return 'failed';
-  if (job.rows === 0) return 'empty';
-  return job.failed > 0 ? 'completed_with_errors' : 'succeeded';
-}
-
-const TERMINAL: ReadonlySet<BatchStatus> = new Set(['succeeded', 'completed_with_errors', 'empty', 'failed']);
-
-/** The job id of an input key: its path under `batch/input/`, URL-safe. */
-export function jobId(inputKey: string): string {
-  return Buffer.from(inputKey).toString('base64url');
 }
 
 /**
@@ -222,7 +167,7 @@ export async function runBatchJob(
     );
   }
 
-  const result = await score(deps, location, model, spec, runner);
+  const result = await scoreFile(deps, location, model, spec, runner);
   const status = finalStatus(result);
   const fields = finishedFields(result);
   return record(
@@ -239,146 +184,6 @@ export async function runBatchJob(
       ...(status === 'empty' && { error: result.emptyReason }),
     }),
   );
-}
-
-/** Streams input to output; per-row problems become error lines, a broken input ends the job as failed. */
-async function score(
-  deps: BatchDependencies,
-  location: BatchTarget,
-  model: Manifest,
-  spec: TensorSpec,
-  runner: ModelRunner,
-) {
-  const batchRows = deps.microBatchRows ?? 4096;
-  const output = objectWriter(deps, location.outputKey);
-  const stats = {
-    rows: 0,
-    failed: 0,
-    blankLines: 0,
-    modelMs: 0,
-    error: undefined as string | undefined,
-    emptyReason: '',
-  };
-  const batch = new MicroBatch(model, spec, batchRows);
-  // The model scores one micro-batch (and its lines are written) while the next one is parsed;
-  // the one after waits for that one, so at most two are held at a time.
-  let inflight: Promise<void> = Promise.resolve();
-  const flush = async () => {
-    if (batch.size === 0) return;
-    const scoring = batch.score(runner);
-    const previous = inflight;
-    inflight = (async () => {
-      const scored = await scoring;
-      await previous;
-      stats.failed += scored.failed;
-      stats.modelMs += scored.modelMs;
-      await output.write(scored.bytes);
-    })();
-    // Awaited by the next flush (or finish); this only keeps it from counting as unhandled meanwhile.
-    inflight.catch(() => {});
-    await previous;
-  };
-  const finish = async () => {
-    await flush();
-    await inflight;
-  };
-
-  let lineNumber = 0;
-  let columns: { columns: number[]; names: string[]; fieldStarts: Int32Array } | undefined;
-  const width = spec.shape[1] as number;
-  try {
-    try {
-      for await (const block of objectBlocks(deps, location.inputKey, location.gzip)) {
-        const cursor = new LineCursor(block);
-        while (cursor.next()) {
-          lineNumber++;
-          const { start, end } = cursor;
-          const first = block[start];
-          // Plain rows of numbers go from bytes straight into the input tensor.
-          if (first !== undefined && first > 32 && first < 128 && batch.target) {
-            const parsed = columns
-              ? parseCsvInto(
-                  block,
-                  start,
-                  end,
-                  columns.columns,
-                  columns.fieldStarts,
-                  batch.target,
-                  batch.offset,
-                )
-              : location.format === 'jsonl' &&
-                parseJsonArrayInto(block, start, end, width, batch.target, batch.offset);
-            if (parsed) {
-              stats.rows++;
-              batch.commit(lineNumber);
-              if (batch.full) await flush();
-              continue;
-            }
-          }
-          const line = cursor.text();
-          if (line.trim() === '') {
-            stats.blankLines++;
-            continue;
-          }
-          if (location.format === 'csv' && !columns) {
-            try {
-              const header = csvColumns(line, model, spec);
-              columns = { ...header, fieldStarts: new Int32Array(Math.max(...header.columns) + 2) };
-            } catch (error) {
-              throw new JobFailure((error as Error).message);
-            }
-            continue;
-          }
-          const row = columns
-            ? parseCsvRow(line, columns.columns, columns.names, spec)
-            : parseJsonRow(line, model, spec);
-          stats.rows++;
-          batch.add(lineNumber, row);
-          if (batch.full) await flush();
-        }
-      }
-    } catch (error) {
-      if (!isGzipError(error)) throw error;
-      await finish();
-      throw new JobFailure(
-        `the input is not valid gzip after line ${lineNumber}: ${(error as Error).message}; rows before it were scored`,
-      );
-    }
-    await finish();
-    if (stats.rows === 0) {
-      stats.emptyReason =
-        location.format === 'csv' && columns ? 'the CSV has a header but no rows' : 'the input has no rows';
-    }
-    await output.end();
-  } catch (error) {
-    if (!(error instanceof JobFailure)) {
-      await output.abort();
-      throw error;
-    }
-    stats.error = error.message;
-    await output.end();
-  }
-  return stats;
-}
-
-/** The manifest at `key`, if there is one. */
-export async function readManifest(
-  deps: Pick<BatchDependencies, 's3' | 'bucket'>,
-  key: string,
-): Promise<BatchManifest | undefined> {
-  try {
-    const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
-    const text = (await object.Body?.transformToString()) ?? '';
-    try {
-      return JSON.parse(text) as BatchManifest;
-    } catch {
-      // An unreadable manifest says nothing reliable: the job runs again (its output is idempotent).
-      return undefined;
-    }
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
 }
 
 async function headObject(
