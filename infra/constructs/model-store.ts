@@ -102,7 +102,7 @@ export class ModelStore extends Construct {
   /**
    * Lets `grantee` read the registry (`models/*`) and nothing else in the bucket.
    */
-  grantReadModels(grantee: iam.IGrantable): void {
+  grantReadModels(grantee: iam.IGrantable): iam.Grant {
     if (grantee.grantPrincipal instanceof Construct) {
       const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
       Validations.of(grantee.grantPrincipal).acknowledge({
@@ -111,26 +111,26 @@ export class ModelStore extends Construct {
           'Read-only access to the model registry prefix; model names and versions are created at run time.',
       });
     }
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [this.bucket.arnForObjects(`${MODELS_PREFIX}*`)],
-      }),
-    );
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${MODELS_PREFIX}*`] } },
-      }),
-    );
-    grantBucketKey(this.bucket, grantee, 'read');
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject'],
+      resourceArns: [this.bucket.arnForObjects(`${MODELS_PREFIX}*`)],
+    })
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:ListBucket'],
+          resourceArns: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${MODELS_PREFIX}*`] } },
+        }),
+      )
+      .combine(grantBucketKey(this.bucket, grantee, 'read'));
   }
 
   /** Gives a function the bucket name and read access to the registry, together. */
-  bindModels(fn: { addEnvironment(key: string, value: string): unknown } & iam.IGrantable): void {
+  bindModels(fn: { addEnvironment(key: string, value: string): unknown } & iam.IGrantable): iam.Grant {
     fn.addEnvironment(ENV.MODEL_BUCKET, this.bucket.bucketName);
-    this.grantReadModels(fn);
+    return this.grantReadModels(fn);
   }
 }
 
@@ -139,12 +139,15 @@ export class ModelStore extends Construct {
  * encrypted with a customer-managed key (none for other buckets): decrypt to
  * read, and a data key to write (multipart uploads read their parts back too).
  */
-export function grantBucketKey(bucket: s3.IBucket, grantee: iam.IGrantable, access: 'read' | 'write'): void {
-  if (!bucket.encryptionKey) return;
-  grantee.grantPrincipal.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      actions: access === 'read' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'],
-      resources: [bucket.encryptionKey.keyArn],
-    }),
-  );
+export function grantBucketKey(
+  bucket: s3.IBucket,
+  grantee: iam.IGrantable,
+  access: 'read' | 'write',
+): iam.Grant {
+  if (!bucket.encryptionKey) return iam.Grant.drop(grantee, 'the bucket has no customer-managed key');
+  return iam.Grant.addToPrincipal({
+    grantee,
+    actions: access === 'read' ? ['kms:Decrypt'] : ['kms:Decrypt', 'kms:GenerateDataKey'],
+    resourceArns: [bucket.encryptionKey.keyArn],
+  });
 }
