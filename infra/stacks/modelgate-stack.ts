@@ -6,7 +6,7 @@ import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
 import { ENV } from '../../functions/core/env.ts';
 import type { ModelGateConfig } from '../config.ts';
 import { BatchPredictions } from '../constructs/batch-predictions.ts';
-import { ContainerPreset, GpuEndpoint, GpuInstanceType } from '../constructs/gpu-endpoint.ts';
+import { ContainerPreset, GpuEndpoint, GpuInstanceType, ModelSource } from '../constructs/gpu-endpoint.ts';
 import { InferenceApi } from '../constructs/inference-api.ts';
 import { InferenceFunction } from '../constructs/inference-function.ts';
 import { LogEncryption } from '../constructs/log-encryption.ts';
@@ -55,8 +55,9 @@ export class ModelGateStack extends Stack {
       this.endpoints[model.name] = new GpuEndpoint(this, `Llm${pascal(model.name)}`, {
         instanceType: GpuInstanceType.of(model.instanceType),
         container: ContainerPreset.of(model.container, model.protocol),
-        ...(model.hfModelId && { hfModelId: model.hfModelId }),
-        ...(model.modelDataUrl && { modelDataUrl: model.modelDataUrl }),
+        model: model.hfModelId
+          ? ModelSource.huggingFace(model.hfModelId)
+          : ModelSource.s3(model.modelDataUrl as string),
         environment: model.env,
         initialInstanceCount: model.initialInstanceCount,
         ...(model.minInstances && { minInstances: model.minInstances }),
