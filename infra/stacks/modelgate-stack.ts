@@ -95,8 +95,8 @@ export class ModelGateStack extends Stack {
       description: 'ModelGate chat function (OpenAI-compatible, response streaming)',
       onnxRuntime: false,
       memorySize: 1024,
-      // A streamed answer may last up to API Gateway's 15-minute streaming limit.
-      timeout: Duration.minutes(15),
+      // As long as API Gateway waits on the answer (chat.timeoutSeconds): nobody listens after that.
+      timeout: Duration.seconds(config.chat.timeoutSeconds),
       logRetention,
       environment: { POWERTOOLS_SERVICE_NAME: 'modelgate-chat', [ENV.LARGE_MODELS]: largeModels },
     });
@@ -123,7 +123,11 @@ export class ModelGateStack extends Stack {
       apiKeys: config.apiKeys,
       stageName: config.stage,
       logRetention,
-      streaming: { handler: this.chat.function, routes: CHAT_ROUTES },
+      streaming: {
+        handler: this.chat.function,
+        routes: CHAT_ROUTES,
+        timeout: Duration.seconds(config.chat.timeoutSeconds),
+      },
       authorizer: this.authorizer.function,
     });
 
