@@ -85,12 +85,17 @@ export async function chat(
     message?: string | undefined;
     system?: string | undefined;
     'max-tokens'?: string | undefined;
+    seed?: string | undefined;
     json: boolean;
   },
   target: Target,
   io: Io,
 ): Promise<number> {
   if (args.length !== 1) throw new UsageError('chat needs exactly one model name');
+  const seed = flags.seed === undefined ? undefined : Number(flags.seed);
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0)) {
+    throw new UsageError(`--seed must be a non-negative integer, got '${flags.seed}'`);
+  }
   const model = args[0] as string;
   const maxTokens = flags['max-tokens'] === undefined ? undefined : Number(flags['max-tokens']);
   if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens < 1)) {
@@ -101,7 +106,7 @@ export async function chat(
     : [];
   const ask = async (text: string) => {
     messages.push({ role: 'user', content: text });
-    const answer = await streamChat(target, { model, messages, max_tokens: maxTokens }, (delta) => {
+    const answer = await streamChat(target, { model, messages, max_tokens: maxTokens, seed }, (delta) => {
       if (!flags.json) io.out.write(delta);
     });
     messages.push({ role: 'assistant', content: answer.content });
@@ -128,7 +133,7 @@ export async function chat(
 /** Streams one chat completion, handing each content delta to `onDelta`. */
 async function streamChat(
   target: Target,
-  body: { model: string; messages: unknown[]; max_tokens: number | undefined },
+  body: { model: string; messages: unknown[]; max_tokens: number | undefined; seed: number | undefined },
   onDelta: (text: string) => void,
 ): Promise<{ content: string; finish_reason: string | null }> {
   const response = await send(target, 'POST', '/v1/chat/completions', { ...body, stream: true }, {});

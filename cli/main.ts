@@ -25,7 +25,7 @@ Models (the S3 registry; changes take effect within the registry TTL, 15 s by de
 
 Calling the API:
   predict NAME --data '[[...], ...]' | --file rows.jsonl   [--route-key KEY: sticky routing]
-  chat NAME [--message TEXT] [--system TEXT] [--max-tokens N]   interactive unless --message
+  chat NAME [--message TEXT] [--system TEXT] [--max-tokens N] [--seed N]   interactive unless --message
 
 Batch:
   batch submit <file> --model NAME [--no-wait]   upload a JSONL/CSV file as a batch job and wait for it
@@ -62,6 +62,7 @@ const OPTIONS = {
   message: { type: 'string' },
   system: { type: 'string' },
   'max-tokens': { type: 'string' },
+  seed: { type: 'string' },
   stack: { type: 'string' },
   bucket: { type: 'string' },
   endpoint: { type: 'string' },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { API_GATEWAY_LIMITS } from './api-gateway-limits.ts';
 import { GpuInstanceType } from './gpu-instances.ts';
 
 const PlanSchema = z
@@ -65,6 +66,8 @@ export function protocolOf(model: LargeModelConfig): 'openai' | 'tgi' | 'lmi' | 
   return model.protocol ?? (PRESET_PROTOCOLS[model.container] as 'lmi' | 'tgi' | 'v2');
 }
 
+const STREAM_TIMEOUT_MAX_SECONDS = API_GATEWAY_LIMITS.streamedTimeoutMaxMs / 1000;
+
 /**
  * Schema of `modelgate.config.json`, shared by the CDK app and local mode.
  * Every field has a default, so `{}` is a valid configuration.
@@ -108,6 +111,25 @@ export const ConfigSchema = z
         registryTtlSeconds: 15,
         sessionCacheMiB: 512,
       }),
+    /** The OpenAI routes (`/v1/chat/completions`, `/v1/completions`), served by the chat function. */
+    chat: z
+      .object({
+        /**
+         * How long one chat or completion answer may take, streamed or not: the integration timeout
+         * of the two streamed routes and the chat function's timeout.
+         */
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(
+            STREAM_TIMEOUT_MAX_SECONDS,
+            `at most ${STREAM_TIMEOUT_MAX_SECONDS} seconds: API Gateway streams an answer for 15 minutes at most`,
+          )
+          .default(STREAM_TIMEOUT_MAX_SECONDS),
+      })
+      .strict()
+      .default({ timeoutSeconds: STREAM_TIMEOUT_MAX_SECONDS }),
     /** Usage plans (tiers). Every API key belongs to one. */
     usagePlans: z
       .array(PlanSchema)

@@ -34,8 +34,12 @@ export interface LocalOptions {
   readonly apiKey?: string | undefined;
   /** Usage plan of the dev key; the config's plan for its first key by default. */
   readonly plan?: Plan;
-  /** Gateway integration timeout; API Gateway's 29 s by default. */
+  /** Gateway integration timeout of buffered routes; API Gateway's 29 s by default. */
   readonly timeoutMs?: number;
+  /** Gateway integration timeout of the streamed chat routes; the config's `chat.timeoutSeconds` by default. */
+  readonly streamTimeoutMs?: number;
+  /** How long a streamed answer may go without a byte; 5 minutes by default, as on a Regional endpoint. */
+  readonly streamIdleTimeoutMs?: number;
   /** Publish the sample models when absent (default true). */
   readonly seed?: boolean;
   /** SageMaker Runtime emulator port; 0 for an ephemeral one. */
@@ -92,6 +96,9 @@ export function localOptionsFromEnv(
     bucket: env.MODELGATE_BUCKET || 'modelgate',
     apiKey: env.MODELGATE_API_KEY || undefined,
     sagemakerPort: port(env, 'MODELGATE_SAGEMAKER_PORT', 4570),
+    timeoutMs: millis(env, 'MODELGATE_GATEWAY_TIMEOUT_MS'),
+    streamTimeoutMs: millis(env, 'MODELGATE_STREAM_TIMEOUT_MS'),
+    streamIdleTimeoutMs: millis(env, 'MODELGATE_STREAM_IDLE_TIMEOUT_MS'),
   };
 }
 
@@ -231,6 +238,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       port: options.port,
       stage: options.config.stage,
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      streamTimeoutMs: options.streamTimeoutMs ?? options.config.chat.timeoutSeconds * 1000,
+      ...(options.streamIdleTimeoutMs !== undefined && { streamIdleTimeoutMs: options.streamIdleTimeoutMs }),
       metrics: processCounters,
       ...(options.accessLog && { accessLog: options.accessLog }),
     });
@@ -272,6 +281,17 @@ export function devApiKey(home: string): string {
   const key = `mg-${randomBytes(24).toString('base64url')}`;
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   return key;
+}
+
+/** A positive number of milliseconds from `name`, or undefined when unset. */
+function millis(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${name} must be a whole number of milliseconds (1 or more), got '${raw}'`);
+  }
+  return value;
 }
 
 function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {

@@ -1,3 +1,4 @@
+/** A large model on a SageMaker real-time GPU endpoint, with scaling, alarms and deployment guardrails. */
 import { Aws, type CfnElement, CfnMapping, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -5,109 +6,26 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+import {
+  type ContainerPreset,
+  type ContainerProtocol,
+  DLC_ACCOUNTS,
+  DLC_DEFAULT_ACCOUNT,
+  DLC_REGIONS,
+  type ModelSource,
+  PRODUCTION_VARIANT,
+} from '../gpu-containers.ts';
 import { GpuInstanceType } from '../gpu-instances.ts';
 import { grantBucketKey } from './model-store.ts';
 
+export { ContainerPreset, type ContainerProtocol, ModelSource } from '../gpu-containers.ts';
 export { GpuInstanceType };
-
-/**
- * AWS Deep Learning Container registries by region (the SageMaker Python
- * SDK's image_uri_config); regions not listed use 763104351884.
- */
-const DLC_ACCOUNTS: Record<string, string> = {
-  'af-south-1': '626614931356',
-  'ap-east-1': '871362719292',
-  'ap-east-2': '975050140332',
-  'ap-northeast-3': '364406365360',
-  'ap-south-2': '772153158452',
-  'ap-southeast-3': '907027046896',
-  'ap-southeast-4': '457447274322',
-  'ap-southeast-5': '550225433462',
-  'ap-southeast-6': '633930458069',
-  'ap-southeast-7': '590183813437',
-  'ca-west-1': '204538143572',
-  'eu-central-2': '380420809688',
-  'eu-south-1': '692866216735',
-  'eu-south-2': '503227376785',
-  'il-central-1': '780543022126',
-  'me-central-1': '914824155844',
-  'me-south-1': '217643126080',
-  'mx-central-1': '637423239942',
-};
-const DLC_DEFAULT_ACCOUNT = '763104351884';
-const DLC_REGIONS = [
-  'us-east-1',
-  'us-east-2',
-  'us-west-1',
-  'us-west-2',
-  'ca-central-1',
-  'eu-central-1',
-  'eu-north-1',
-  'eu-west-1',
-  'eu-west-2',
-  'eu-west-3',
-  'ap-northeast-1',
-  'ap-northeast-2',
-  'ap-south-1',
-  'ap-southeast-1',
-  'ap-southeast-2',
-  'sa-east-1',
-  ...Object.keys(DLC_ACCOUNTS),
-];
-
-export type ContainerProtocol = 'openai' | 'tgi' | 'lmi' | 'v2';
-
-/** A serving container: a prebuilt AWS image (LMI, TGI, Triton) or an image of one's own. */
-export class ContainerPreset {
-  /** AWS Large Model Inference (DJL Serving with vLLM). */
-  static readonly LMI = new ContainerPreset('lmi', 'djl-inference', '0.35.0-lmi17.0.0-cu128', 'lmi');
-  /** Hugging Face Text Generation Inference. */
-  static readonly TGI = new ContainerPreset(
-    'tgi',
-    'huggingface-pytorch-tgi-inference',
-    '2.6.0-tgi3.2.3-gpu-py311-cu124-ubuntu22.04',
-    'tgi',
-  );
-  /** NVIDIA Triton Inference Server (speaks the Open Inference Protocol). */
-  static readonly TRITON = new ContainerPreset('triton', 'sagemaker-tritonserver', '25.09-py3', 'v2');
-
-  private constructor(
-    readonly name: string,
-    /** DLC repository, or undefined for an explicit image. */
-    readonly repository: string | undefined,
-    readonly tag: string,
-    readonly protocol: ContainerProtocol,
-    readonly image?: string,
-  ) {}
-
-  /** An image of one's own (ECR URI); its protocol must be given. */
-  static image(uri: string, protocol: ContainerProtocol): ContainerPreset {
-    if (!/^[\w.-]+(:\d+)?\/[\w./-]+(:[\w.-]+|@sha256:[0-9a-f]{64})?$/.test(uri)) {
-      throw new Error(
-        `image '${uri}' is not an image URI like 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag`,
-      );
-    }
-    return new ContainerPreset('image', undefined, '', protocol, uri);
-  }
-
-  /** `lmi`, `tgi`, `triton`, or an image URI (with `protocol`). */
-  static of(name: string, protocol?: ContainerProtocol): ContainerPreset {
-    if (name === 'lmi') return ContainerPreset.LMI;
-    if (name === 'tgi') return ContainerPreset.TGI;
-    if (name === 'triton') return ContainerPreset.TRITON;
-    if (!protocol)
-      throw new Error(`container '${name}' is an image of your own: say which protocol it speaks`);
-    return ContainerPreset.image(name, protocol);
-  }
-}
 
 export interface GpuEndpointProps {
   readonly instanceType: GpuInstanceType;
   readonly container: ContainerPreset;
-  /** Hugging Face model id, e.g. `meta-llama/Llama-3.1-8B-Instruct` (downloaded by the container at start). */
-  readonly hfModelId?: string;
-  /** `s3://bucket/key.tar.gz` model artifacts, unpacked to /opt/ml/model. */
-  readonly modelDataUrl?: string;
+  /** The model: `ModelSource.huggingFace(id)` (downloaded by the container at start) or `ModelSource.s3(url)`. */
+  readonly model: ModelSource;
   /** Container environment, over the preset's. */
   readonly environment?: Record<string, string>;
   /** @default - 1 */
@@ -152,6 +70,8 @@ export class GpuEndpoint extends Construct {
   public readonly endpointArn: string;
   public readonly scalableTarget: autoscaling.ScalableTarget;
   public readonly protocol: ContainerProtocol;
+  /** The endpoint's one production variant, as CloudWatch dimensions and scaling name it. */
+  public readonly variantName = PRODUCTION_VARIANT;
   /** Invocation5XXErrors on the endpoint; also rolls back a deployment. */
   public readonly errorsAlarm: cloudwatch.Alarm;
   /** p99 ModelLatency on the endpoint; also rolls back a deployment. */
@@ -167,13 +87,7 @@ export class GpuEndpoint extends Construct {
         `instance counts must satisfy 1 <= min (${min}) <= initial (${initial}) <= max (${max})`,
       );
     }
-    if (Boolean(props.hfModelId) === Boolean(props.modelDataUrl)) {
-      throw new Error('give exactly one model source: hfModelId or modelDataUrl');
-    }
-    const modelData = props.modelDataUrl ? /^s3:\/\/([^/]+)\/(.+)$/.exec(props.modelDataUrl) : undefined;
-    if (props.modelDataUrl && !modelData) {
-      throw new Error(`modelDataUrl '${props.modelDataUrl}' is not an S3 URL like s3://bucket/model.tar.gz`);
-    }
+    const modelData = props.model.modelData;
     const sampling = props.dataCapture?.samplingPercentage ?? 10;
     if (sampling < 0 || sampling > 100) throw new Error(`samplingPercentage must be 0-100, got ${sampling}`);
     const startup = props.startupHealthCheckTimeout ?? Duration.seconds(900);
@@ -203,7 +117,7 @@ export class GpuEndpoint extends Construct {
       this.role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['s3:GetObject'],
-          resources: [`arn:${stack.partition}:s3:::${modelData[1]}/${modelData[2]}`],
+          resources: [`arn:${stack.partition}:s3:::${modelData.bucket}/${modelData.key}`],
         }),
       );
     }
@@ -213,7 +127,7 @@ export class GpuEndpoint extends Construct {
       primaryContainer: {
         image: image.uri,
         environment: { ...this.presetEnvironment(props), ...props.environment },
-        ...(props.modelDataUrl && { modelDataUrl: props.modelDataUrl }),
+        ...(modelData && { modelDataUrl: modelData.url }),
       },
     });
     model.node.addDependency(this.role);
@@ -239,7 +153,7 @@ export class GpuEndpoint extends Construct {
     const config = new sagemaker.CfnEndpointConfig(this, 'Config', {
       productionVariants: [
         {
-          variantName: 'AllTraffic',
+          variantName: PRODUCTION_VARIANT,
           modelName: model.attrModelName,
           instanceType: props.instanceType.name,
           initialInstanceCount: initial,
@@ -271,7 +185,7 @@ export class GpuEndpoint extends Construct {
 
     // Alarms on the endpoint's own metrics. They are named, so the endpoint's
     // deployment guardrails can name them before the endpoint exists.
-    const dimensionsMap = { EndpointName: this.endpointName, VariantName: 'AllTraffic' };
+    const dimensionsMap = { EndpointName: this.endpointName, VariantName: PRODUCTION_VARIANT };
     const metric = (namespace: string, metricName: string, statistic: string) =>
       new cloudwatch.Metric({ namespace, metricName, dimensionsMap, statistic, period: Duration.minutes(1) });
     this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
@@ -325,7 +239,7 @@ export class GpuEndpoint extends Construct {
 
     this.scalableTarget = new autoscaling.ScalableTarget(this, 'Scaling', {
       serviceNamespace: autoscaling.ServiceNamespace.SAGEMAKER,
-      resourceId: `endpoint/${this.endpointName}/variant/AllTraffic`,
+      resourceId: `endpoint/${this.endpointName}/variant/${PRODUCTION_VARIANT}`,
       scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
       minCapacity: min,
       maxCapacity: max,
@@ -419,24 +333,25 @@ export class GpuEndpoint extends Construct {
 
   private presetEnvironment(props: GpuEndpointProps): Record<string, string> {
     const gpus = String(props.instanceType.gpus);
-    const source: Record<string, string> = props.hfModelId ? { HF_MODEL_ID: props.hfModelId } : {};
+    const hubId = props.model.hfModelId;
     switch (props.container.name) {
       case 'lmi':
+        // LMI loads /opt/ml/model by itself when no model id is set.
         return {
-          ...source,
+          ...(hubId && { HF_MODEL_ID: hubId }),
           OPTION_ROLLING_BATCH: 'vllm',
           TENSOR_PARALLEL_DEGREE: gpus,
           ...(props.maxTotalTokens && { OPTION_MAX_MODEL_LEN: String(props.maxTotalTokens) }),
         };
       case 'tgi':
         return {
-          ...source,
+          HF_MODEL_ID: props.model.containerModelId,
           SM_NUM_GPUS: gpus,
           MAX_INPUT_TOKENS: String(props.maxInputTokens ?? 4096),
           MAX_TOTAL_TOKENS: String(props.maxTotalTokens ?? 8192),
         };
       default:
-        return source;
+        return hubId ? { HF_MODEL_ID: hubId } : {};
     }
   }
 }

@@ -4,6 +4,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { RouteSpec } from '../../functions/api/routes.ts';
+import { API_GATEWAY_LIMITS } from '../api-gateway-limits.ts';
 
 export interface UsagePlanSpec {
   readonly name: string;
@@ -32,10 +33,15 @@ export interface InferenceApiProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Routes served by a response-streaming function (integration mode STREAM).
-   * @default - none
+   * Routes served by a response-streaming function (integration mode STREAM), and their
+   * integration timeout: how long one answer may stream, at most 15 minutes.
+   * @default - none; `timeout` 15 minutes
    */
-  readonly streaming?: { readonly handler: lambda.IFunction; readonly routes: readonly RouteSpec[] };
+  readonly streaming?: {
+    readonly handler: lambda.IFunction;
+    readonly routes: readonly RouteSpec[];
+    readonly timeout?: Duration;
+  };
   /**
    * A REQUEST authorizer that reads the key from `x-api-key` or a bearer token
    * and returns it as the usage identifier (API key source AUTHORIZER).
@@ -65,6 +71,14 @@ export class InferenceApi extends Construct {
       if (!props.usagePlans.some((p) => p.name === key.plan)) {
         throw new Error(`api key '${key.name}' names plan '${key.plan}', which is not one of the usagePlans`);
       }
+    }
+    const streamTimeout =
+      props.streaming?.timeout ?? Duration.millis(API_GATEWAY_LIMITS.streamedTimeoutMaxMs);
+    const streamMs = streamTimeout.toMilliseconds();
+    if (streamMs < 50 || streamMs > API_GATEWAY_LIMITS.streamedTimeoutMaxMs) {
+      throw new Error(
+        `streaming.timeout must be 50 ms to 15 minutes (API Gateway's limits for a streamed integration), got ${streamMs} ms`,
+      );
     }
     for (const route of props.routes) {
       if (route.bodySchema && !props.bodySchemas[route.bodySchema]) {
@@ -127,6 +141,8 @@ export class InferenceApi extends Construct {
       ? new apigw.LambdaIntegration(props.streaming.handler, {
           proxy: true,
           responseTransferMode: apigw.ResponseTransferMode.STREAM,
+          // Unset, API Gateway would cut every answer at the buffered default of 29 s.
+          timeout: streamTimeout,
         })
       : undefined;
     const routes = [

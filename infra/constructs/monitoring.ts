@@ -192,7 +192,7 @@ export class Monitoring extends Construct {
               statistic,
               label,
               period: minute,
-              dimensionsMap: { EndpointName: endpoint.endpointName, VariantName: 'AllTraffic' },
+              dimensionsMap: { EndpointName: endpoint.endpointName, VariantName: endpoint.variantName },
             });
           return [
             graph(`${endpoint.endpointName}: invocations and errors`, [

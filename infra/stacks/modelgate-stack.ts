@@ -6,7 +6,7 @@ import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
 import { ENV } from '../../functions/core/env.ts';
 import type { ModelGateConfig } from '../config.ts';
 import { BatchPredictions } from '../constructs/batch-predictions.ts';
-import { ContainerPreset, GpuEndpoint, GpuInstanceType } from '../constructs/gpu-endpoint.ts';
+import { ContainerPreset, GpuEndpoint, GpuInstanceType, ModelSource } from '../constructs/gpu-endpoint.ts';
 import { InferenceApi } from '../constructs/inference-api.ts';
 import { InferenceFunction } from '../constructs/inference-function.ts';
 import { LogEncryption } from '../constructs/log-encryption.ts';
@@ -55,8 +55,9 @@ export class ModelGateStack extends Stack {
       this.endpoints[model.name] = new GpuEndpoint(this, `Llm${pascal(model.name)}`, {
         instanceType: GpuInstanceType.of(model.instanceType),
         container: ContainerPreset.of(model.container, model.protocol),
-        ...(model.hfModelId && { hfModelId: model.hfModelId }),
-        ...(model.modelDataUrl && { modelDataUrl: model.modelDataUrl }),
+        model: model.hfModelId
+          ? ModelSource.huggingFace(model.hfModelId)
+          : ModelSource.s3(model.modelDataUrl as string),
         environment: model.env,
         initialInstanceCount: model.initialInstanceCount,
         ...(model.minInstances && { minInstances: model.minInstances }),
@@ -94,8 +95,8 @@ export class ModelGateStack extends Stack {
       description: 'ModelGate chat function (OpenAI-compatible, response streaming)',
       onnxRuntime: false,
       memorySize: 1024,
-      // A streamed answer may last up to API Gateway's 15-minute streaming limit.
-      timeout: Duration.minutes(15),
+      // As long as API Gateway waits on the answer (chat.timeoutSeconds): nobody listens after that.
+      timeout: Duration.seconds(config.chat.timeoutSeconds),
       logRetention,
       environment: { POWERTOOLS_SERVICE_NAME: 'modelgate-chat', [ENV.LARGE_MODELS]: largeModels },
     });
@@ -122,7 +123,11 @@ export class ModelGateStack extends Stack {
       apiKeys: config.apiKeys,
       stageName: config.stage,
       logRetention,
-      streaming: { handler: this.chat.function, routes: CHAT_ROUTES },
+      streaming: {
+        handler: this.chat.function,
+        routes: CHAT_ROUTES,
+        timeout: Duration.seconds(config.chat.timeoutSeconds),
+      },
       authorizer: this.authorizer.function,
     });
 

@@ -1,14 +1,15 @@
-import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { PassThrough } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { RouteSpec } from '../../functions/api/routes.ts';
 import { apiKeyOf } from '../../functions/core/auth.ts';
 import type { Counters } from '../../functions/core/counters.ts';
 import type { StreamingHandler } from '../../functions/core/streaming.ts';
+import { API_GATEWAY_LIMITS } from '../../infra/api-gateway-limits.ts';
 import { type LoopbackServer, listenLoopback } from '../net.ts';
-import { isStreamingHandler, PRELUDE_DELIMITER } from './lambda-runtime.ts';
+import { isStreamingHandler } from './lambda-runtime.ts';
+import { headerValue, lambdaContext, send, toEvent } from './proxy-event.ts';
+import { streamCut, streamInvoke } from './stream.ts';
 import { type Plan, UsageMeter } from './usage-plans.ts';
 import { validateBody } from './validate.ts';
 
@@ -28,8 +29,12 @@ export interface GatewayOptions {
   readonly apiKeys: ReadonlyArray<{ readonly id: string; readonly value: string; readonly plan: Plan }>;
   readonly port: number;
   readonly stage?: string;
-  /** Integration timeout (API Gateway default 29 s). */
+  /** Integration timeout of buffered (proxy) routes: API Gateway's 29 s by default. */
   readonly timeoutMs?: number;
+  /** Integration timeout of streamed routes, over the whole answer: 15 minutes by default, API Gateway's most. */
+  readonly streamTimeoutMs?: number;
+  /** How long a streamed body may go without a byte: 5 minutes by default, as on a Regional endpoint. */
+  readonly streamIdleTimeoutMs?: number;
   /** Largest request body (API Gateway: 10 MB). */
   readonly maxBodyBytes?: number;
   /** Function name reported in the Lambda context. */
@@ -48,7 +53,9 @@ export interface GatewayOptions {
 export type LocalGateway = LoopbackServer;
 
 export const GATEWAY_DEFAULTS = {
-  timeoutMs: 29_000,
+  timeoutMs: API_GATEWAY_LIMITS.bufferedTimeoutMs,
+  streamTimeoutMs: API_GATEWAY_LIMITS.streamedTimeoutMaxMs,
+  streamIdleTimeoutMs: API_GATEWAY_LIMITS.streamIdleTimeoutMs,
   maxBodyBytes: 10 * 1024 * 1024,
   stage: 'local',
 } as const;
@@ -67,6 +74,10 @@ const TOO_LARGE = { message: 'Request Too Large' };
 export async function startGateway(options: GatewayOptions): Promise<LocalGateway> {
   const stage = options.stage ?? GATEWAY_DEFAULTS.stage;
   const timeoutMs = options.timeoutMs ?? GATEWAY_DEFAULTS.timeoutMs;
+  const streamLimits = {
+    timeoutMs: options.streamTimeoutMs ?? GATEWAY_DEFAULTS.streamTimeoutMs,
+    idleTimeoutMs: options.streamIdleTimeoutMs ?? GATEWAY_DEFAULTS.streamIdleTimeoutMs,
+  };
   const maxBodyBytes = options.maxBodyBytes ?? GATEWAY_DEFAULTS.maxBodyBytes;
   const now = options.now ?? Date.now;
   const meter = new UsageMeter(now);
@@ -101,10 +112,11 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       res.on('close', () => {
         const ms = performance.now() - started;
         const resource = found?.route.resource ?? 'unmatched';
-        const code = res.writableFinished ? String(res.statusCode) : '499';
+        // 499: the client went away; 504: the gateway cut a stream at a limit (after its status went out).
+        const code = res.writableFinished ? String(res.statusCode) : streamCut(res) ? '504' : '499';
         options.metrics?.inc(
           'modelgate_gateway_requests_total',
-          'Requests the gateway answered, by method, resource and status code (499: the client went away).',
+          'Requests the gateway answered, by method, resource and status code (499: the client went away; 504 also counts streams cut at a limit).',
           { method: req.method ?? '', resource, code },
         );
         options.metrics?.observe(
@@ -156,9 +168,12 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         if (overLimit(event, event.body?.length ?? 0, LAMBDA_LIMITS.requestBytes)) {
           return send(res, 413, TOO_LARGE);
         }
-        const context = lambdaContext(requestId, timeoutMs, options.functionName ?? 'api');
-        if (isStreamingHandler(route.handler))
-          return streamInvoke(route.handler, event, context, res, timeoutMs);
+        const functionName = options.functionName ?? 'api';
+        if (isStreamingHandler(route.handler)) {
+          const context = lambdaContext(requestId, streamLimits.timeoutMs, functionName);
+          return streamInvoke(route.handler, event, context, res, streamLimits);
+        }
+        const context = lambdaContext(requestId, timeoutMs, functionName);
         const result = await invoke(route.handler as ProxyHandler, event, context, timeoutMs);
         if (result === 'timeout') return send(res, 504, { message: 'Endpoint request timed out' });
         if (
@@ -206,11 +221,6 @@ function overLimit(payload: unknown, bodyChars: number, limit: number): boolean 
   return Buffer.byteLength(JSON.stringify(payload)) > limit;
 }
 
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 /** The body, or undefined once it passes `limit` bytes. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
@@ -232,135 +242,6 @@ function drainThen(req: IncomingMessage, answer: () => void): void {
   answer();
 }
 
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
-
-function toEvent(
-  req: IncomingMessage,
-  url: URL,
-  resource: string,
-  names: readonly string[],
-  match: RegExpExecArray,
-  body: Buffer,
-  ctx: {
-    requestId: string;
-    stage: string;
-    apiKeyId?: string | undefined;
-    apiKey?: string | undefined;
-    now: number;
-  },
-): APIGatewayProxyEvent {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i] as string;
-    const value = req.rawHeaders[i + 1] as string;
-    headers[name] = value;
-    const values = multiValueHeaders[name];
-    if (values) values.push(value);
-    else multiValueHeaders[name] = [value];
-  }
-  const query: Record<string, string> = {};
-  const multiQuery: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) {
-    query[name] = value;
-    multiQuery[name] = [...(multiQuery[name] ?? []), value];
-  }
-  const pathParameters: Record<string, string> = {};
-  names.forEach((name, i) => {
-    pathParameters[name] = safeDecode(match[i + 1] as string);
-  });
-  const text = body.toString('utf8');
-  const binary = body.length > 0 && !isUtf8(body);
-  const method = req.method ?? 'GET';
-  const sourceIp = req.socket.remoteAddress ?? '127.0.0.1';
-  return {
-    resource,
-    path: url.pathname,
-    httpMethod: method,
-    headers,
-    multiValueHeaders,
-    queryStringParameters: url.searchParams.size > 0 ? query : null,
-    multiValueQueryStringParameters: url.searchParams.size > 0 ? multiQuery : null,
-    pathParameters: names.length > 0 ? pathParameters : null,
-    stageVariables: null,
-    body: body.length === 0 ? null : binary ? body.toString('base64') : text,
-    isBase64Encoded: binary,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      authorizer: null,
-      domainName: headers.Host ?? headers.host ?? '127.0.0.1',
-      domainPrefix: 'local',
-      extendedRequestId: ctx.requestId,
-      httpMethod: method,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: ctx.apiKey ?? null,
-        apiKeyId: ctx.apiKeyId ?? null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp,
-        user: null,
-        userAgent: headerValue(req, 'user-agent') ?? null,
-        userArn: null,
-      },
-      path: `/${ctx.stage}${url.pathname}`,
-      protocol: `HTTP/${req.httpVersion}`,
-      requestId: ctx.requestId,
-      requestTime: new Date(ctx.now).toISOString(),
-      requestTimeEpoch: ctx.now,
-      resourceId: 'local',
-      resourcePath: resource,
-      stage: ctx.stage,
-    },
-  };
-}
-
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-function lambdaContext(requestId: string, timeoutMs: number, functionName: string): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '2048',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
 async function invoke(
   handler: ProxyHandler,
   event: APIGatewayProxyEvent,
@@ -376,68 +257,6 @@ async function invoke(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * A response-streaming integration: the function writes a JSON prelude
- * (status, headers) and eight NUL bytes, then the body, which reaches the
- * client as it is written. A client that goes away closes the function's stream.
- */
-function streamInvoke(
-  handler: StreamingHandler,
-  event: APIGatewayProxyEvent,
-  context: Context,
-  res: ServerResponse,
-  timeoutMs: number,
-): void {
-  const responseStream = new PassThrough();
-  let prelude = Buffer.alloc(0);
-  let started = false;
-  const fail = (status: number, message: string) => {
-    if (!started && !res.headersSent) send(res, status, { message });
-    else res.destroy();
-    responseStream.destroy();
-  };
-  const timer = setTimeout(() => {
-    if (!started) fail(504, 'Endpoint request timed out');
-  }, timeoutMs);
-  res.on('close', () => {
-    if (!res.writableFinished) responseStream.destroy();
-  });
-  responseStream.on('data', (chunk: Buffer) => {
-    if (started) {
-      if (!res.write(chunk)) {
-        responseStream.pause();
-        res.once('drain', () => responseStream.resume());
-      }
-      return;
-    }
-    prelude = Buffer.concat([prelude, chunk]);
-    const at = prelude.indexOf(PRELUDE_DELIMITER);
-    if (at < 0) return;
-    let metadata: { statusCode?: number; headers?: Record<string, string> };
-    try {
-      metadata = JSON.parse(prelude.subarray(0, at).toString('utf8'));
-    } catch {
-      return fail(502, 'Internal server error');
-    }
-    started = true;
-    clearTimeout(timer);
-    res.writeHead(metadata.statusCode ?? 200, metadata.headers ?? {});
-    const rest = prelude.subarray(at + PRELUDE_DELIMITER.length);
-    if (rest.length > 0) res.write(rest);
-  });
-  responseStream.on('end', () => {
-    clearTimeout(timer);
-    if (started) res.end();
-    else fail(502, 'Internal server error');
-  });
-  handler(event, responseStream, context).then(
-    () => {
-      if (!responseStream.writableEnded) responseStream.end();
-    },
-    () => fail(502, 'Internal server error'),
-  );
 }
 
 /** What API Gateway accepts from a Lambda proxy integration. */

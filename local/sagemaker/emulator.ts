@@ -3,6 +3,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { PRODUCTION_VARIANT } from '../../infra/gpu-containers.ts';
 import { listenLoopback } from '../net.ts';
 
 /** Where an emulated endpoint sends its traffic: a process following the SageMaker container contract. */
@@ -93,7 +94,7 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions) 
             `Request body is ${body.length} bytes; the limit is ${MAX_PAYLOAD_BYTES}.`,
           );
         }
-        const variant = target.variant ?? 'AllTraffic';
+        const variant = target.variant ?? PRODUCTION_VARIANT;
         if (match[2] === 'invocations') return await invoke(name, target, variant, req, res, body, timeoutMs);
         if (match[2] === 'invocations-response-stream')
           return await invokeStream(name, target, variant, req, res, body, timeoutMs);

@@ -6,7 +6,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../infra/config.ts';
-import { ContainerPreset, GpuEndpoint, GpuInstanceType } from '../../infra/constructs/gpu-endpoint.ts';
+import {
+  ContainerPreset,
+  GpuEndpoint,
+  GpuInstanceType,
+  ModelSource,
+} from '../../infra/constructs/gpu-endpoint.ts';
 import { ModelGateStack } from '../../infra/stacks/modelgate-stack.ts';
 import { nagPacks, testApp, Validations } from './helpers.ts';
 
@@ -19,7 +24,7 @@ function endpointStack(
   const endpoint = new GpuEndpoint(stack, 'Llm', {
     instanceType: GpuInstanceType.ML_G5_12XLARGE,
     container: ContainerPreset.TGI,
-    hfModelId: 'org/model',
+    model: ModelSource.huggingFace('org/model'),
     initialInstanceCount: 1,
     maxInstances: 3,
     dataCapture: { bucket, samplingPercentage: 20 },
@@ -101,6 +106,31 @@ describe('GpuEndpoint', () => {
     });
   });
 
+  it('starts TGI on S3 artifacts with HF_MODEL_ID at /opt/ml/model, which its SageMaker entrypoint requires', () => {
+    const { stack } = endpointStack({ model: ModelSource.s3('s3://artifacts/llm/model.tar.gz') });
+    const [tgi] = resolved(stack, 'AWS::SageMaker::Model');
+    expect(tgi?.Properties.PrimaryContainer).toMatchObject({
+      ModelDataUrl: 's3://artifacts/llm/model.tar.gz',
+      Environment: { HF_MODEL_ID: '/opt/ml/model', SM_NUM_GPUS: '4' },
+    });
+    const statements = resolved(stack, 'AWS::IAM::Policy').flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: 's3:GetObject',
+        Resource: 'arn:aws:s3:::artifacts/llm/model.tar.gz',
+      }),
+    );
+    // LMI finds /opt/ml/model by itself: no model id to set.
+    const lmi = endpointStack({
+      container: ContainerPreset.LMI,
+      model: ModelSource.s3('s3://artifacts/llm/model.tar.gz'),
+    }).stack;
+    const [lmiModel] = resolved(lmi, 'AWS::SageMaker::Model');
+    expect(lmiModel?.Properties.PrimaryContainer.Environment.HF_MODEL_ID).toBeUndefined();
+  });
+
   it('captures data to the model bucket and sets the startup and download timeouts', () => {
     const template = Template.fromStack(endpointStack().stack);
     template.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
@@ -130,7 +160,7 @@ describe('GpuEndpoint', () => {
     new GpuEndpoint(stack, 'Llm', {
       instanceType: GpuInstanceType.ML_G5_12XLARGE,
       container: ContainerPreset.TGI,
-      hfModelId: 'org/model',
+      model: ModelSource.huggingFace('org/model'),
       dataCapture: { bucket },
     });
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
@@ -209,7 +239,10 @@ describe('GpuEndpoint', () => {
     expect(() => endpointStack({ initialInstanceCount: 2, maxInstances: 1 })).toThrow(
       /1 <= min \(2\) <= initial \(2\) <= max \(1\)/,
     );
-    expect(() => endpointStack({ modelDataUrl: 's3://b/m.tar.gz' })).toThrow(/exactly one model source/);
+    expect(() => ModelSource.s3('https://b/m.tar.gz')).toThrow(
+      /modelDataUrl 'https:\/\/b\/m.tar.gz' is not an S3 URL like s3:\/\/bucket\/model.tar.gz/,
+    );
+    expect(() => ModelSource.huggingFace(' ')).toThrow(/model id cannot be empty/);
     expect(() => endpointStack({ startupHealthCheckTimeout: Duration.hours(2) })).toThrow(
       /startupHealthCheckTimeout must be 60-3600 seconds/,
     );

@@ -1,8 +1,10 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
+import { parseConfig } from '../../infra/config.ts';
 import { InferenceApi } from '../../infra/constructs/inference-api.ts';
 import { bareStack, modelGateTemplate } from './helpers.ts';
 
@@ -60,6 +62,53 @@ describe('InferenceApi', () => {
         expect(uri).toContain('response-streaming-invocations');
       } else expect(m.Properties.Integration.ResponseTransferMode).toBeUndefined();
     }
+  });
+
+  it('lets a streamed answer run 15 minutes by default, buffered routes keep the 29 s default', () => {
+    for (const m of methods) {
+      const chat = CHAT_ROUTES.some((r) => r.resource === pathOf(m.Properties.ResourceId));
+      expect(m.Properties.Integration.TimeoutInMillis).toBe(chat ? 900_000 : undefined);
+    }
+    const chatFunction = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).includes('chat'),
+    );
+    expect(chatFunction?.Properties.Timeout).toBe(900);
+  });
+
+  it("takes the streamed routes' timeout from chat.timeoutSeconds, for the integration and the chat function", () => {
+    const { template: short } = modelGateTemplate({ chat: { timeoutSeconds: 120 } });
+    const streamed = Object.values(short.findResources('AWS::ApiGateway::Method')).filter(
+      (m) => m.Properties.Integration.ResponseTransferMode === 'STREAM',
+    );
+    expect(streamed.map((m) => m.Properties.Integration.TimeoutInMillis)).toEqual([120_000, 120_000]);
+    const chatFunction = Object.values(short.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).includes('chat'),
+    );
+    expect(chatFunction?.Properties.Timeout).toBe(120);
+  });
+
+  it('refuses a streamed timeout API Gateway would not take, in the config and in the construct', () => {
+    expect(() => parseConfig({ chat: { timeoutSeconds: 901 } })).toThrow(
+      /chat.timeoutSeconds: at most 900 seconds: API Gateway streams an answer for 15 minutes at most/,
+    );
+    expect(() => parseConfig({ chat: { timeoutSeconds: 0 } })).toThrow(/chat.timeoutSeconds: /);
+    const stack = bareStack();
+    const handler = new lambda.Function(stack, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
+    expect(
+      () =>
+        new InferenceApi(stack, 'Api', {
+          handler,
+          routes: API_ROUTES,
+          bodySchemas: BODY_SCHEMAS,
+          usagePlans: [{ name: 'a' }],
+          apiKeys: [{ name: 'k', plan: 'a' }],
+          streaming: { handler, routes: CHAT_ROUTES, timeout: Duration.minutes(16) },
+        }),
+    ).toThrow(/streaming.timeout must be 50 ms to 15 minutes .*, got 960000 ms/);
   });
 
   it('reads the key from x-api-key or a bearer token through an uncached REQUEST authorizer', () => {

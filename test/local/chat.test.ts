@@ -254,6 +254,8 @@ describe('modelgate chat', () => {
       'Tell me my fortune.',
       '--max-tokens',
       '20',
+      '--seed',
+      '7',
       '--json',
     ]);
     expect(asked.code).toBe(0);
@@ -277,13 +279,17 @@ describe('modelgate chat', () => {
     expect(talk.out.match(/\n/g)).toHaveLength(2);
   });
 
-  it('says what was wrong: unknown model, bad --max-tokens, no key', async () => {
+  it('says what was wrong: unknown model, bad --max-tokens or --seed', async () => {
     const unknown = await cli(['chat', 'nope', '--message', 'hi']);
     expect(unknown).toMatchObject({ code: 1 });
     expect(unknown.err).toMatch(/^modelgate: HTTP 404: .*nope/);
     expect(await cli(['chat', 'demo-lm', '--message', 'hi', '--max-tokens', '0'])).toMatchObject({
       code: 2,
       err: expect.stringMatching(/--max-tokens must be a positive integer, got '0'/),
+    });
+    expect(await cli(['chat', 'demo-lm', '--message', 'hi', '--seed', '1.5'])).toMatchObject({
+      code: 2,
+      err: expect.stringMatching(/--seed must be a non-negative integer, got '1.5'/),
     });
   });
 });
