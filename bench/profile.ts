@@ -16,8 +16,8 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { localS3Client, startLocalS3 } from '../local/s3.ts';
 import { seedSampleModels } from '../local/seed.ts';
+import { bundle } from './lib/bundle.ts';
 import { firstLine, stop } from './lib/process.ts';
-import { bundle } from './suites.ts';
 
 const { values } = parseArgs({
   options: { duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } },

@@ -17,13 +17,40 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { localS3Client, startLocalS3 } from '../local/s3.ts';
 import { seedSampleModels } from '../local/seed.ts';
+import { type BenchOptions, Lab } from './lib/lab.ts';
 import { PYTHON, ROOT } from './lib/process.ts';
 import { fmt, type Row, table } from './lib/report.ts';
 import type { BatchRun } from './lib/topology-runs.ts';
-import * as suites from './suites.ts';
+import { asset } from './suites/asset.ts';
+import { batch } from './suites/batch.ts';
+import { cold } from './suites/cold.ts';
+import { gateway } from './suites/gateway.ts';
+import { handler } from './suites/handler.ts';
+import { http } from './suites/http.ts';
+import { memory } from './suites/memory.ts';
+import { streaming } from './suites/streaming.ts';
 
-const SUITES = ['http', 'handler', 'cold', 'asset', 'memory', 'gateway', 'streaming', 'batch'] as const;
-type Suite = (typeof SUITES)[number];
+/** The batch suite's runs, for the report's detail table. */
+let batchRuns: BatchRun[] = [];
+
+/** Each benchmark by its name on the command line, in the order a full run takes them. */
+const SUITES = {
+  http,
+  handler,
+  cold,
+  asset,
+  memory,
+  gateway,
+  streaming,
+  batch: async (lab: Lab) => {
+    const result = await batch(lab);
+    batchRuns = result.runs;
+    return result.rows;
+  },
+} satisfies Record<string, (lab: Lab) => Promise<Row[]>>;
+type Suite = keyof typeof SUITES;
+const NAMES = Object.keys(SUITES) as Suite[];
+const isSuite = (name: string): name is Suite => Object.hasOwn(SUITES, name);
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -34,13 +61,13 @@ const { values, positionals } = parseArgs({
     out: { type: 'string' },
   },
 });
-const unknown = positionals.filter((p) => !SUITES.includes(p as Suite));
+const unknown = positionals.filter((p) => !isSuite(p));
 if (unknown.length > 0) {
-  console.error(`unknown benchmark ${unknown.join(', ')}: choose from ${SUITES.join(', ')}`);
+  console.error(`unknown benchmark ${unknown.join(', ')}: choose from ${NAMES.join(', ')}`);
   process.exit(2);
 }
-const selected = (positionals.length > 0 ? positionals : SUITES) as readonly Suite[];
-const options: suites.BenchOptions = {
+const selected = positionals.length > 0 ? positionals.filter(isSuite) : NAMES;
+const options: BenchOptions = {
   duration: Number(values.duration),
   connections: Number(values.connections),
   quick: values.quick,
@@ -51,24 +78,15 @@ const home = mkdtempSync(join(tmpdir(), 'modelgate-bench-s3-'));
 const store = await startLocalS3({ port: 0, directory: home, bucket: 'modelgate' });
 const s3 = localS3Client(store.url);
 await seedSampleModels(s3, 'modelgate');
-const lab = new suites.Lab(options, { url: store.url, bucket: 'modelgate' });
+const lab = new Lab(options, { url: store.url, bucket: 'modelgate' });
 
 const rows: Row[] = [];
-let batchRuns: BatchRun[] = [];
 const started = Date.now();
 try {
   for (const suite of selected) {
     const t = Date.now();
     process.stderr.write(`bench: ${suite}…`);
-    if (suite === 'batch') {
-      const result = await suites.batch(lab);
-      rows.push(...result.rows);
-      batchRuns = result.runs;
-    } else if (suite === 'asset') {
-      rows.push(...(await suites.asset()));
-    } else {
-      rows.push(...(await suites[suite](lab)));
-    }
+    rows.push(...(await SUITES[suite](lab)));
     process.stderr.write(` ${((Date.now() - t) / 1000).toFixed(0)} s\n`);
   }
 } finally {

@@ -80,7 +80,7 @@ parentPort.on('message', async (m) => {
       const outputs = m.names.map((name) => ({ name, type: results[name].type, dims: results[name].dims, data: results[name].data }));
       parentPort.postMessage({ id: m.id, outputs, ms });
     } else if (m.op === 'adopt') {
-      // Compiled trees (functions/core/runners/trees.ts) take the session's place.
+      // Compiled trees (functions/core/runners/trees/) take the session's place.
       const run = new Function('return ' + m.program.source)()(m.program.input, m.program.outputs, m.program.features);
       const session = sessions.get(m.key);
       sessions.set(m.key, { run: async (feeds, names) => run(feeds, names), release: async () => {} });

@@ -1,0 +1,88 @@
+/**
+ * The servers the benchmarks share (ModelGate's api server, the Python peer, the bare-Node
+ * ceiling), started on first use and stopped at the end, and the options of a run.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { freePort } from '../../local/net.ts';
+import { type ApiServer, startApiServer } from './bundle.ts';
+import { PYTHON, pythonHas, ROOT, startChild, stop, waitForHttp } from './process.ts';
+import { IRIS_ROW, predictBody } from './requests.ts';
+
+export interface BenchOptions {
+  /** Seconds of load per system per HTTP comparison, split over alternating rounds. */
+  readonly duration: number;
+  readonly connections: number;
+  /** Tiny sizes everywhere: checks the harness, measures nothing worth keeping. */
+  readonly quick: boolean;
+}
+
+/** What to install when the Python peer cannot run. */
+export const PEER_MISSING = 'apt install python3-fastapi python3-uvicorn python3-sklearn';
+
+/**
+ * What the benchmarks share, started on first use and stopped at the end:
+ * the model bucket (s3rver, in this process), ModelGate's api server (gateway
+ * emulator + api handler, a child), the Python peer (two uvicorn workers),
+ * the bare-Node ceiling server.
+ */
+export class Lab {
+  private readonly children: ChildProcess[] = [];
+  private api?: Promise<ApiServer>;
+  private peerUrl?: Promise<{ url: string; pid: number } | undefined>;
+  private ceilingUrl?: Promise<{ url: string; pid: number }>;
+
+  constructor(
+    readonly options: BenchOptions,
+    readonly s3: { url: string; bucket: string },
+  ) {}
+
+  /**
+   * The api server as a deployed function runs: bundled by esbuild (as the
+   * stack bundles it), in plain node, not through tsx's loader.
+   */
+  modelgate(): Promise<ApiServer> {
+    this.api ??= startApiServer(this.s3, this.options.quick ? 500 : 20_000).then(({ child, ready }) => {
+      this.children.push(child);
+      return ready;
+    });
+    return this.api;
+  }
+
+  /** FastAPI + uvicorn + scikit-learn, one worker per core; undefined when Debian's packages are missing. */
+  peer(): Promise<{ url: string; pid: number } | undefined> {
+    this.peerUrl ??= (async () => {
+      if (!pythonHas(['fastapi', 'uvicorn', 'sklearn'])) return undefined;
+      const port = await freePort();
+      const child = spawn(PYTHON, [`${ROOT}bench/peers/sklearn_fastapi.py`, String(port), '2'], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      this.children.push(child);
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHttp(`${url}/v1/models/iris/predict`, predictBody(IRIS_ROW));
+      return { url, pid: child.pid as number };
+    })();
+    return this.peerUrl;
+  }
+
+  /** A bare Node `http` server answering a fixed body the size of ModelGate's iris answer. */
+  ceiling(): Promise<{ url: string; pid: number }> {
+    this.ceilingUrl ??= (async () => {
+      const api = await this.modelgate();
+      const answer = await fetch(`${api.url}/v1/models/iris/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': api.apiKey },
+        body: predictBody(IRIS_ROW),
+      }).then((r) => r.text());
+      const { child, ready } = await startChild<{ url: string; pid: number }>('bench/servers/ceiling.ts', [
+        String(Buffer.byteLength(answer)),
+      ]);
+      this.children.push(child);
+      return ready;
+    })();
+    return this.ceilingUrl;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.children.map(stop));
+  }
+}

@@ -1,0 +1,65 @@
+/** Benchmark `cold` (table row 4): a cold start of the api bundle, and the bundle's size. */
+import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { API_NODE_OPTIONS } from '../../infra/function-env.ts';
+import { bundle } from '../lib/bundle.ts';
+import type { Lab } from '../lib/lab.ts';
+import { median, ROOT } from '../lib/process.ts';
+import { limitRow, type Row } from '../lib/report.ts';
+
+const run = promisify(execFile);
+
+/** 4: a fresh node process loading the bundle, through the first answered request (model fetched from the bucket). */
+export async function cold(lab: Lab): Promise<Row[]> {
+  const api = await bundle('functions/api/index.ts', 'api.mjs');
+  const runs: number[] = [];
+  for (let i = 0; i < (lab.options.quick ? 1 : 7); i++) {
+    const cache = join(tmpdir(), `modelgate-cold-${process.pid}-${i}-${Date.now()}`);
+    const started = performance.now();
+    // Asynchronous: the bucket it reads is served by this process.
+    const { stdout: out } = await run(process.execPath, [`${ROOT}bench/servers/cold-start.mjs`, api], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        MODELGATE_MODEL_BUCKET: lab.s3.bucket,
+        MODELGATE_S3_ENDPOINT: lab.s3.url,
+        MODELGATE_CACHE_DIR: cache,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        POWERTOOLS_LOG_LEVEL: 'WARN',
+        POWERTOOLS_TRACE_ENABLED: 'false',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        NODE_OPTIONS: API_NODE_OPTIONS.join(' '),
+      },
+    });
+    const elapsed = performance.now() - started;
+    if (!out.includes('"statusCode":200')) throw new Error(`cold start answered ${out}`);
+    if (i > 0 || lab.options.quick) runs.push(elapsed);
+  }
+  return [
+    limitRow(
+      {
+        id: '4',
+        measurement: 'cold start: new node process, bundle load, model from S3, first answer (median)',
+        ours: median(runs),
+        unit: 'ms',
+      },
+      300,
+    ),
+    limitRow(
+      {
+        id: '4',
+        measurement: 'api bundle size (onnxruntime-node external)',
+        ours: statSync(api).size / 2 ** 20,
+        unit: 'MB',
+        digits: 2,
+      },
+      1,
+    ),
+  ];
+}
