@@ -20,7 +20,7 @@ export interface ApiServer {
 
 /**
  * An entry bundled as esbuild bundles the functions for Lambda (the options of
- * InferenceFunction), onnxruntime-node external; written where node resolves
+ * NodeFunction), onnxruntime-node external; written where node resolves
  * it from the repository's node_modules.
  */
 export async function bundle(

@@ -1,19 +1,16 @@
-import { type CfnElement, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+/** Event-triggered batch predictions: S3 drops under batch/input/ → SQS → the batch function. */
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ENV } from '../../functions/core/env.ts';
 import { BATCH_NODE_OPTIONS, BATCH_PROCESS_ENVIRONMENT } from '../function-env.ts';
-import { InferenceFunction } from './inference-function.ts';
 import { grantBucketKey, type ModelStore } from './model-store.ts';
+import { NodeFunction } from './node-function.ts';
 
 /** Prefixes of the batch layout in the model bucket. */
 export const BATCH_PREFIXES = { input: 'batch/input/', output: 'batch/output/' } as const;
@@ -41,31 +38,20 @@ export interface BatchPredictionsProps {
    * @default - logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
-  /** Entry modules of the distributed path's chunk and merge functions. */
-  readonly distributed: { readonly chunkEntry: string; readonly mergeEntry: string };
-  /**
-   * Input files larger than this go to a Step Functions Distributed Map instead of one run.
-   * @default - Size.gibibytes(1)
-   */
-  readonly largeFileThreshold?: Size;
 }
 
 /**
  * Event-triggered batch predictions: objects created under `batch/input/`
  * notify an encrypted, SSL-only SQS queue (redrive to a dead-letter queue),
  * which feeds the batch function one job per message with partial batch
- * failure reporting. Alarms watch the dead-letter queue and function errors.
+ * failure reporting. Files too large for one run go to {@link LargeFileBatches}
+ * (wired by the stack); alarms on the queues and the function live in Monitoring.
  */
 export class BatchPredictions extends Construct {
   public readonly queue: sqs.Queue;
   public readonly deadLetterQueue: sqs.Queue;
-  public readonly function: InferenceFunction;
-  public readonly dlqAlarm: cloudwatch.Alarm;
-  public readonly errorsAlarm: cloudwatch.Alarm;
-  /** Scores files above the threshold: Distributed Map over the object, chunk function, merge function. */
-  public readonly stateMachine: sfn.StateMachine;
-  public readonly chunkFunction: InferenceFunction;
-  public readonly mergeFunction: InferenceFunction;
+  public readonly function: lambda.Function;
+  public readonly role: iam.Role;
   private readonly bucket: s3.IBucket;
 
   constructor(scope: Construct, id: string, props: BatchPredictionsProps) {
@@ -94,7 +80,7 @@ export class BatchPredictions extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
 
-    this.function = new InferenceFunction(this, 'Function', {
+    const batchFunction = new NodeFunction(this, 'Function', {
       entry: props.entry,
       description: 'ModelGate batch function (S3 drops, scored in micro-batches)',
       memorySize: props.memorySize ?? 3008,
@@ -107,7 +93,9 @@ export class BatchPredictions extends Construct {
         ...props.environment,
       },
     });
-    const fn = this.function.function;
+    const fn = batchFunction.function;
+    this.function = fn;
+    this.role = batchFunction.role;
     props.store.bindModels(fn);
     const bucket = props.store.bucket;
     fn.addToRolePolicy(
@@ -125,7 +113,7 @@ export class BatchPredictions extends Construct {
     grantBucketKey(bucket, fn, 'write');
     const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
     for (const prefix of Object.values(BATCH_PREFIXES)) {
-      Validations.of(this.function.role).acknowledge({
+      Validations.of(this.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
         reason: `Batch jobs read and write files data teams name themselves, under ${prefix} only.`,
       });
@@ -153,207 +141,13 @@ export class BatchPredictions extends Construct {
     }
 
     this.bucket = bucket;
-    const distributed = this.distributedRun(props, bucket, timeout);
-    this.stateMachine = distributed.stateMachine;
-    this.chunkFunction = distributed.chunk;
-    this.mergeFunction = distributed.merge;
-    fn.addEnvironment(ENV.LARGE_BATCH_STATE_MACHINE, this.stateMachine.stateMachineArn);
-    fn.addEnvironment(
-      ENV.LARGE_BATCH_BYTES,
-      String((props.largeFileThreshold ?? Size.gibibytes(1)).toBytes()),
-    );
-    this.stateMachine.grantStartExecution(fn);
-
-    this.dlqAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-      alarmDescription: 'A batch job failed every retry: its message is in the dead-letter queue.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-      alarmDescription: 'The batch function failed (a job will be retried).',
-      metric: fn.metricErrors({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-  }
-
-  /**
-   * Files too large for one run: a Distributed Map reads the object with its
-   * native JSONL or CSV reader, hands batches of items (each with its index)
-   * to the chunk function, which scores them with the same code as one-run
-   * jobs into ordered parts; the merge function then writes the same output
-   * and manifest. A failed map still ends in the merge, which records it.
-   */
-  private distributedRun(props: BatchPredictionsProps, bucket: s3.IBucket, timeout: Duration) {
-    const environment = { ...props.environment };
-    const chunk = new InferenceFunction(this, 'Chunk', {
-      entry: props.distributed.chunkEntry,
-      description: 'ModelGate batch chunk function (Distributed Map item batches)',
-      memorySize: props.memorySize ?? 3008,
-      timeout,
-      ...(props.logRetention && { logRetention: props.logRetention }),
-      nodeOptions: BATCH_NODE_OPTIONS,
-      environment: {
-        POWERTOOLS_SERVICE_NAME: 'modelgate-batch-chunk',
-        ...BATCH_PROCESS_ENVIRONMENT,
-        ...environment,
-      },
-    });
-    const merge = new InferenceFunction(this, 'Merge', {
-      entry: props.distributed.mergeEntry,
-      description: 'ModelGate batch merge function (parts to output and manifest)',
-      onnxRuntime: false,
-      memorySize: 1024,
-      timeout,
-      ...(props.logRetention && { logRetention: props.logRetention }),
-      environment: { POWERTOOLS_SERVICE_NAME: 'modelgate-batch-merge', ...environment },
-    });
-    props.store.bindModels(chunk.function);
-    merge.function.addEnvironment(ENV.MODEL_BUCKET, bucket.bucketName);
-    const parts = bucket.arnForObjects(`${BATCH_PREFIXES.output}.parts/*`);
-    chunk.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [parts] }),
-    );
-    merge.function.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:DeleteObject'], resources: [parts] }),
-    );
-    merge.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
-        resources: [bucket.arnForObjects(`${BATCH_PREFIXES.output}*`)],
-      }),
-    );
-    grantBucketKey(bucket, chunk.function, 'write');
-    grantBucketKey(bucket, merge.function, 'write');
-    merge.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${BATCH_PREFIXES.output}.parts/*`] } },
-      }),
-    );
-    const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
-    for (const [role, prefixes] of [
-      [chunk.role, [`${BATCH_PREFIXES.output}.parts/`]],
-      [merge.role, [`${BATCH_PREFIXES.output}.parts/`, BATCH_PREFIXES.output]],
-    ] as const) {
-      for (const prefix of prefixes) {
-        Validations.of(role).acknowledge({
-          id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
-          reason: 'Parts and outputs of batch jobs have names derived from files data teams name themselves.',
-        });
-      }
-    }
-
-    const map = (format: 'jsonl' | 'csv') =>
-      new sfn.DistributedMap(this, `Map${format.toUpperCase()}`, {
-        itemReader:
-          format === 'csv'
-            ? new sfn.S3CsvItemReader({
-                bucket,
-                key: sfn.JsonPath.stringAt('$.inputKey'),
-                csvHeaders: sfn.CsvHeaders.useFirstRow(),
-              })
-            : new sfn.S3JsonLItemReader({ bucket, key: sfn.JsonPath.stringAt('$.inputKey') }),
-        itemSelector: {
-          'index.$': '$$.Map.Item.Index',
-          'value.$': '$$.Map.Item.Value',
-        },
-        itemBatcher: new sfn.ItemBatcher({
-          maxItemsPerBatch: 20_000,
-          batchInput: { 'jobId.$': '$.jobId', 'inputKey.$': '$.inputKey', format },
-        }),
-        maxConcurrency: 40,
-        resultPath: sfn.JsonPath.DISCARD,
-      }).itemProcessor(
-        new tasks.LambdaInvoke(this, `ScoreItems${format.toUpperCase()}`, {
-          lambdaFunction: chunk.function,
-          payloadResponseOnly: true,
-          retryOnServiceExceptions: true,
-        }),
-      );
-    const mergeStep = (id: string) =>
-      new tasks.LambdaInvoke(this, id, {
-        lambdaFunction: merge.function,
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: true,
-      });
-    const merged = mergeStep('MergeParts');
-    const mergeFailure = mergeStep('MergePartsAfterFailure');
-    const csvMap = map('csv').addCatch(mergeFailure, { resultPath: '$.error' });
-    const jsonlMap = map('jsonl').addCatch(mergeFailure, { resultPath: '$.error' });
-    const definition = new sfn.Choice(this, 'Format')
-      .when(sfn.Condition.stringEquals('$.format', 'csv'), csvMap.next(merged))
-      .otherwise(jsonlMap.next(merged));
-    const logs = new LogGroup(this, 'StateMachineLogs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const stateMachine = new sfn.StateMachine(this, 'LargeFiles', {
-      definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      tracingEnabled: true,
-      logs: { destination: logs, level: sfn.LogLevel.ALL },
-      timeout: Duration.hours(12),
-    });
-    // The item reader reads the input file itself.
-    grantBucketKey(bucket, stateMachine, 'read');
-    // The statements below are the ones CDK writes for a Distributed Map; each wildcard has its reason.
-    const stack = Stack.of(this);
-    const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
-    const machineId = stack.getLogicalId(stateMachine.node.defaultChild as sfn.CfnStateMachine);
-    const execution = `arn:<AWS::Partition>:states:${region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${machineId}"}]}]}`;
-    const findings: Array<[string, string]> = [
-      ['Resource::*', 'Step Functions log delivery and X-Ray actions have no resource-level permissions.'],
-      [
-        `Resource::arn:<AWS::Partition>:s3:::<${stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}>/*`,
-        'The item reader reads the input file named at run time (read-only); CDK grants it on the bucket’s objects.',
-      ],
-      [
-        `Resource::<${stack.getLogicalId(chunk.function.node.defaultChild as CfnElement)}.Arn>:*`,
-        'Invoking the chunk function’s versions.',
-      ],
-      [
-        `Resource::<${stack.getLogicalId(merge.function.node.defaultChild as CfnElement)}.Arn>:*`,
-        'Invoking the merge function’s versions.',
-      ],
-      [
-        `Resource::${execution}:*`,
-        'The Distributed Map manages its own child executions, whose names are generated.',
-      ],
-      [
-        `Resource::${execution}/*:*`,
-        'The Distributed Map manages its own child executions, whose names are generated.',
-      ],
-    ];
-    for (const [finding, reason] of findings) {
-      Validations.of(stateMachine).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
-    }
-    return { stateMachine, chunk, merge };
   }
 
   /**
    * Lets `grantee` start jobs (copy objects within batch/input/) and read their
    * manifests: what `POST /v1/batches` and `GET /v1/batches/{id}` need.
    */
-  grantSubmit(grantee: iam.IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject'],
-        resources: [this.bucket.arnForObjects(`${BATCH_PREFIXES.input}*`)],
-      }),
-    );
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:GetObject'],
-        resources: [this.bucket.arnForObjects(`${BATCH_PREFIXES.output}*`)],
-      }),
-    );
-    grantBucketKey(this.bucket, grantee, 'write');
+  grantSubmit(grantee: iam.IGrantable): iam.Grant {
     if (grantee.grantPrincipal instanceof Construct) {
       const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
       for (const prefix of Object.values(BATCH_PREFIXES)) {
@@ -363,5 +157,18 @@ export class BatchPredictions extends Construct {
         });
       }
     }
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resourceArns: [this.bucket.arnForObjects(`${BATCH_PREFIXES.input}*`)],
+    })
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:GetObject'],
+          resourceArns: [this.bucket.arnForObjects(`${BATCH_PREFIXES.output}*`)],
+        }),
+      )
+      .combine(grantBucketKey(this.bucket, grantee, 'write'));
   }
 }

@@ -19,9 +19,12 @@ export interface MonitoringProps {
   /** Functions whose throttling raises an alarm (requests refused for want of concurrency). */
   readonly throttleAlarmFunctions: readonly string[];
   readonly endpoints: readonly GpuEndpoint[];
-  readonly batch: { readonly queue: sqs.IQueue; readonly deadLetterQueue: sqs.IQueue };
-  /** Alarms defined elsewhere that should notify too (batch DLQ and errors). */
-  readonly extraAlarms?: readonly cloudwatch.IAlarm[];
+  /** The batch path: its queue, dead-letter queue and function. */
+  readonly batch: {
+    readonly queue: sqs.IQueue;
+    readonly deadLetterQueue: sqs.IQueue;
+    readonly function: lambda.IFunction;
+  };
   /** Subscribe this address to the alarm topic (it confirms by email). */
   readonly alarmEmail?: string | undefined;
   /** 5xx answers as a percentage of API requests that raise the alarm. @default 1 */
@@ -124,12 +127,33 @@ export class Monitoring extends Construct {
       );
     }
 
-    // GPU endpoints and batch: alarms their constructs own.
+    // GPU endpoints: alarms the endpoint owns, since its deployment guardrails roll back on them.
     for (const endpoint of props.endpoints) {
       watch(endpoint.errorsAlarm);
       watch(endpoint.latencyAlarm);
     }
-    for (const alarm of props.extraAlarms ?? []) watch(alarm);
+
+    // Batch: a job that failed every retry, and function errors (the job is retried).
+    watch(
+      new cloudwatch.Alarm(this, 'BatchDeadLetters', {
+        alarmDescription: 'A batch job failed every retry: its message is in the dead-letter queue.',
+        metric: props.batch.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: minute }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    watch(
+      new cloudwatch.Alarm(this, 'BatchErrors', {
+        alarmDescription: 'The batch function failed (a job will be retried).',
+        metric: props.batch.function.metricErrors({ period: Duration.minutes(5) }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(3),

@@ -8,10 +8,11 @@ import type { ModelGateConfig } from '../config.ts';
 import { BatchPredictions } from '../constructs/batch-predictions.ts';
 import { ContainerPreset, GpuEndpoint, GpuInstanceType, ModelSource } from '../constructs/gpu-endpoint.ts';
 import { InferenceApi } from '../constructs/inference-api.ts';
-import { InferenceFunction } from '../constructs/inference-function.ts';
+import { LargeFileBatches } from '../constructs/large-file-batches.ts';
 import { LogEncryption } from '../constructs/log-encryption.ts';
 import { ModelStore } from '../constructs/model-store.ts';
 import { Monitoring } from '../constructs/monitoring.ts';
+import { NodeFunction } from '../constructs/node-function.ts';
 import { API_NODE_OPTIONS, apiFunctionEnvironment } from '../function-env.ts';
 
 export interface ModelGateStackProps extends StackProps {
@@ -25,12 +26,13 @@ export interface ModelGateStackProps extends StackProps {
  */
 export class ModelGateStack extends Stack {
   public readonly store: ModelStore;
-  public readonly inference: InferenceFunction;
-  public readonly chat: InferenceFunction;
-  public readonly authorizer: InferenceFunction;
+  public readonly inference: NodeFunction;
+  public readonly chat: NodeFunction;
+  public readonly authorizer: NodeFunction;
   public readonly endpoints: Record<string, GpuEndpoint> = {};
   public readonly api: InferenceApi;
   public readonly batch: BatchPredictions;
+  public readonly largeFiles: LargeFileBatches;
   public readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: ModelGateStackProps) {
@@ -78,7 +80,7 @@ export class ModelGateStack extends Stack {
       })),
     );
 
-    this.inference = new InferenceFunction(this, 'Inference', {
+    this.inference = new NodeFunction(this, 'Inference', {
       entry: new URL('../../functions/api/index.ts', import.meta.url).pathname,
       memorySize: config.api.memoryMiB,
       timeout: Duration.seconds(config.api.timeoutSeconds),
@@ -90,7 +92,7 @@ export class ModelGateStack extends Stack {
     });
     this.store.bindModels(this.inference.function);
 
-    this.chat = new InferenceFunction(this, 'Chat', {
+    this.chat = new NodeFunction(this, 'Chat', {
       entry: new URL('../../functions/chat/index.ts', import.meta.url).pathname,
       description: 'ModelGate chat function (OpenAI-compatible, response streaming)',
       onnxRuntime: false,
@@ -106,7 +108,7 @@ export class ModelGateStack extends Stack {
       endpoint.grantInvoke(endpoint.protocol === 'v2' ? this.inference.function : this.chat.function);
     }
 
-    this.authorizer = new InferenceFunction(this, 'KeyAuthorizer', {
+    this.authorizer = new NodeFunction(this, 'KeyAuthorizer', {
       entry: new URL('../../functions/authorizer/index.ts', import.meta.url).pathname,
       description: 'ModelGate API key authorizer (x-api-key or bearer token)',
       onnxRuntime: false,
@@ -131,20 +133,25 @@ export class ModelGateStack extends Stack {
       authorizer: this.authorizer.function,
     });
 
+    const batchEnvironment = { ...apiFunctionEnvironment(config), [ENV.LARGE_MODELS]: largeModels };
     this.batch = new BatchPredictions(this, 'Batch', {
       store: this.store,
       entry: new URL('../../functions/batch/index.ts', import.meta.url).pathname,
-      distributed: {
-        chunkEntry: new URL('../../functions/batch/chunk.ts', import.meta.url).pathname,
-        mergeEntry: new URL('../../functions/batch/merge.ts', import.meta.url).pathname,
-      },
-      environment: { ...apiFunctionEnvironment(config), [ENV.LARGE_MODELS]: largeModels },
+      environment: batchEnvironment,
       logRetention,
     });
+    this.largeFiles = new LargeFileBatches(this, 'LargeFileBatches', {
+      store: this.store,
+      chunkEntry: new URL('../../functions/batch/chunk.ts', import.meta.url).pathname,
+      mergeEntry: new URL('../../functions/batch/merge.ts', import.meta.url).pathname,
+      environment: batchEnvironment,
+      logRetention,
+    });
+    this.largeFiles.bind(this.batch.function);
     this.batch.grantSubmit(this.inference.function);
     for (const endpoint of Object.values(this.endpoints)) {
       // Batches of OpenAI requests for a language model run on its endpoint too.
-      if (endpoint.protocol !== 'v2') endpoint.grantInvoke(this.batch.function.function);
+      if (endpoint.protocol !== 'v2') endpoint.grantInvoke(this.batch.function);
     }
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -153,12 +160,15 @@ export class ModelGateStack extends Stack {
         api: this.inference.function,
         chat: this.chat.function,
         authorizer: this.authorizer.function,
-        batch: this.batch.function.function,
+        batch: this.batch.function,
       },
       throttleAlarmFunctions: ['api', 'chat', 'authorizer'],
       endpoints: Object.values(this.endpoints),
-      batch: this.batch,
-      extraAlarms: [this.batch.dlqAlarm, this.batch.errorsAlarm],
+      batch: {
+        queue: this.batch.queue,
+        deadLetterQueue: this.batch.deadLetterQueue,
+        function: this.batch.function,
+      },
       alarmEmail: config.monitoring.alarmEmail,
       api5xxRatePercent: config.monitoring.api5xxRatePercent,
       apiP99Latency: Duration.millis(config.monitoring.apiP99LatencyMs),

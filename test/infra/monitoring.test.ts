@@ -42,6 +42,18 @@ describe('Monitoring', () => {
     });
   });
 
+  it('alarms on the first batch dead letter and on batch function errors', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Threshold: 1,
+
   it('alarms on API 5xx rate and p99 latency, function throttles, batch dead letters and errors', () => {
     const described = Object.values(alarms).map((a) => a.Properties);
     const rate = described.find((a) => String(a.AlarmDescription).includes('answered 5xx'));

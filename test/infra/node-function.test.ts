@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { InferenceFunction } from '../../infra/constructs/inference-function.ts';
+import { NodeFunction } from '../../infra/constructs/node-function.ts';
 import { bareStack, testApp } from './helpers.ts';
 
 const entry = new URL('../../functions/api/index.ts', import.meta.url).pathname;
 
-describe('InferenceFunction', () => {
+describe('NodeFunction', () => {
   it('is a Node.js 24 arm64 function with tracing, its own log group and retention', () => {
     const stack = bareStack();
-    new InferenceFunction(stack, 'Fn', { entry, memorySize: 1024, timeout: Duration.seconds(20) });
+    new NodeFunction(stack, 'Fn', { entry, memorySize: 1024, timeout: Duration.seconds(20) });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
@@ -28,7 +28,7 @@ describe('InferenceFunction', () => {
 
   it('has a role without managed policies that can write only to its own log group', () => {
     const stack = bareStack();
-    new InferenceFunction(stack, 'Fn', { entry });
+    new NodeFunction(stack, 'Fn', { entry });
     const template = Template.fromStack(stack);
     const roles = Object.values(template.findResources('AWS::IAM::Role'));
     expect(roles).toHaveLength(1);
@@ -46,7 +46,7 @@ describe('InferenceFunction', () => {
   it('bundles ESM with onnxruntime-node pruned to linux/arm64', () => {
     const app = testApp(true);
     const stack = new Stack(app, 'Bundled');
-    new InferenceFunction(stack, 'Fn', { entry });
+    new NodeFunction(stack, 'Fn', { entry });
     const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0];
     const asset = join(app.outdir, fn?.Metadata['aws:asset:path']);
     expect(readdirSync(asset).sort()).toEqual(['index.mjs', 'index.mjs.map', 'node_modules']);
@@ -58,10 +58,10 @@ describe('InferenceFunction', () => {
   });
 
   it('refuses memory and timeouts Lambda does not have', () => {
-    expect(() => new InferenceFunction(bareStack(), 'Fn', { entry, memorySize: 64 })).toThrow(
+    expect(() => new NodeFunction(bareStack(), 'Fn', { entry, memorySize: 64 })).toThrow(
       /memorySize must be 128-10240 MiB, got 64/,
     );
-    expect(() => new InferenceFunction(bareStack(), 'Fn', { entry, timeout: Duration.minutes(20) })).toThrow(
+    expect(() => new NodeFunction(bareStack(), 'Fn', { entry, timeout: Duration.minutes(20) })).toThrow(
       /timeout must be at most 15 minutes/,
     );
   });

@@ -5,7 +5,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-export interface InferenceFunctionProps {
+export interface NodeFunctionProps {
   /** Entry module of the function, e.g. `functions/api/index.ts`. */
   readonly entry: string;
   /**
@@ -54,12 +54,12 @@ const ORT_PLATFORM = 'linux/arm64';
  * onnxruntime-node pruned to Lambda's platform, with its own log group,
  * X-Ray tracing and a role that can write only to that log group.
  */
-export class InferenceFunction extends Construct {
+export class NodeFunction extends Construct {
   public readonly function: nodejs.NodejsFunction;
   public readonly logGroup: logs.LogGroup;
   public readonly role: iam.Role;
 
-  constructor(scope: Construct, id: string, props: InferenceFunctionProps) {
+  constructor(scope: Construct, id: string, props: NodeFunctionProps) {
     super(scope, id);
     const memorySize = props.memorySize ?? 2048;
     if (memorySize < 128 || memorySize > 10240) {

@@ -1,0 +1,48 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { modelGateTemplate } from './helpers.ts';
+
+const { template } = modelGateTemplate();
+
+describe('LargeFileBatches: files too large for one run', () => {
+  const machines = template.findResources('AWS::StepFunctions::StateMachine');
+  const definition = JSON.stringify(Object.values(machines)[0]?.Properties.DefinitionString);
+
+  it('reads the object with the Distributed Map native JSONL and CSV readers, in batches with item indexes', () => {
+    expect(Object.keys(machines)).toHaveLength(1);
+    expect(definition).toContain('\\"Type\\":\\"Map\\"');
+    expect(definition).toContain('\\"ProcessorConfig\\":{\\"Mode\\":\\"DISTRIBUTED\\"');
+    expect(definition).toContain('\\"InputType\\":\\"JSONL\\"');
+    expect(definition).toContain('\\"InputType\\":\\"CSV\\",\\"CSVHeaderLocation\\":\\"FIRST_ROW\\"');
+    expect(definition).toContain('\\"index.$\\":\\"$$.Map.Item.Index\\"');
+    expect(definition).toContain('\\"MaxItemsPerBatch\\":20000');
+    expect(definition).toMatch(/MergeParts/);
+    expect(definition).toMatch(/MergePartsAfterFailure/);
+  });
+
+  it('logs and traces the state machine', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL' }),
+    });
+  });
+
+  it('tells the batch function the state machine and the size threshold, and lets it start executions', () => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+      String(f.Properties.Description).startsWith('ModelGate batch function'),
+    );
+    expect(fn?.Properties.Environment.Variables).toMatchObject({
+      MODELGATE_LARGE_BATCH_STATE_MACHINE: { Ref: expect.stringMatching(/^LargeFileBatchesLargeFiles/) },
+      MODELGATE_LARGE_BATCH_BYTES: String(1024 ** 3),
+    });
+    const statements = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('BatchFunction'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: 'states:StartExecution',
+        Resource: { Ref: expect.stringMatching(/^LargeFileBatchesLargeFiles/) },
+      }),
+    );
+  });
+});
