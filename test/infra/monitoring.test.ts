@@ -53,6 +53,8 @@ describe('Monitoring', () => {
       MetricName: 'Errors',
       Namespace: 'AWS/Lambda',
       Threshold: 1,
+    });
+  });
 
   it('alarms on API 5xx rate and p99 latency, function throttles, batch dead letters and errors', () => {
     const described = Object.values(alarms).map((a) => a.Properties);
