@@ -10,6 +10,7 @@ import { isGzipError, LineCursor, objectBlocks, objectWriter, putJson } from './
 import { type BatchTarget, batchTarget, isRejected } from './layout.ts';
 import {
   batchInput,
+  type CsvLayout,
   csvColumns,
   parseCsvInto,
   parseCsvRow,
@@ -288,7 +289,7 @@ async function score(
   };
 
   let lineNumber = 0;
-  let columns: { columns: number[]; names: string[]; fieldStarts: Int32Array } | undefined;
+  let columns: (CsvLayout & { fieldStarts: Int32Array }) | undefined;
   const width = spec.shape[1] as number;
   try {
     try {
@@ -327,14 +328,14 @@ async function score(
           if (target.format === 'csv' && !columns) {
             try {
               const header = csvColumns(line, model, spec);
-              columns = { ...header, fieldStarts: new Int32Array(Math.max(...header.columns) + 2) };
+              columns = { ...header, fieldStarts: new Int32Array(header.fields + 1) };
             } catch (error) {
               throw new JobFailure((error as Error).message);
             }
             continue;
           }
           const row = columns
-            ? parseCsvRow(line, columns.columns, columns.names, spec)
+            ? parseCsvRow(line, columns, spec)
             : parseJsonRow(line, model, spec);
           stats.rows++;
           batch.add(lineNumber, row);
