@@ -334,9 +334,7 @@ async function score(
             }
             continue;
           }
-          const row = columns
-            ? parseCsvRow(line, columns, spec)
-            : parseJsonRow(line, model, spec);
+          const row = columns ? parseCsvRow(line, columns, spec) : parseJsonRow(line, model, spec);
           stats.rows++;
           batch.add(lineNumber, row);
           if (batch.full) await flush();
