@@ -1,5 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { FunctionAssetChecks } from './checks/function-assets.ts';
 import { loadConfig } from './config.ts';
 import { ModelGateStack } from './stacks/modelgate-stack.ts';
 
@@ -11,4 +12,8 @@ new ModelGateStack(app, config.stackName, {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: config.region ?? process.env.CDK_DEFAULT_REGION },
   description: 'ModelGate: AI models as a service (serving core)',
 });
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new HIPAASecurityChecks(app));
+Validations.of(app).addPlugins(
+  new AwsSolutionsChecks(app),
+  new HIPAASecurityChecks(app),
+  new FunctionAssetChecks(),
+);

@@ -18,6 +18,18 @@ export function apiFunctionEnvironment(config: ModelGateConfig): Record<string, 
 }
 
 /**
+ * Variables the functions are given that `readEnv` does not read, each with
+ * its reader. The template checks (infra/checks/function-assets.ts) refuse any
+ * other variable `readEnv` ignores.
+ */
+export const RUNTIME_VARIABLES: Readonly<Record<string, string>> = {
+  NODE_OPTIONS: 'Node.js (source maps, V8 flags)',
+  MALLOC_ARENA_MAX: 'glibc malloc (batch functions)',
+  POWERTOOLS_SERVICE_NAME: 'Powertools logger and metrics',
+  POWERTOOLS_METRICS_NAMESPACE: 'Powertools metrics',
+};
+
+/**
  * V8 flags of the api function. Requests are small and short-lived: a 2 MB
  * young generation (V8's default is up to 16 MB) keeps the process about
  * 5 MB smaller after thousands of requests and collects no slower

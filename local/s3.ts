@@ -48,6 +48,7 @@ export async function startLocalS3(options: {
   honourConditionalWrites(server);
   putObjectAtomically(server);
   completeMultipartAsS3(server);
+  rejectListenErrors(server);
   const address = (await server.run()) as AddressInfo;
   const url = `http://127.0.0.1:${address.port}`;
   return {
@@ -126,6 +127,25 @@ function putObjectAtomically(server: S3rver): void {
     await store.putMetadata(object.bucket, object.key, object.metadata, digest);
     return { size, md5: digest };
   };
+}
+
+/**
+ * s3rver waits on `listen`'s callback, which Node never calls with an error: a
+ * taken port is an unhandled 'error' event that ends the process. Here
+ * `run()` rejects with it instead, as listening elsewhere in local mode does.
+ */
+function rejectListenErrors(server: S3rver): void {
+  const s3rver = server as unknown as { listen(...args: unknown[]): Server | Promise<Server> };
+  const listen = s3rver.listen.bind(s3rver);
+  s3rver.listen = (...args: unknown[]) =>
+    new Promise<Server>((resolve, reject) => {
+      // With a callback, s3rver's listen returns the server it listens with.
+      const http = listen(...args, () => {
+        http.off('error', reject);
+        resolve(http);
+      }) as Server;
+      http.once('error', reject);
+    });
 }
 
 /**

@@ -1,14 +1,23 @@
 import { loadConfig } from '../infra/config.ts';
-import { localOptionsFromEnv, startLocal } from './topology.ts';
+import { PortInUseError } from './ports.ts';
+import { type LocalTopology, localOptionsFromEnv, startLocal } from './topology.ts';
 
 /** `npm start`: ModelGate on loopback until Ctrl-C. */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const configPath = process.env.MODELGATE_CONFIG || 'modelgate.config.json';
 const quiet = process.env.MODELGATE_ACCESS_LOG === 'off';
-const topology = await startLocal({
-  ...localOptionsFromEnv(loadConfig(configPath)),
-  ...(!quiet && { accessLog: (line: string) => console.log(line) }),
-});
+let topology: LocalTopology;
+try {
+  topology = await startLocal({
+    ...localOptionsFromEnv(loadConfig(configPath)),
+    ...(!quiet && { accessLog: (line: string) => console.log(line) }),
+  });
+} catch (error) {
+  // A taken port is a situation, not a bug: one line saying which and what to do.
+  if (!(error instanceof PortInUseError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
 const { apiUrl, apiKey } = topology;
 
 console.log(`ModelGate is running locally.

@@ -16,6 +16,7 @@ import { type Container, demoLmContainer } from './containers/supervisor.ts';
 import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway/gateway.ts';
 import { installLambdaStreamingRuntime } from './gateway/lambda-runtime.ts';
 import type { Plan } from './gateway/usage-plans.ts';
+import { claimPort, PORTS, portFromEnv } from './ports.ts';
 import { LocalQueue } from './queue.ts';
 import { type LocalS3, localS3Client, S3RVER_CREDENTIALS, startLocalS3 } from './s3.ts';
 import { type EndpointTarget, startSageMakerEmulator } from './sagemaker/emulator.ts';
@@ -91,11 +92,11 @@ export function localOptionsFromEnv(
   return {
     config,
     home: resolve(env.MODELGATE_HOME || '.modelgate'),
-    port: port(env, 'MODELGATE_PORT', 3000),
-    s3Port: port(env, 'MODELGATE_S3_PORT', 4568),
+    port: portFromEnv(env, PORTS.api),
+    s3Port: portFromEnv(env, PORTS.s3),
     bucket: env.MODELGATE_BUCKET || 'modelgate',
     apiKey: env.MODELGATE_API_KEY || undefined,
-    sagemakerPort: port(env, 'MODELGATE_SAGEMAKER_PORT', 4570),
+    sagemakerPort: portFromEnv(env, PORTS.sagemaker),
     timeoutMs: millis(env, 'MODELGATE_GATEWAY_TIMEOUT_MS'),
     streamTimeoutMs: millis(env, 'MODELGATE_STREAM_TIMEOUT_MS'),
     streamIdleTimeoutMs: millis(env, 'MODELGATE_STREAM_IDLE_TIMEOUT_MS'),
@@ -114,11 +115,9 @@ export function localOptionsFromEnv(
  */
 export async function startLocal(options: LocalOptions): Promise<LocalTopology> {
   mkdirSync(options.home, { recursive: true });
-  const store = await startLocalS3({
-    port: options.s3Port,
-    directory: join(options.home, 's3'),
-    bucket: options.bucket,
-  });
+  const store = await claimPort(PORTS.s3, options.s3Port, () =>
+    startLocalS3({ port: options.s3Port, directory: join(options.home, 's3'), bucket: options.bucket }),
+  );
   const containers = new Map<string, Container>();
   let batchQueue: LocalQueue | undefined;
   let sagemaker: Awaited<ReturnType<typeof startSageMakerEmulator>> | undefined;
@@ -155,15 +154,18 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
           protocol: model.localUrl ? protocol : 'tgi',
         });
       }
-      sagemaker = await startSageMakerEmulator({
-        port: options.sagemakerPort ?? 0,
-        endpoints,
-        s3,
-        asyncOutput: { bucket: options.bucket, prefix: 'sagemaker-async/' },
-        ...(options.sagemakerInvocationTimeoutMs !== undefined && {
-          invocationTimeoutMs: options.sagemakerInvocationTimeoutMs,
+      const sagemakerPort = options.sagemakerPort ?? 0;
+      sagemaker = await claimPort(PORTS.sagemaker, sagemakerPort, () =>
+        startSageMakerEmulator({
+          port: sagemakerPort,
+          endpoints,
+          s3,
+          asyncOutput: { bucket: options.bucket, prefix: 'sagemaker-async/' },
+          ...(options.sagemakerInvocationTimeoutMs !== undefined && {
+            invocationTimeoutMs: options.sagemakerInvocationTimeoutMs,
+          }),
         }),
-      });
+      );
     }
 
     Object.assign(process.env, {
@@ -232,17 +234,21 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       })),
       ...(chat ? CHAT_ROUTES.map((route) => ({ ...route, handler: chat })) : []),
     ];
-    const gateway = await startGateway({
-      routes,
-      apiKeys: [{ id: keyConfig?.name ?? 'default', value: apiKey, plan }],
-      port: options.port,
-      stage: options.config.stage,
-      ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
-      streamTimeoutMs: options.streamTimeoutMs ?? options.config.chat.timeoutSeconds * 1000,
-      ...(options.streamIdleTimeoutMs !== undefined && { streamIdleTimeoutMs: options.streamIdleTimeoutMs }),
-      metrics: processCounters,
-      ...(options.accessLog && { accessLog: options.accessLog }),
-    });
+    const gateway = await claimPort(PORTS.api, options.port, () =>
+      startGateway({
+        routes,
+        apiKeys: [{ id: keyConfig?.name ?? 'default', value: apiKey, plan }],
+        port: options.port,
+        stage: options.config.stage,
+        ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+        streamTimeoutMs: options.streamTimeoutMs ?? options.config.chat.timeoutSeconds * 1000,
+        ...(options.streamIdleTimeoutMs !== undefined && {
+          streamIdleTimeoutMs: options.streamIdleTimeoutMs,
+        }),
+        metrics: processCounters,
+        ...(options.accessLog && { accessLog: options.accessLog }),
+      }),
+    );
     return {
       apiUrl: gateway.url,
       s3Url: store.url,
@@ -290,16 +296,6 @@ function millis(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) {
     throw new Error(`${name} must be a whole number of milliseconds (1 or more), got '${raw}'`);
-  }
-  return value;
-}
-
-function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) {
-    throw new Error(`${name} must be a port number (0-65535), got '${raw}'`);
   }
   return value;
 }

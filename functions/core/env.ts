@@ -45,6 +45,7 @@ export interface LargeModelBinding {
 }
 
 export interface FunctionEnv {
+  /** Empty for a function that reads no models (the chat function). */
   readonly modelBucket: string;
   readonly s3Endpoint: string | undefined;
   readonly s3TimeoutMs: number;
@@ -73,12 +74,16 @@ export const DEFAULTS = {
 /**
  * Reads and validates the function environment.
  *
+ * @param needs.models false for a function that reads no models, which needs no bucket.
  * @throws Error naming the variable when one is missing or malformed, so a
  * misconfigured function fails at init instead of on its first request.
  */
-export function readEnv(source: NodeJS.ProcessEnv = process.env): Readonly<FunctionEnv> {
-  const modelBucket = source[ENV.MODEL_BUCKET];
-  if (!modelBucket) {
+export function readEnv(
+  source: NodeJS.ProcessEnv = process.env,
+  needs: { readonly models?: boolean } = {},
+): Readonly<FunctionEnv> {
+  const modelBucket = source[ENV.MODEL_BUCKET] ?? '';
+  if (!modelBucket && needs.models !== false) {
     throw new Error(`${ENV.MODEL_BUCKET} is not set: it must name the S3 bucket that holds the models`);
   }
   return Object.freeze({

@@ -36,13 +36,30 @@ export function createTelemetry(serviceName: string, counters: Counters = proces
   // call even when it will not publish, which would cost a disabled request ~10 µs.
   const emf = metrics.publishing;
   /**
+   * One Metrics per model, `model` among its default dimensions: a record then
+   * holds the sets `service, model, version` (the version as a dimension) and
+   * `service, model` (an empty dimension set) with every key defined once.
+   * Two dimension sets naming `model` would be the same EMF, but Powertools
+   * warns on every publish of a key defined twice: a log line per request.
+   */
+  const perModel = new Map<string, Metrics>();
+  /**
    * Starts one EMF record for a model version. Callers add metrics and publish
    * in the same synchronous block, so concurrent requests never share a record.
    */
   const metricsFor = (served: Served): Metrics => {
-    metrics.addDimensions({ model: served.name });
-    metrics.addDimensions({ model: served.name, version: served.version });
-    return metrics;
+    let m = perModel.get(served.name);
+    if (!m) {
+      m = new Metrics({
+        namespace: METRICS_NAMESPACE,
+        serviceName,
+        defaultDimensions: { model: served.name },
+      });
+      perModel.set(served.name, m);
+    }
+    m.addDimension('version', served.version);
+    m.addDimensions({});
+    return m;
   };
 
   /** Counter and histogram series per (model, version, status), looked up once. */

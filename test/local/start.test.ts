@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,19 +10,42 @@ const root = new URL('../../', import.meta.url).pathname;
 const home = mkdtempSync(join(tmpdir(), 'modelgate-start-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
-/** Runs `npm start`'s entry like a user would, until it prints its banner. */
-async function start(): Promise<{ child: ChildProcess; output: string }> {
-  const child = spawn(join(root, 'node_modules/.bin/tsx'), ['local/start.ts'], {
+/** `npm start`'s entry as a user runs it, on ephemeral ports unless told otherwise. */
+function spawnStart(env: Record<string, string> = {}): ChildProcess {
+  return spawn(join(root, 'node_modules/.bin/tsx'), ['local/start.ts'], {
     cwd: root,
     env: {
       ...process.env,
       MODELGATE_HOME: home,
       MODELGATE_PORT: '0',
       MODELGATE_S3_PORT: '0',
+      MODELGATE_SAGEMAKER_PORT: '0',
       MODELGATE_API_KEY: '',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** Runs `npm start` to its end: exit code, stdout and stderr. */
+function runToExit(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnStart(env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+/** Runs `npm start`'s entry like a user would, until it prints its banner. */
+async function start(): Promise<{ child: ChildProcess; output: string }> {
+  const child = spawnStart();
   let output = '';
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (chunk) => {
@@ -77,6 +101,42 @@ describe('npm start', () => {
       expect(JSON.parse((events[0] ?? '').slice(6)).choices[0].delta.role).toBe('assistant');
       expect(events.at(-1)).toBe('data: [DONE]');
     } finally {
+      expect(await stop(child)).toBe(0);
+    }
+  });
+
+  it('refuses a taken port in one line naming it, the variable that moves it, and whether ModelGate holds it', async () => {
+    const { child, output } = await start();
+    const held = createServer();
+    try {
+      const apiPort = /API\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1] as string;
+      const s3Port = /S3\s+http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1] as string;
+      const other = mkdtempSync(join(tmpdir(), 'modelgate-second-'));
+      // A second npm start, on the first one's API port.
+      const second = await runToExit({ MODELGATE_HOME: other, MODELGATE_PORT: apiPort });
+      expect(second.code).toBe(1);
+      expect(second.stderr.trim().split('\n')).toEqual([
+        `ModelGate cannot start: port ${apiPort} (API) is in use and another ModelGate's API answers there; stop it, or set MODELGATE_PORT to a free port (0 picks one)`,
+      ]);
+      // The first one's S3 port.
+      const third = await runToExit({ MODELGATE_HOME: other, MODELGATE_S3_PORT: s3Port });
+      expect(third.code).toBe(1);
+      expect(third.stderr.trim()).toMatch(
+        new RegExp(
+          `^ModelGate cannot start: port ${s3Port} \\(S3\\) is in use and another ModelGate's S3 \\(s3rver\\) answers there; .* set MODELGATE_S3_PORT to a free port`,
+        ),
+      );
+      // A port some other program holds.
+      await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+      const port = (held.address() as AddressInfo).port;
+      const fourth = await runToExit({ MODELGATE_HOME: other, MODELGATE_S3_PORT: String(port) });
+      expect(fourth.code).toBe(1);
+      expect(fourth.stderr.trim().split('\n')).toEqual([
+        `ModelGate cannot start: port ${port} (S3) is in use and no HTTP server answers there (another program holds it, not ModelGate); stop it, or set MODELGATE_S3_PORT to a free port (0 picks one)`,
+      ]);
+      rmSync(other, { recursive: true, force: true });
+    } finally {
+      held.close();
       expect(await stop(child)).toBe(0);
     }
   });

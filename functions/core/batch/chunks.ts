@@ -12,7 +12,7 @@ import type { ModelRunner } from '../runners/runner.ts';
 import { objectWriter, putJson } from './io.ts';
 import { BATCH_OUTPUT, batchTarget, isRejected } from './layout.ts';
 import { type BatchManifest, finalStatus, readManifest } from './manifest.ts';
-import { batchInput, csvColumns, type ParsedRow, parseCsvFields, parseJsonValue } from './rows.ts';
+import { batchInput, csvColumns, parseCsvFields, parseJsonValue } from './rows.ts';
 import { type LineRow, scoreRows } from './score.ts';
 
 /** What the Distributed Map hands the chunk function: its batch input and the items, each with its index. */
@@ -65,22 +65,13 @@ export async function scoreChunk(
   const runner = deps.runnerFor(model);
   const csv = event.BatchInput.format === 'csv';
   const first = event.Items[0]?.value;
-  const columns =
-    csv && first && typeof first === 'object'
-      ? csvColumns(Object.keys(first).join(','), model, spec)
-      : undefined;
-  const positions = columns?.names.map((_, i) => i) ?? [];
+  const header = csv && first && typeof first === 'object' ? Object.keys(first) : undefined;
+  const layout = header ? csvColumns(header.join(','), model, spec) : undefined;
   const rows: LineRow[] = event.Items.map(({ index, value }) => {
-    let row: ParsedRow;
-    if (columns) {
-      const record = value as Record<string, string | undefined>;
-      row = parseCsvFields(
-        columns.names.map((n) => record[n]),
-        positions,
-        columns.names,
-        spec,
-      );
-    } else row = parseJsonValue(value, model, spec);
+    const row =
+      header && layout
+        ? parseCsvFields(recordFields(value as Record<string, string | undefined>, header), layout, spec)
+        : parseJsonValue(value, model, spec);
     return { line: index + (csv ? 2 : 1), row };
   });
   const size = deps.microBatchRows ?? 4096;
@@ -185,4 +176,18 @@ export async function mergeChunks(
     );
   }
   return manifest;
+}
+
+/**
+ * The fields of a CSV item (an object keyed by the header) in header order,
+ * or all its values when its keys are not the header's, so that a record with
+ * a field too many or too few is refused as the whole-file path refuses it.
+ * Step Functions' CSV reader itself pads short records with empty fields and
+ * drops fields past the header's before the function sees them.
+ */
+function recordFields(record: Record<string, string | undefined>, header: readonly string[]) {
+  const keys = Object.keys(record);
+  return keys.length === header.length && header.every((name) => name in record)
+    ? header.map((name) => record[name])
+    : keys.map((key) => record[key]);
 }

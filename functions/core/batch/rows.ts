@@ -123,16 +123,22 @@ export function splitCsv(line: string): string[] {
 }
 
 /**
+ * Where a CSV file's values are: `columns[i]` is the field holding feature
+ * `names[i]`; every record must have `fields` fields, as the header has.
+ */
+export interface CsvLayout {
+  readonly columns: readonly number[];
+  readonly names: readonly string[];
+  readonly fields: number;
+}
+
+/**
  * Maps CSV columns to the model's features: by name when the manifest has
  * feature names (other columns are ignored), else by position.
  *
  * @throws Error naming the missing columns or the width expected.
  */
-export function csvColumns(
-  header: string,
-  manifest: Manifest,
-  spec: TensorSpec,
-): { columns: number[]; names: string[] } {
+export function csvColumns(header: string, manifest: Manifest, spec: TensorSpec): CsvLayout {
   const names = splitCsv(header).map((h) => h.trim());
   const width = spec.shape[1] as number;
   if (manifest.features) {
@@ -142,39 +148,41 @@ export function csvColumns(
         `the CSV header lacks ${missing.map((f) => `'${f}'`).join(', ')}; model '${manifest.name}' needs columns ${manifest.features.join(', ')}`,
       );
     }
-    return { columns: manifest.features.map((f) => names.indexOf(f)), names: [...manifest.features] };
+    return {
+      columns: manifest.features.map((f) => names.indexOf(f)),
+      names: [...manifest.features],
+      fields: names.length,
+    };
   }
   if (names.length !== width) {
     throw new Error(
       `the CSV header has ${names.length} columns; model '${manifest.name}' takes ${width} features`,
     );
   }
-  return { columns: names.map((_, i) => i), names };
+  return { columns: names.map((_, i) => i), names, fields: names.length };
 }
 
-export function parseCsvRow(
-  line: string,
-  columns: readonly number[],
-  names: readonly string[],
-  spec: TensorSpec,
-): ParsedRow {
-  return parseCsvFields(splitCsv(line), columns, names, spec);
+export function parseCsvRow(line: string, layout: CsvLayout, spec: TensorSpec): ParsedRow {
+  return parseCsvFields(splitCsv(line), layout, spec);
 }
 
 /**
- * A CSV record already split into fields (as Step Functions' CSV reader hands
- * it over): `columns[i]` is the field holding feature `names[i]`.
+ * A CSV record already split into fields. A record with more or fewer fields
+ * than the header is refused whole: an unquoted comma shifts every column
+ * after it, so no value of such a record can be trusted.
  */
 export function parseCsvFields(
   fields: readonly (string | undefined)[],
-  columns: readonly number[],
-  names: readonly string[],
+  layout: CsvLayout,
   spec: TensorSpec,
 ): ParsedRow {
+  const { columns, names } = layout;
+  if (fields.length !== layout.fields) {
+    return { error: `${fields.length} fields; the header has ${layout.fields}` };
+  }
   const values = new Array<number>(columns.length);
   for (let i = 0; i < columns.length; i++) {
-    const text = fields[columns[i] as number];
-    if (text === undefined) return { error: `${fields.length} fields; the header has more` };
+    const text = fields[columns[i] as number] ?? '';
     // Number('') and Number('  ') are 0: an empty cell is a missing value, not zero.
     const v = text.length === 0 || text.trim().length === 0 ? Number.NaN : Number(text);
     if (Number.isNaN(v)) {
@@ -247,9 +255,11 @@ const isBlank = (c: number | undefined) => c === 32 || c === 9;
 
 /**
  * A CSV record of plain numbers (no quotes) parsed from bytes straight into
- * `out` at `offset`: `columns[i]` is the field of feature i. False when the
- * record needs the general parser (quotes, text, a missing field, anything it
- * would answer with an error), which then decides what the row is.
+ * `out` at `offset`: `columns[i]` is the field of feature i, and the record
+ * must have exactly `fieldStarts.length - 1` fields (the header's). False when
+ * the record needs the general parser (quotes, text, a field too many or too
+ * few, anything it would answer with an error), which then decides what the
+ * row is.
  */
 export function parseCsvInto(
   bytes: Uint8Array,
@@ -261,20 +271,22 @@ export function parseCsvInto(
   offset: number,
 ): boolean {
   // Field boundaries first: fieldStarts[f] is where field f starts, fieldStarts[f + 1] - 1 where it ends.
-  const wanted = fieldStarts.length - 1;
+  const expected = fieldStarts.length - 1;
   let fields = 0;
   fieldStarts[fields++] = start;
-  for (let i = start; i < end && fields <= wanted; i++) {
+  for (let i = start; i < end; i++) {
     const c = bytes[i];
-    if (c === 44) fieldStarts[fields++] = i + 1;
-    else if (c === 34) return false;
+    if (c === 44) {
+      if (fields === expected) return false;
+      fieldStarts[fields++] = i + 1;
+    } else if (c === 34) return false;
   }
-  if (fields <= wanted) fieldStarts[fields] = end + 1;
+  if (fields !== expected) return false;
+  fieldStarts[fields] = end + 1;
   for (let f = 0; f < columns.length; f++) {
     const column = columns[f] as number;
-    if (column >= fields) return false;
     let s = fieldStarts[column] as number;
-    let e = (column + 1 < fields ? (fieldStarts[column + 1] as number) : end + 1) - 1;
+    let e = (fieldStarts[column + 1] as number) - 1;
     while (s < e && isBlank(bytes[s])) s++;
     while (e > s && isBlank(bytes[e - 1])) e--;
     const value = parseNumberBytes(bytes, s, e);

@@ -7,7 +7,14 @@ import type { ModelRunner } from '../runners/runner.ts';
 import { isGzipError, LineCursor, objectBlocks, objectWriter } from './io.ts';
 import type { BatchDependencies } from './job.ts';
 import type { BatchTarget } from './layout.ts';
-import { csvColumns, parseCsvInto, parseCsvRow, parseJsonArrayInto, parseJsonRow } from './rows.ts';
+import {
+  type CsvLayout,
+  csvColumns,
+  parseCsvInto,
+  parseCsvRow,
+  parseJsonArrayInto,
+  parseJsonRow,
+} from './rows.ts';
 import { MicroBatch } from './score.ts';
 
 /** A job that cannot succeed however often it is retried: the manifest says why. */
@@ -56,7 +63,7 @@ export async function scoreFile(
   };
 
   let lineNumber = 0;
-  let columns: { columns: number[]; names: string[]; fieldStarts: Int32Array } | undefined;
+  let columns: (CsvLayout & { fieldStarts: Int32Array }) | undefined;
   const width = spec.shape[1] as number;
   try {
     try {
@@ -95,15 +102,13 @@ export async function scoreFile(
           if (location.format === 'csv' && !columns) {
             try {
               const header = csvColumns(line, model, spec);
-              columns = { ...header, fieldStarts: new Int32Array(Math.max(...header.columns) + 2) };
+              columns = { ...header, fieldStarts: new Int32Array(header.fields + 1) };
             } catch (error) {
               throw new JobFailure((error as Error).message);
             }
             continue;
           }
-          const row = columns
-            ? parseCsvRow(line, columns.columns, columns.names, spec)
-            : parseJsonRow(line, model, spec);
+          const row = columns ? parseCsvRow(line, columns, spec) : parseJsonRow(line, model, spec);
           stats.rows++;
           batch.add(lineNumber, row);
           if (batch.full) await flush();

@@ -207,11 +207,44 @@ describe('api handler', () => {
     expect(emf[0]._aws.CloudWatchMetrics[0].Namespace).toBe('ModelGate');
     // Per model and per model version.
     expect(emf[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([
-      ['service', 'model'],
       ['service', 'model', 'version'],
+      ['service', 'model'],
     ]);
     expect(emf[0].Latency).toBeGreaterThan(0);
     expect(emf[1]).toMatchObject({ model: 'iris', Invocations: 1, ClientErrors: 1 });
+  });
+
+  it('writes one EMF record per request and no warning, as in Lambda (POWERTOOLS_METRICS_DISABLED unset)', async () => {
+    const written: string[] = [];
+    const capture = (stream: NodeJS.WriteStream) =>
+      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        written.push(String(chunk));
+        return true;
+      });
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', undefined);
+    vi.stubEnv('POWERTOOLS_DEV', undefined);
+    const spies = [capture(process.stdout), capture(process.stderr)];
+    try {
+      // Outside dev mode Powertools writes EMF and its own warnings to process.stdout and stderr.
+      const measured = apiHandler(createTelemetry('modelgate-api-test'));
+      for (const version of ['1', '1', undefined]) {
+        const path = { model: 'iris', ...(version && { version }) };
+        const resource = version
+          ? '/v2/models/{model}/versions/{version}/infer'
+          : '/v1/models/{model}/predict';
+        const payload = version
+          ? { inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }
+          : { instances: [[1, 2, 3, 4]] };
+        expect((await measured(restEvent('POST', resource, path, payload))).statusCode).toBe(200);
+      }
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+      vi.unstubAllEnvs();
+    }
+    const lines = written.join('').split('\n').filter(Boolean);
+    expect(lines.filter((l) => /EMF key|defined as both|WARN/i.test(l))).toEqual([]);
+    const records = lines.map((l) => JSON.parse(l));
+    expect(records.filter((r) => r._aws && r.Invocations === 1)).toHaveLength(3);
   });
 
   it('mirrors requests to the shadow version, counts agreement, and never lets the shadow fail a request', async () => {

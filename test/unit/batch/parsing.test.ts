@@ -4,6 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineCursor, lineBlocks } from '../../../functions/core/batch/io.ts';
 import {
+  csvColumns,
+  parseCsvFields,
   parseCsvInto,
   parseCsvRow,
   parseJsonArrayInto,
@@ -78,14 +80,22 @@ describe('byte row parsers', () => {
   });
 
   it('agree with the general CSV parser on every row they accept', () => {
-    const columns = [2, 0, 1];
-    const fieldStarts = new Int32Array(Math.max(...columns) + 2);
+    const layout = { columns: [2, 0, 1], names: ['a', 'b', 'c'], fields: 3 };
+    const fieldStarts = new Int32Array(layout.fields + 1);
     fc.assert(
       fc.property(row, (fields) => {
         const line = fields.join(',');
         const out = new Float32Array(3);
-        const accepted = parseCsvInto(bytes(line), 0, Buffer.byteLength(line), columns, fieldStarts, out, 0);
-        const general = parseCsvRow(line, columns, ['a', 'b', 'c'], spec);
+        const accepted = parseCsvInto(
+          bytes(line),
+          0,
+          Buffer.byteLength(line),
+          layout.columns,
+          fieldStarts,
+          out,
+          0,
+        );
+        const general = parseCsvRow(line, layout, spec);
         if (accepted) {
           expect(general).toHaveProperty('values');
           expect([...out]).toEqual([...Float32Array.from((general as { values: number[] }).values)]);
@@ -117,14 +127,49 @@ describe('byte row parsers', () => {
     const csv = (line: string) => parseCsvInto(bytes(line), 0, line.length, [0, 1, 2], starts, out, 0);
     expect(csv('1,2.5,-3')).toBe(true);
     expect([...out]).toEqual([1, 2.5, -3]);
-    expect(csv(' 1 ,2,3,extra')).toBe(true);
-    for (const line of ['"1",2,3', '1,2', '1,,3', '1,x,3', '1,2,3e999']) expect(csv(line), line).toBe(false);
+    expect(csv(' 1 ,2 ,\t3')).toBe(true);
+    for (const line of ['"1",2,3', '1,2', '1,,3', '1,x,3', '1,2,3e999', '1,2,3,4', '1,2,3,']) {
+      expect(csv(line), line).toBe(false);
+    }
     const json = (line: string) => parseJsonArrayInto(bytes(line), 0, line.length, 3, out, 0);
     expect(json('[4, 5, 6] ')).toBe(true);
     expect([...out]).toEqual([4, 5, 6]);
     for (const line of ['[1,2]', '[1,2,3,4]', '[1,2,3,]', '{"a":1}', '[1,"2",3]', '[1,2,3']) {
       expect(json(line), line).toBe(false);
     }
+  });
+});
+
+describe('CSV records against their header', () => {
+  const header = 'id,a,b,c,d,e,f,g,h,i';
+  const tenColumns = { ...model, features: ['a', 'b', 'c'] } as Manifest;
+  const layout = csvColumns(header, tenColumns, spec);
+
+  it('refuses a record with a field more than the header, as it refuses one with a field fewer', () => {
+    expect(layout.fields).toBe(10);
+    expect(parseCsvRow('x,1,2,3,4,5,6,7,8,9', layout, spec)).toEqual({ values: [1, 2, 3] });
+    // An unquoted comma in the first column shifts every value after it.
+    expect(parseCsvRow('x,y,1,2,3,4,5,6,7,8,9', layout, spec)).toEqual({
+      error: '11 fields; the header has 10',
+    });
+    expect(parseCsvRow('x,1,2,3,4,5,6,7,8', layout, spec)).toEqual({ error: '9 fields; the header has 10' });
+    // A quoted comma is part of its field.
+    expect(parseCsvRow('"x,y",1,2,3,4,5,6,7,8,9', layout, spec)).toEqual({ values: [1, 2, 3] });
+  });
+
+  it('leaves every record whose field count differs from the header to the general parser on the byte path', () => {
+    const starts = new Int32Array(layout.fields + 1);
+    const out = new Float32Array(3);
+    const line = 'x,y,1,2,3,4,5,6,7,8,9';
+    expect(parseCsvInto(bytes(line), 0, line.length, layout.columns, starts, out, 0)).toBe(false);
+    const good = 'x,1,2,3,4,5,6,7,8,9';
+    expect(parseCsvInto(bytes(good), 0, good.length, layout.columns, starts, out, 0)).toBe(true);
+    expect([...out]).toEqual([1, 2, 3]);
+  });
+
+  it('refuses the same records when Step Functions hands them over already split', () => {
+    const fields = 'x,y,1,2,3,4,5,6,7,8,9'.split(',');
+    expect(parseCsvFields(fields, layout, spec)).toEqual({ error: '11 fields; the header has 10' });
   });
 });
 

@@ -21,6 +21,13 @@ describe('readEnv', () => {
     expect(Object.isFrozen(env)).toBe(true);
   });
 
+  it('requires the model bucket unless the function reads no models', () => {
+    expect(() => readEnv({})).toThrow(/MODELGATE_MODEL_BUCKET is not set/);
+    const chat = readEnv({ [ENV.LARGE_MODELS]: '[]' }, { models: false });
+    expect(chat.modelBucket).toBe('');
+    expect(chat.largeModels).toEqual([]);
+  });
+
   it('traces in Lambda unless Powertools tracing is turned off', () => {
     const lambda = { [ENV.MODEL_BUCKET]: 'b', AWS_LAMBDA_FUNCTION_NAME: 'api' };
     expect(readEnv(lambda).tracing).toBe(true);

@@ -1,4 +1,4 @@
-// A namespace import: bundles declare `createRequire` in their banner (infra/constructs/inference-function.ts).
+// A namespace import: bundles declare `createRequire` in their banner (infra/constructs/node-function.ts).
 import * as nodeModule from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
