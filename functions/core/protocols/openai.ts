@@ -15,19 +15,47 @@ export interface GenerationOptions {
   readonly includeUsage: boolean;
 }
 
+/** A tool call of an assistant message, as OpenAI shapes it. */
+export interface ToolCall {
+  readonly id: string;
+  readonly type: 'function';
+  readonly function: { readonly name: string; readonly arguments: string };
+}
+
 export interface ChatMessage {
   readonly role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
-  readonly content: string;
+  /** Null only for an assistant message that calls tools. */
+  readonly content: string | null;
   readonly name?: string;
+  /** Tool results: the call they answer. */
   readonly tool_call_id?: string;
+  /** Assistant messages: the tools it called. */
+  readonly tool_calls?: ToolCall[];
 }
+
+/** OpenAI's `response_format`: `text` (the default), `json_object`, or `json_schema` with its schema. */
+export type ResponseFormat =
+  | { readonly type: 'text' }
+  | { readonly type: 'json_object' }
+  | {
+      readonly type: 'json_schema';
+      readonly json_schema: {
+        readonly name: string;
+        readonly schema?: unknown;
+        readonly strict?: boolean | null;
+      };
+    };
 
 export interface ChatRequest extends GenerationOptions {
   readonly model: string;
   readonly messages: ChatMessage[];
   /** Passed through to containers that support them. */
   readonly tools: unknown[] | undefined;
-  readonly responseFormat: unknown;
+  readonly toolChoice: unknown;
+  readonly responseFormat: ResponseFormat | undefined;
+  /** Log probabilities of the output tokens, and how many alternatives for each (0–20). */
+  readonly logprobs: boolean;
+  readonly topLogprobs: number | undefined;
   readonly user: string | undefined;
 }
 
@@ -155,23 +183,89 @@ export function parseChatRequest(raw: unknown): ChatRequest {
         `messages[${i}].role`,
       );
     }
+    const toolCalls = m.role === 'assistant' ? parseToolCalls(m.tool_calls, i) : undefined;
+    if (m.role === 'tool' && typeof m.tool_call_id !== 'string') {
+      bad(
+        `messages[${i}] is a tool result: 'tool_call_id' must name the call it answers`,
+        `messages[${i}].tool_call_id`,
+      );
+    }
     return {
       role: m.role as ChatMessage['role'],
-      content: contentText(m.content, i),
+      content:
+        toolCalls && (m.content === null || m.content === undefined) ? null : contentText(m.content, i),
       ...(typeof m.name === 'string' && { name: m.name }),
       ...(typeof m.tool_call_id === 'string' && { tool_call_id: m.tool_call_id }),
+      ...(toolCalls && { tool_calls: toolCalls }),
     };
   });
   if (body.tools !== undefined && body.tools !== null && !Array.isArray(body.tools))
     bad(`'tools' must be an array`, 'tools');
   if (body.user !== undefined && typeof body.user !== 'string') bad(`'user' must be a string`, 'user');
+  const logprobs = body.logprobs ?? false;
+  if (logprobs !== null && typeof logprobs !== 'boolean') bad(`'logprobs' must be true or false`, 'logprobs');
+  const topLogprobs = optionalInteger(body, 'top_logprobs', 0, 20);
+  if (topLogprobs !== undefined && logprobs !== true)
+    bad(`'top_logprobs' needs 'logprobs': true`, 'top_logprobs');
   return {
     model: name,
     messages,
     ...options(body, undefined),
     tools: (body.tools as unknown[] | undefined) ?? undefined,
-    responseFormat: body.response_format,
+    toolChoice: body.tool_choice ?? undefined,
+    responseFormat: parseResponseFormat(body.response_format),
+    logprobs: logprobs === true,
+    topLogprobs,
     user: body.user as string | undefined,
+  };
+}
+
+/** An assistant message's `tool_calls`, checked: each `{id, type: "function", function: {name, arguments}}`. */
+function parseToolCalls(raw: unknown, i: number): ToolCall[] | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const param = `messages[${i}].tool_calls`;
+  if (!Array.isArray(raw)) bad(`${param} must be an array of tool calls`, param);
+  return raw.map((call: unknown, j: number) => {
+    const fn = isObject(call) && isObject(call.function) ? call.function : undefined;
+    if (
+      !isObject(call) ||
+      typeof call.id !== 'string' ||
+      !fn ||
+      typeof fn.name !== 'string' ||
+      typeof fn.arguments !== 'string'
+    ) {
+      bad(
+        `${param}[${j}] must be {"id", "type": "function", "function": {"name", "arguments": "<JSON text>"}}`,
+        param,
+      );
+    }
+    return { id: call.id, type: 'function' as const, function: { name: fn.name, arguments: fn.arguments } };
+  });
+}
+
+const RESPONSE_FORMATS = ['text', 'json_object', 'json_schema'];
+
+function parseResponseFormat(raw: unknown): ResponseFormat | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isObject(raw) || !RESPONSE_FORMATS.includes(raw.type as string)) {
+    bad(`'response_format' must be {"type": "text" | "json_object" | "json_schema"}`, 'response_format');
+  }
+  if (raw.type !== 'json_schema') return { type: raw.type as 'text' | 'json_object' };
+  const spec = raw.json_schema;
+  if (
+    !isObject(spec) ||
+    typeof spec.name !== 'string' ||
+    (spec.schema !== undefined && !isObject(spec.schema))
+  ) {
+    bad(`'response_format.json_schema' must be {"name", "schema": {...}}`, 'response_format');
+  }
+  return {
+    type: 'json_schema',
+    json_schema: {
+      name: spec.name,
+      schema: spec.schema,
+      strict: (spec.strict as boolean | undefined) ?? null,
+    },
   };
 }
 
@@ -196,6 +290,14 @@ export function parseCompletionRequest(raw: unknown): CompletionRequest {
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
+
+/** One token's log probability, as OpenAI's `logprobs.content` lists them. */
+export interface TokenLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[] | null;
+  top_logprobs: Array<{ token: string; logprob: number; bytes: number[] | null }>;
+}
 
 export interface Usage {
   prompt_tokens: number;
