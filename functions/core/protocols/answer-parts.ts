@@ -85,8 +85,8 @@ function bytesOf(text: string): number[] {
   return [...new TextEncoder().encode(text)];
 }
 
-/** A container's log probabilities as OpenAI's `{"content": [...]}`, or null when it sent none. */
-export function logprobsOf(raw: unknown): { content: TokenLogprob[] } | null {
+/** A container's log probabilities as OpenAI's `{"content": [...], "refusal": null}`, or null when it sent none. */
+export function logprobsOf(raw: unknown): { content: TokenLogprob[]; refusal: null } | null {
   const lp = Array.isArray(raw) ? raw[0] : raw;
   if (!isObject(lp) || !Array.isArray(lp.content)) return null;
   return {
@@ -104,5 +104,6 @@ export function logprobsOf(raw: unknown): { content: TokenLogprob[] } | null {
         }),
       };
     }),
+    refusal: null,
   };
 }

@@ -134,7 +134,7 @@ export async function* chatChunks(
   const chunk = (delta: Json, finish: FinishReason | null) => {
     const d = sentRole ? delta : { role: 'assistant', ...delta };
     sentRole = true;
-    const logprobs = request.logprobs && pending.length > 0 ? { content: pending } : null;
+    const logprobs = request.logprobs && pending.length > 0 ? { content: pending, refusal: null } : null;
     pending = [];
     return { ...base, choices: [{ index: 0, delta: d, logprobs, finish_reason: finish }] };
   };
