@@ -191,15 +191,12 @@ describe('finding 6: prompt tokens wherever the answer carries them', () => {
 });
 
 describe('finding 7: multi-turn tool use and response_format', () => {
+  const calls = [
+    { id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } },
+  ];
   const turns = [
     ...user,
-    {
-      role: 'assistant',
-      content: null,
-      tool_calls: [
-        { id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } },
-      ],
-    },
+    { role: 'assistant', content: null, tool_calls: calls },
     { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
   ];
 
@@ -210,7 +207,7 @@ describe('finding 7: multi-turn tool use and response_format', () => {
     );
     expect(body.messages).toEqual([
       user[0],
-      { role: 'assistant', tool_calls: turns[1]?.tool_calls },
+      { role: 'assistant', tool_calls: calls },
       { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
     ]);
   });
