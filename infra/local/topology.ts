@@ -140,7 +140,11 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
           endpoints.set(model.name, { url: model.localUrl, healthy: () => true });
         } else {
           // The demo model in the mode of the declared container: TGI, LMI or an OpenAI-compatible server.
-          const own = demoLmContainer(model.name, options.onEvent, protocol as 'tgi' | 'lmi' | 'openai');
+          const own = demoLmContainer(model.name, options.onEvent, protocol as 'tgi' | 'lmi' | 'openai', {
+            ...model.env,
+            ...(model.maxInputTokens && { MAX_INPUT_TOKENS: String(model.maxInputTokens) }),
+            ...(model.maxTotalTokens && { MAX_TOTAL_TOKENS: String(model.maxTotalTokens) }),
+          });
           containers.set(model.name, own);
           endpoints.set(model.name, { url: '', healthy: own.healthy });
         }
