@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, describeError } from '../errors.ts';
+import {
+  bad,
+  parseResponseFormat,
+  parseToolCalls,
+  type ResponseFormat,
+  type ToolCall,
+} from './chat-parts.ts';
 import { isObject } from './v2.ts';
+
+export type { ResponseFormat, TokenLogprob, ToolCall } from './chat-parts.ts';
 
 /** Sampling and stopping options shared by chat and text completions. */
 export interface GenerationOptions {
@@ -15,13 +24,6 @@ export interface GenerationOptions {
   readonly includeUsage: boolean;
 }
 
-/** A tool call of an assistant message, as OpenAI shapes it. */
-export interface ToolCall {
-  readonly id: string;
-  readonly type: 'function';
-  readonly function: { readonly name: string; readonly arguments: string };
-}
-
 export interface ChatMessage {
   readonly role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
   /** Null only for an assistant message that calls tools. */
@@ -32,19 +34,6 @@ export interface ChatMessage {
   /** Assistant messages: the tools it called. */
   readonly tool_calls?: ToolCall[];
 }
-
-/** OpenAI's `response_format`: `text` (the default), `json_object`, or `json_schema` with its schema. */
-export type ResponseFormat =
-  | { readonly type: 'text' }
-  | { readonly type: 'json_object' }
-  | {
-      readonly type: 'json_schema';
-      readonly json_schema: {
-        readonly name: string;
-        readonly schema?: unknown;
-        readonly strict?: boolean | null;
-      };
-    };
 
 export interface ChatRequest extends GenerationOptions {
   readonly model: string;
@@ -66,10 +55,6 @@ export interface CompletionRequest extends GenerationOptions {
 }
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
-
-function bad(message: string, param: string): never {
-  throw new BadRequestError(message, { param, code: 'invalid_value' });
-}
 
 function optionalNumber(
   body: Record<string, unknown>,
@@ -220,55 +205,6 @@ export function parseChatRequest(raw: unknown): ChatRequest {
   };
 }
 
-/** An assistant message's `tool_calls`, checked: each `{id, type: "function", function: {name, arguments}}`. */
-function parseToolCalls(raw: unknown, i: number): ToolCall[] | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  const param = `messages[${i}].tool_calls`;
-  if (!Array.isArray(raw)) bad(`${param} must be an array of tool calls`, param);
-  return raw.map((call: unknown, j: number) => {
-    const fn = isObject(call) && isObject(call.function) ? call.function : undefined;
-    if (
-      !isObject(call) ||
-      typeof call.id !== 'string' ||
-      !fn ||
-      typeof fn.name !== 'string' ||
-      typeof fn.arguments !== 'string'
-    ) {
-      bad(
-        `${param}[${j}] must be {"id", "type": "function", "function": {"name", "arguments": "<JSON text>"}}`,
-        param,
-      );
-    }
-    return { id: call.id, type: 'function' as const, function: { name: fn.name, arguments: fn.arguments } };
-  });
-}
-
-const RESPONSE_FORMATS = ['text', 'json_object', 'json_schema'];
-
-function parseResponseFormat(raw: unknown): ResponseFormat | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  if (!isObject(raw) || !RESPONSE_FORMATS.includes(raw.type as string)) {
-    bad(`'response_format' must be {"type": "text" | "json_object" | "json_schema"}`, 'response_format');
-  }
-  if (raw.type !== 'json_schema') return { type: raw.type as 'text' | 'json_object' };
-  const spec = raw.json_schema;
-  if (
-    !isObject(spec) ||
-    typeof spec.name !== 'string' ||
-    (spec.schema !== undefined && !isObject(spec.schema))
-  ) {
-    bad(`'response_format.json_schema' must be {"name", "schema": {...}}`, 'response_format');
-  }
-  return {
-    type: 'json_schema',
-    json_schema: {
-      name: spec.name,
-      schema: spec.schema,
-      strict: (spec.strict as boolean | undefined) ?? null,
-    },
-  };
-}
-
 /**
  * Validates a `POST /v1/completions` body.
  *
@@ -290,14 +226,6 @@ export function parseCompletionRequest(raw: unknown): CompletionRequest {
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
-
-/** One token's log probability, as OpenAI's `logprobs.content` lists them. */
-export interface TokenLogprob {
-  token: string;
-  logprob: number;
-  bytes: number[] | null;
-  top_logprobs: Array<{ token: string; logprob: number; bytes: number[] | null }>;
-}
 
 export interface Usage {
   prompt_tokens: number;
