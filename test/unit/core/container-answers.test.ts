@@ -8,9 +8,7 @@ import { BadRequestError, TooManyRequestsError, UpstreamError } from '../../../f
 import {
   chatAnswer,
   chatChunks,
-  completionAnswer,
   completionChunks,
-  containerChatBody,
   containerCompletionBody,
   streamEvents,
 } from '../../../functions/core/protocols/generation.ts';
