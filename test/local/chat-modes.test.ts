@@ -9,7 +9,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../infra/config.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
-import { assertOpenAI } from '../fixtures/openai-schema.ts';
+import { assertOpenAI, sseEvents } from '../fixtures/openai-schema.ts';
 
 let api: TestTopology;
 let client: OpenAI;
@@ -253,6 +253,26 @@ describe('errors, the same from every container', () => {
       const failed = await streamed({ model, messages: fault, max_tokens: 50, seed: 1 }).catch((e) => e);
       expect(failed).toBeInstanceOf(OpenAI.APIError);
       expect(failed.message).toMatch(/illegal memory access|failed during the generation/);
+    }
+  });
+
+  it('ends a stream that fails mid-way with a valid OpenAI error event and [DONE], every chunk before it valid', async () => {
+    for (const model of MODES) {
+      const response = await fetch(`${api.apiUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': api.apiKey },
+        body: JSON.stringify({ model, messages: fault, max_tokens: 50, seed: 1, stream: true }),
+      });
+      const text = await response.text();
+      expect({ model, status: response.status, done: text.trimEnd().endsWith('data: [DONE]') }).toEqual({
+        model,
+        status: 200,
+        done: true,
+      });
+      const events = sseEvents(text);
+      expect(events.length).toBeGreaterThan(1);
+      for (const chunk of events.slice(0, -1)) assertOpenAI('CreateChatCompletionStreamResponse', chunk);
+      assertOpenAI('ErrorResponse', events.at(-1));
     }
   });
 

@@ -34,7 +34,7 @@ export type FinishReason = 'length' | 'eos_token' | 'stop_sequence';
 export const EOS_TOKEN_TEXT = '</s>';
 
 /**
- * A prompt containing this text makes the generation fail after its third token,
+ * A prompt containing this text makes the generation fail after its eighth token,
  * as a GPU fault would: the only way to show how each container reports a
  * server-side failure (424, stream error events). Demo only.
  */
@@ -99,7 +99,7 @@ export class DemoLanguageModel {
    * Generates up to `maxNewTokens` tokens after `prompt`, yielding each one;
    * returns why it stopped. The end-of-sequence token is yielded (special) and
    * counted, as TGI and vLLM count it. `signal` aborts between tokens.
-   * @throws GenerationFault after three tokens when the prompt holds FAULT_MARKER.
+   * @throws GenerationFault after eight tokens when the prompt holds FAULT_MARKER.
    */
   async *generate(
     prompt: string,
@@ -114,7 +114,7 @@ export class DemoLanguageModel {
     let count = 0;
     while (count < options.maxNewTokens) {
       if (signal?.aborted) return 'length';
-      if (fault && count === 3)
+      if (fault && count === 8)
         throw new GenerationFault('CUDA error: an illegal memory access was encountered');
       const window = ids.slice(-this.context);
       const input = new ort.Tensor('int64', BigInt64Array.from(window, BigInt), [1, window.length]);
