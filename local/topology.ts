@@ -134,7 +134,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
         [DEMO_LM, { url: demo.url, healthy: demo.healthy }],
       ]);
       largeModels.push({ name: DEMO_LM, endpoint: DEMO_LM, protocol: 'tgi' });
-      // Declared large models: forwarded to a server of the user's own (localUrl), else served by the demo model.
+      // Declared large models: forwarded to a server of the user's own (localUrl), else served by a demo container.
       for (const model of options.config.largeModels) {
         const protocol = protocolOf(model);
         if (!model.localUrl && protocol === 'v2') {
@@ -142,18 +142,28 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
             `large model '${model.name}' speaks V2 tensors: in local mode it needs a localUrl to forward to`,
           );
         }
-        endpoints.set(
-          model.name,
-          model.localUrl
-            ? { url: model.localUrl, healthy: () => true }
-            : { url: demo.url, healthy: demo.healthy },
-        );
-        largeModels.push({
-          name: model.name,
-          endpoint: model.name,
-          protocol: model.localUrl ? protocol : 'tgi',
-        });
+        if (model.localUrl) {
+          endpoints.set(model.name, { url: model.localUrl, healthy: () => true });
+        } else {
+          // The demo model in the mode of the declared container: TGI, LMI or an OpenAI-compatible server.
+          const own = demoLmContainer(model.name, options.onEvent, protocol as 'tgi' | 'lmi' | 'openai', {
+            ...model.env,
+            ...(model.maxInputTokens && { MAX_INPUT_TOKENS: String(model.maxInputTokens) }),
+            ...(model.maxTotalTokens && { MAX_TOTAL_TOKENS: String(model.maxTotalTokens) }),
+          });
+          containers.set(model.name, own);
+          endpoints.set(model.name, { url: '', healthy: own.healthy });
+        }
+        largeModels.push({ name: model.name, endpoint: model.name, protocol });
       }
+      await Promise.all(
+        [...containers.entries()]
+          .filter(([name]) => name !== DEMO_LM)
+          .map(async ([name, container]) => {
+            await container.start();
+            endpoints.set(name, { url: container.url, healthy: container.healthy });
+          }),
+      );
       const sagemakerPort = options.sagemakerPort ?? 0;
       sagemaker = await claimPort(PORTS.sagemaker, sagemakerPort, () =>
         startSageMakerEmulator({

@@ -70,8 +70,8 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
   };
 
   /**
-   * Streams chunks as server-sent events. A failure mid-stream ends it with a
-   * chunk whose finish_reason is `error` and an error event, never a hang.
+   * Streams chunks as server-sent events. A failure mid-stream ends it with an
+   * OpenAI error event, then `[DONE]`, never a hang.
    */
   const pipe = async (
     stream: Writable,
@@ -88,19 +88,9 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
         next = await rest.next();
       }
     } catch (error) {
-      const failure = openAIError(error);
-      const { id, object, created, model } = last ?? {};
-      out.write(
-        sse({
-          id,
-          object,
-          created,
-          model,
-          choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'error' }],
-        }),
-      );
-      out.write(sse({ error: failure.body.error }));
-      telemetry.logger.warn('stream failed', { error: error as Error });
+      // The OpenAI SDK reads an `error` event as the failure of the stream and throws it.
+      out.write(sse({ error: openAIError(error).body.error }));
+      telemetry.logger.warn('stream failed', { error: error as Error, after: last?.id });
     }
     out.end(SSE_DONE);
   };
@@ -109,6 +99,7 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
     const { request } = generation;
     const runner = runnerFor(request);
     const body = JSON.stringify(containerBody(generation, runner.model.protocol));
+    const where = `model '${runner.model.name}' (endpoint ${runner.model.endpoint})`;
     const started = performance.now();
     const record = (status: number) =>
       telemetry.recordRequest(
@@ -127,13 +118,17 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
             `model '${runner.model.name}' (endpoint ${runner.model.endpoint}) answered something that is not JSON`,
           );
         }
-        const result = wholeAnswer(generation, parsed);
+        const result = wholeAnswer(generation, parsed, where);
         record(200);
         answerJson(stream, 200, result);
         return;
       }
       const upstream = await runner.stream(body, signal);
-      const chunks = streamedAnswer(generation, streamEvents(upstream.chunks, upstream.contentType));
+      const chunks = streamedAnswer(
+        generation,
+        streamEvents(upstream.chunks, upstream.contentType, where),
+        where,
+      );
       const iterator = chunks[Symbol.asyncIterator]();
       // Errors before the first chunk still get a proper status code.
       const first = await iterator.next();

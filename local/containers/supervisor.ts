@@ -121,18 +121,25 @@ export class Container {
   }
 }
 
-/** The demo language model container, as `npm start` runs it. */
-export function demoLmContainer(name: string, onEvent?: (event: string) => void): Container {
+/** The demo language model container, as `npm start` runs it, speaking the protocol of `mode`. */
+export function demoLmContainer(
+  name: string,
+  onEvent?: (event: string) => void,
+  mode: 'tgi' | 'lmi' | 'openai' = 'tgi',
+  env: Readonly<Record<string, string>> = {},
+): Container {
   const root = new URL('../../', import.meta.url).pathname;
   // node itself, not the tsx wrapper: the pid is then the server's, and a kill reaches it.
   return new Container({
     name,
     command: process.execPath,
     cwd: root,
-    args: ['--import', 'tsx', `${root}local/containers/demo-lm.ts`, 'serve'],
+    args: ['--import', 'tsx', `${root}local/containers/demo-lm/server.ts`, 'serve'],
     env: {
       SM_MODEL_DIR: `${root}models/llm/demo-lm`,
       MODEL_ID: name,
+      DEMO_LM_MODE: mode,
+      ...env,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
     startupTimeoutMs: 60_000,

@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, describeError } from '../errors.ts';
+import {
+  bad,
+  parseResponseFormat,
+  parseToolCalls,
+  type ResponseFormat,
+  type ToolCall,
+} from './chat-parts.ts';
 import { isObject } from './v2.ts';
+
+export type { ResponseFormat, TokenLogprob, ToolCall } from './chat-parts.ts';
 
 /** Sampling and stopping options shared by chat and text completions. */
 export interface GenerationOptions {
@@ -17,9 +26,13 @@ export interface GenerationOptions {
 
 export interface ChatMessage {
   readonly role: 'system' | 'developer' | 'user' | 'assistant' | 'tool';
-  readonly content: string;
+  /** Null only for an assistant message that calls tools. */
+  readonly content: string | null;
   readonly name?: string;
+  /** Tool results: the call they answer. */
   readonly tool_call_id?: string;
+  /** Assistant messages: the tools it called. */
+  readonly tool_calls?: ToolCall[];
 }
 
 export interface ChatRequest extends GenerationOptions {
@@ -27,7 +40,11 @@ export interface ChatRequest extends GenerationOptions {
   readonly messages: ChatMessage[];
   /** Passed through to containers that support them. */
   readonly tools: unknown[] | undefined;
-  readonly responseFormat: unknown;
+  readonly toolChoice: unknown;
+  readonly responseFormat: ResponseFormat | undefined;
+  /** Log probabilities of the output tokens, and how many alternatives for each (0–20). */
+  readonly logprobs: boolean;
+  readonly topLogprobs: number | undefined;
   readonly user: string | undefined;
 }
 
@@ -38,10 +55,6 @@ export interface CompletionRequest extends GenerationOptions {
 }
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
-
-function bad(message: string, param: string): never {
-  throw new BadRequestError(message, { param, code: 'invalid_value' });
-}
 
 function optionalNumber(
   body: Record<string, unknown>,
@@ -155,22 +168,39 @@ export function parseChatRequest(raw: unknown): ChatRequest {
         `messages[${i}].role`,
       );
     }
+    const toolCalls = m.role === 'assistant' ? parseToolCalls(m.tool_calls, i) : undefined;
+    if (m.role === 'tool' && typeof m.tool_call_id !== 'string') {
+      bad(
+        `messages[${i}] is a tool result: 'tool_call_id' must name the call it answers`,
+        `messages[${i}].tool_call_id`,
+      );
+    }
     return {
       role: m.role as ChatMessage['role'],
-      content: contentText(m.content, i),
+      content:
+        toolCalls && (m.content === null || m.content === undefined) ? null : contentText(m.content, i),
       ...(typeof m.name === 'string' && { name: m.name }),
       ...(typeof m.tool_call_id === 'string' && { tool_call_id: m.tool_call_id }),
+      ...(toolCalls && { tool_calls: toolCalls }),
     };
   });
   if (body.tools !== undefined && body.tools !== null && !Array.isArray(body.tools))
     bad(`'tools' must be an array`, 'tools');
   if (body.user !== undefined && typeof body.user !== 'string') bad(`'user' must be a string`, 'user');
+  const logprobs = body.logprobs ?? false;
+  if (logprobs !== null && typeof logprobs !== 'boolean') bad(`'logprobs' must be true or false`, 'logprobs');
+  const topLogprobs = optionalInteger(body, 'top_logprobs', 0, 20);
+  if (topLogprobs !== undefined && logprobs !== true)
+    bad(`'top_logprobs' needs 'logprobs': true`, 'top_logprobs');
   return {
     model: name,
     messages,
     ...options(body, undefined),
     tools: (body.tools as unknown[] | undefined) ?? undefined,
-    responseFormat: body.response_format,
+    toolChoice: body.tool_choice ?? undefined,
+    responseFormat: parseResponseFormat(body.response_format),
+    logprobs: logprobs === true,
+    topLogprobs,
     user: body.user as string | undefined,
   };
 }

@@ -12,7 +12,7 @@ import {
   TooManyRequestsError,
   UpstreamError,
 } from '../errors.ts';
-import type { ContainerProtocol } from '../protocols/generation.ts';
+import type { ContainerProtocol } from '../protocols/container-request.ts';
 
 /** A large model bound to a SageMaker endpoint. */
 export interface LargeModel {
@@ -37,7 +37,8 @@ export interface EndpointStream {
  * Runs requests on a SageMaker endpoint: InvokeEndpoint for whole answers,
  * InvokeEndpointWithResponseStream for streams. SageMaker's errors become
  * ModelGate errors here, once: a container's 4xx is the client's mistake
- * (400 with the container's message), a container's 5xx or garbage is a 502,
+ * (400 with the container's message) except 424, a failed generation, which
+ * is a 502 like a container's 5xx or garbage;
  * not-ready and throttling are 503/429 with Retry-After.
  */
 export class SageMakerRunner {
@@ -113,7 +114,8 @@ export class SageMakerRunner {
           const original = error as { OriginalStatusCode?: number; OriginalMessage?: string };
           const status = original.OriginalStatusCode ?? 0;
           const detail = containerMessage(original.OriginalMessage) ?? message;
-          if (status >= 400 && status < 500 && status !== 429) {
+          // 424 is a failed generation on the server (TGI's generation error, LMI's failed rolling batch).
+          if (status >= 400 && status < 500 && status !== 429 && status !== 424) {
             return new BadRequestError(`${where} refused the request: ${detail}`, { cause: error });
           }
           if (status === 429)

@@ -103,7 +103,7 @@ describe('stream reassembly', () => {
     );
     await expect(
       all(streamEvents(from('{"error":"CUDA out of memory"}\n'), 'application/jsonlines')),
-    ).rejects.toThrow(/failed mid-stream: CUDA out of memory/);
+    ).rejects.toThrow(/failed while generating: CUDA out of memory/);
   });
 });
 
@@ -129,7 +129,14 @@ describe('container requests', () => {
       containerCompletionBody(parseCompletionRequest({ model: 'm', prompt: 'p', stop: 'x', seed: 3 }), 'tgi'),
     ).toEqual({
       inputs: 'p',
-      parameters: { max_new_tokens: 16, stop: ['x'], seed: 3, details: true, decoder_input_details: true },
+      parameters: {
+        max_new_tokens: 16,
+        stop: ['x'],
+        seed: 3,
+        return_full_text: false,
+        details: true,
+        decoder_input_details: true,
+      },
       stream: false,
     });
     expect(
@@ -247,7 +254,8 @@ describe('streams', () => {
     expect(a.map((c) => (c.choices as Array<{ text: string }>)[0]?.text).join('')).toBe(' upon');
     expect(a.at(-1)).toMatchObject({ object: 'text_completion', choices: [{ finish_reason: 'stop' }] });
     const lmi = from(
-      '{"token":{"id":1,"text":"x","log_prob":-0.1}}\n{"token":{"id":2,"text":"y","log_prob":-0.2}}\n',
+      '{"token":{"id":1,"text":"x","log_prob":-0.1}}\n',
+      '{"token":{"id":2,"text":"y","log_prob":-0.2},"generated_text":"xy","details":{"finish_reason":"length","generated_tokens":2,"inputs":"Once"}}\n',
     );
     const b = await all(completionChunks(completion, streamEvents(lmi, 'application/jsonlines')));
     expect(b.map((c) => (c.choices as Array<{ text: string }>)[0]?.text).join('')).toBe('xy');

@@ -1,0 +1,293 @@
+/**
+ * The same seeded generation through a TGI container, an LMI container (with
+ * speculative decoding) and an OpenAI-compatible one, end to end with the
+ * OpenAI SDK: the same OpenAI answers, plain and streamed, every one valid
+ * under OpenAI's own response schemas. docs/LARGE-MODELS.md maps the findings.
+ */
+import { request } from 'node:http';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../infra/config.ts';
+import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
+import { assertOpenAI, sseEvents } from '../fixtures/openai-schema.ts';
+
+let api: TestTopology;
+let client: OpenAI;
+const source = { hfModelId: 'org/model', instanceType: 'ml.g5.2xlarge' };
+beforeAll(async () => {
+  const config = parseConfig({
+    largeModels: [
+      { name: 'tgi-lm', container: 'tgi', ...source },
+      { name: 'lmi-lm', container: 'lmi', env: { OPTION_SPECULATIVE_LENGTH: '2' }, ...source },
+      {
+        name: 'vllm-lm',
+        container: '111122223333.dkr.ecr.us-east-1.amazonaws.com/vllm:0.9',
+        protocol: 'openai',
+        ...source,
+      },
+    ],
+  });
+  api = await startTestTopology({ config, languageModels: true });
+  client = new OpenAI({ apiKey: api.apiKey, baseURL: `${api.apiUrl}/v1`, maxRetries: 0 });
+}, 120_000);
+afterAll(() => api.close());
+
+const MODES = ['tgi-lm', 'lmi-lm', 'vllm-lm'] as const;
+const fortune = [{ role: 'user' as const, content: 'Tell me my fortune.' }];
+const weather: OpenAI.Chat.Completions.ChatCompletionTool = {
+  type: 'function',
+  function: {
+    name: 'weather',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
+
+/** A streamed chat answer put together, each chunk checked against OpenAI's chunk schema. */
+async function streamed(params: OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming) {
+  const stream = await client.chat.completions.create({
+    ...params,
+    stream: true,
+    stream_options: { include_usage: true },
+  });
+  let content = '';
+  let finish: string | null = null;
+  let usage: OpenAI.CompletionUsage | undefined;
+  const calls: Array<{ id?: string; name: string; arguments: string }> = [];
+  for await (const chunk of stream) {
+    assertOpenAI('CreateChatCompletionStreamResponse', chunk);
+    const choice = chunk.choices[0];
+    content += choice?.delta.content ?? '';
+    for (const call of choice?.delta.tool_calls ?? []) {
+      if (call.id) calls[call.index] = { id: call.id, name: call.function?.name ?? '', arguments: '' };
+      const target = calls[call.index];
+      if (target) target.arguments += call.function?.arguments ?? '';
+    }
+    finish = choice?.finish_reason ?? finish;
+    usage = chunk.usage ?? usage;
+  }
+  return { content, finish, usage, calls };
+}
+
+async function whole(params: OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming) {
+  const answer = await client.chat.completions.create(params);
+  assertOpenAI('CreateChatCompletionResponse', answer);
+  return answer;
+}
+
+/** Prompt log-probability passes of a container, from its /ping header. */
+function prefills(name: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    request(`${api.containers.get(name)?.url}/ping`, (res) => {
+      res.resume();
+      resolve(Number(res.headers['x-prefill-computations']));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('the same seeded generation through TGI, LMI and an OpenAI-compatible container', () => {
+  it('lists them all in a valid model list', async () => {
+    const list = await client.models.list();
+    assertOpenAI('ListModelsResponse', { object: 'list', data: list.data });
+    expect(list.data.map((m) => m.id)).toEqual(expect.arrayContaining([...MODES]));
+  });
+
+  it.each([
+    [39, 'stop'],
+    [4, 'length'],
+  ])(
+    'answers chat (seed %i) with the same text, finish reason (%s) and usage, plain and streamed',
+    async (seed, reason) => {
+      const params = { messages: fortune, max_tokens: 120, seed, temperature: 0.7 };
+      const answers = await Promise.all(MODES.map((model) => whole({ ...params, model })));
+      const [tgi] = answers;
+      expect(tgi?.choices[0]?.finish_reason).toBe(reason);
+      for (const a of answers) {
+        expect(a.choices[0]).toMatchObject({
+          message: { content: tgi?.choices[0]?.message.content, refusal: null },
+          finish_reason: reason,
+        });
+        expect(a.usage).toEqual(tgi?.usage);
+      }
+      for (const model of MODES) {
+        const s = await streamed({ ...params, model });
+        expect(s.content).toBe(tgi?.choices[0]?.message.content);
+        expect(s.finish).toBe(reason);
+        expect(s.usage?.completion_tokens).toBe(tgi?.usage?.completion_tokens);
+        // LMI's rolling-batch chat chunks carry no usage: its prompt count is unknown (documented).
+        expect(s.usage?.prompt_tokens).toBe(model === 'lmi-lm' ? 0 : tgi?.usage?.prompt_tokens);
+      }
+    },
+  );
+
+  it.each([
+    [32, 'stop'],
+    [1, 'length'],
+  ])(
+    'answers text completions (seed %i, %s) without repeating the prompt, plain and streamed',
+    async (seed, reason) => {
+      const params = { prompt: 'The wise ', max_tokens: 120, seed, temperature: 0.7 };
+      const answers = await Promise.all(
+        MODES.map((model) => client.completions.create({ ...params, model })),
+      );
+      const [tgi] = answers;
+      for (const [i, a] of answers.entries()) {
+        assertOpenAI('CreateCompletionResponse', a);
+        expect(a.choices[0]).toMatchObject({ text: tgi?.choices[0]?.text, finish_reason: reason });
+        expect(a.choices[0]?.text.startsWith('The wise')).toBe(false);
+        expect(a.usage?.completion_tokens).toBe(tgi?.usage?.completion_tokens);
+        // LMI's generate answer has no prompt count, and asking for one costs a prefill pass (documented).
+        expect(a.usage?.prompt_tokens).toBe(MODES[i] === 'lmi-lm' ? 0 : 'The wise '.length);
+      }
+      for (const model of MODES) {
+        let text = '';
+        let finish: string | null = null;
+        for await (const c of await client.completions.create({ ...params, model, stream: true })) {
+          text += c.choices[0]?.text ?? '';
+          finish = c.choices[0]?.finish_reason ?? finish;
+        }
+        expect({ model, text, finish }).toEqual({ model, text: tgi?.choices[0]?.text, finish: reason });
+      }
+      const echoed = await client.completions.create({ ...params, model: 'tgi-lm', echo: true });
+      expect(echoed.choices[0]?.text).toBe(`The wise ${tgi?.choices[0]?.text}`);
+      expect(await prefills('lmi-lm')).toBe(0);
+    },
+  );
+
+  it('round-trips a tool call with the SDK through TGI and the OpenAI-compatible server alike', async () => {
+    for (const model of ['tgi-lm', 'vllm-lm']) {
+      const ask = {
+        model,
+        messages: [{ role: 'user' as const, content: 'Paris' }],
+        tools: [weather],
+        seed: 3,
+        temperature: 0.7,
+        max_tokens: 40,
+      };
+      const first = await whole(ask);
+      const call = first.choices[0]?.message
+        .tool_calls?.[0] as OpenAI.Chat.Completions.ChatCompletionMessageFunctionToolCall;
+      expect(first.choices[0]?.finish_reason).toBe('tool_calls');
+      expect(first.choices[0]?.message.content).toBeNull();
+      expect(call.function.name).toBe('weather');
+      expect(JSON.parse(call.function.arguments)).toEqual({ city: 'Paris' });
+      const s = await streamed(ask);
+      expect(s).toMatchObject({
+        finish: 'tool_calls',
+        calls: [{ name: 'weather', arguments: call.function.arguments }],
+      });
+      const reply = await whole({
+        ...ask,
+        messages: [
+          ...ask.messages,
+          first.choices[0]?.message as OpenAI.Chat.Completions.ChatCompletionMessageParam,
+          { role: 'tool', tool_call_id: call.id, content: 'sunny, 21 °C' },
+        ],
+      });
+      expect(reply.choices[0]?.finish_reason).toMatch(/^(stop|length)$/);
+      expect(reply.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    }
+    const refused = await client.chat.completions
+      .create({ model: 'lmi-lm', messages: fortune, tools: [weather] })
+      .catch((e) => e);
+    expect(refused).toMatchObject({
+      status: 400,
+      error: {
+        param: 'tools',
+        message: expect.stringMatching(/LMI's rolling-batch chat API, which answers no tool calls/),
+      },
+    });
+    assertOpenAI('ErrorResponse', { error: refused.error });
+  });
+
+  it('answers json_schema through TGI (translated) and the OpenAI server, and refuses it for LMI saying what works', async () => {
+    const response_format = {
+      type: 'json_schema' as const,
+      json_schema: {
+        name: 'fortune',
+        schema: { type: 'object', properties: { luck: { type: 'number' } }, required: ['luck'] },
+      },
+    };
+    for (const model of ['tgi-lm', 'vllm-lm']) {
+      const answer = await whole({ model, messages: fortune, response_format, seed: 1 });
+      expect(JSON.parse(answer.choices[0]?.message.content ?? '')).toEqual({ luck: 1 });
+    }
+    const refused = await client.chat.completions
+      .create({ model: 'lmi-lm', messages: fortune, response_format })
+      .catch((e) => e);
+    expect(refused).toMatchObject({
+      status: 400,
+      error: { param: 'response_format', message: expect.stringMatching(/must be \{"type": "text"\}/) },
+    });
+  });
+
+  it('answers chat logprobs from every container in OpenAI’s shape', async () => {
+    for (const model of MODES) {
+      const answer = await whole({
+        model,
+        messages: fortune,
+        logprobs: true,
+        max_tokens: 5,
+        seed: 2,
+        temperature: 0.7,
+      });
+      const content = answer.choices[0]?.logprobs?.content ?? [];
+      expect(content.map((t) => t.token).join('')).toBe(answer.choices[0]?.message.content);
+      expect(content.every((t) => t.logprob <= 0 && Array.isArray(t.bytes))).toBe(true);
+    }
+  });
+});
+
+describe('errors, the same from every container', () => {
+  const fault = [{ role: 'user' as const, content: 'x [[generation-fault]]' }];
+
+  it('answers a failed generation with 502 and the container’s message, plain and mid-stream', async () => {
+    for (const model of MODES) {
+      const error = await client.chat.completions
+        .create({ model, messages: fault, max_tokens: 50, seed: 1 })
+        .catch((e) => e);
+      expect({ model, status: error.status }).toEqual({ model, status: 502 });
+      expect(error.error.message).toMatch(/CUDA error: an illegal memory access/);
+      assertOpenAI('ErrorResponse', { error: error.error });
+      const failed = await streamed({ model, messages: fault, max_tokens: 50, seed: 1 }).catch((e) => e);
+      expect(failed).toBeInstanceOf(OpenAI.APIError);
+      expect(failed.message).toMatch(/illegal memory access|failed during the generation/);
+    }
+  });
+
+  it('ends a stream that fails mid-way with a valid OpenAI error event and [DONE], every chunk before it valid', async () => {
+    for (const model of MODES) {
+      const response = await fetch(`${api.apiUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': api.apiKey },
+        body: JSON.stringify({ model, messages: fault, max_tokens: 50, seed: 1, stream: true }),
+      });
+      const text = await response.text();
+      expect({ model, status: response.status, done: text.trimEnd().endsWith('data: [DONE]') }).toEqual({
+        model,
+        status: 200,
+        done: true,
+      });
+      const events = sseEvents(text);
+      expect(events.length).toBeGreaterThan(1);
+      for (const chunk of events.slice(0, -1)) assertOpenAI('CreateChatCompletionStreamResponse', chunk);
+      assertOpenAI('ErrorResponse', events.at(-1));
+    }
+  });
+
+  it('answers a prompt over the input limit with 400 and the container’s words, streamed too', async () => {
+    const long = [{ role: 'user' as const, content: 'a'.repeat(1100) }];
+    for (const model of MODES) {
+      for (const stream of [false, true]) {
+        const error = await (stream
+          ? streamed({ model, messages: long })
+          : whole({ model, messages: long })
+        ).catch((e) => e);
+        expect({ model, stream, status: error.status }).toEqual({ model, stream, status: 400 });
+        expect(error.error.message).toMatch(/must have less than 1024 tokens/);
+        expect(error.error.message).not.toMatch(/object Object/);
+      }
+    }
+  });
+});

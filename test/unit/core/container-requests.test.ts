@@ -1,0 +1,137 @@
+/**
+ * Requests the relay sends to TGI, LMI and OpenAI servers (issue 19's findings
+ * 6 and 7) and the chat log probabilities and refusal field of issue 14.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  chatAnswer,
+  chatChunks,
+  completionAnswer,
+  containerChatBody,
+  streamEvents,
+} from '../../../functions/core/protocols/generation.ts';
+import { parseChatRequest, parseCompletionRequest } from '../../../functions/core/protocols/openai.ts';
+import { assertOpenAI } from '../../fixtures/openai-schema.ts';
+
+async function* from(...parts: string[]): AsyncGenerator<Uint8Array> {
+  for (const part of parts) yield new TextEncoder().encode(part);
+}
+
+async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
+const user = [{ role: 'user', content: 'weather in Paris?' }];
+const weather = {
+  type: 'function',
+  function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
+};
+
+describe('finding 6: prompt tokens wherever the answer carries them', () => {
+  it('asks TGI and OpenAI servers for a usage chunk on every chat stream, and LMI for none', () => {
+    const request = parseChatRequest({ model: 'm', messages: user, stream: true });
+    expect(containerChatBody(request, 'tgi').stream_options).toEqual({ include_usage: true });
+    expect(containerChatBody(request, 'openai').stream_options).toEqual({ include_usage: true });
+    expect(containerChatBody(request, 'lmi').stream_options).toBeUndefined();
+  });
+});
+
+describe('finding 7: multi-turn tool use and response_format', () => {
+  const calls = [
+    { id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } },
+  ];
+  const turns = [
+    ...user,
+    { role: 'assistant', content: null, tool_calls: calls },
+    { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
+  ];
+
+  it('keeps assistant tool calls and the call a tool result answers', () => {
+    const body = containerChatBody(
+      parseChatRequest({ model: 'm', messages: turns, tools: [weather] }),
+      'tgi',
+    );
+    expect(body.messages).toEqual([
+      user[0],
+      { role: 'assistant', tool_calls: calls },
+      { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
+    ]);
+  });
+
+  it('refuses a tool result that names no call', () => {
+    expect(() =>
+      parseChatRequest({ model: 'm', messages: [...user, { role: 'tool', content: 'x' }] }),
+    ).toThrow(/tool_call_id/);
+  });
+
+  it('translates json_schema into TGI’s grammar, passes it to OpenAI servers, refuses it for LMI', () => {
+    const format = {
+      type: 'json_schema',
+      json_schema: { name: 'w', schema: { type: 'object', properties: { t: { type: 'number' } } } },
+    };
+    const request = parseChatRequest({ model: 'm', messages: user, response_format: format });
+    expect(containerChatBody(request, 'tgi').response_format).toEqual({
+      type: 'json',
+      value: format.json_schema.schema,
+    });
+    expect(containerChatBody(request, 'openai').response_format).toMatchObject(format);
+    expect(() => containerChatBody(request, 'lmi')).toThrow(/'response_format' must be \{"type": "text"\}/);
+    expect(() => parseChatRequest({ model: 'm', messages: user, response_format: { type: 'xml' } })).toThrow(
+      /json_object/,
+    );
+  });
+});
+
+describe('issue 14: chat logprobs and the refusal field', () => {
+  it('forwards logprobs and translates TGI’s (no bytes) and LMI’s (a one-element list) into OpenAI’s', async () => {
+    const request = parseChatRequest({ model: 'm', messages: user, logprobs: true, top_logprobs: 1 });
+    expect(containerChatBody(request, 'tgi')).toMatchObject({ logprobs: true, top_logprobs: 1 });
+    const tgi = chatAnswer(request, {
+      choices: [
+        {
+          message: { role: 'assistant', content: 'hé' },
+          logprobs: {
+            content: [{ token: 'hé', logprob: -0.5, top_logprobs: [{ token: 'hé', logprob: -0.5 }] }],
+          },
+          finish_reason: 'length',
+        },
+      ],
+    });
+    expect(tgi.choices[0]?.logprobs).toEqual({
+      content: [
+        {
+          token: 'hé',
+          logprob: -0.5,
+          bytes: [104, 195, 169],
+          top_logprobs: [{ token: 'hé', logprob: -0.5, bytes: [104, 195, 169] }],
+        },
+      ],
+      refusal: null,
+    });
+    assertOpenAI('CreateChatCompletionResponse', tgi);
+    const lmi = `${JSON.stringify({ choices: [{ index: 0, delta: { content: 'a' }, logprobs: [{ content: [{ token: 'a', logprob: -1, bytes: [97], top_logprobs: [{ token: -1, logprob: -1, bytes: [97] }] }] }], finish_reason: 'length' }] })}\n`;
+    const chunks = await all(
+      chatChunks({ ...request, stream: true }, streamEvents(from(lmi), 'application/jsonlines')),
+    );
+    expect(chunks[0]).toMatchObject({
+      choices: [{ logprobs: { content: [{ token: 'a', top_logprobs: [{ token: 'a' }] }] } }],
+    });
+    for (const c of chunks) assertOpenAI('CreateChatCompletionStreamResponse', c);
+  });
+
+  it('answers every chat completion with refusal: null and passes OpenAI’s schema', () => {
+    const answer = chatAnswer(parseChatRequest({ model: 'm', messages: user }), {
+      choices: [{ message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+    });
+    expect(answer.choices[0]?.message.refusal).toBeNull();
+    assertOpenAI('CreateChatCompletionResponse', answer);
+    assertOpenAI(
+      'CreateCompletionResponse',
+      completionAnswer(parseCompletionRequest({ model: 'm', prompt: 'p' }), [
+        { generated_text: 'x', details: { finish_reason: 'length', generated_tokens: 1 } },
+      ]),
+    );
+  });
+});
