@@ -44,7 +44,8 @@ for await (const line of createInterface({ input: process.stdin })) {
   invocation += 1;
   const requestId = `00000000-0000-4000-8000-${String(invocation).padStart(12, '0')}`;
   // The runtime sets the trace header of each invocation in the environment.
-  process.env._X_AMZN_TRACE_ID = `Root=1-00000000-${String(invocation).padStart(24, '0')};Sampled=0`;
+  const n = invocation.toString(16);
+  process.env._X_AMZN_TRACE_ID = `Root=1-00000000-${n.padStart(24, '0')};Parent=${n.padStart(16, '0')};Sampled=0`;
   try {
     send({ id: request.id, result: await invoke(request.event, context(requestId)) });
   } catch (error) {

@@ -21,6 +21,14 @@ describe('readEnv', () => {
     expect(Object.isFrozen(env)).toBe(true);
   });
 
+  it('lets a function that reads no models (chat) start without the bucket, and only that one', () => {
+    const bound = [{ name: 'lm', endpoint: 'lm-endpoint', protocol: 'tgi' }];
+    const env = readEnv({ [ENV.LARGE_MODELS]: JSON.stringify(bound) }, { modelBucket: false });
+    expect(env.largeModels).toEqual(bound);
+    expect(env).not.toHaveProperty('modelBucket');
+    expect(() => readEnv({ [ENV.LARGE_MODELS]: JSON.stringify(bound) })).toThrow(/MODELGATE_MODEL_BUCKET/);
+  });
+
   it('traces in Lambda unless Powertools tracing is turned off', () => {
     const lambda = { [ENV.MODEL_BUCKET]: 'b', AWS_LAMBDA_FUNCTION_NAME: 'api' };
     expect(readEnv(lambda).tracing).toBe(true);
