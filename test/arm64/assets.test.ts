@@ -10,17 +10,11 @@ import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { jobId } from '../../functions/core/batch/job.ts';
+import { sqsS3Event } from '../fixtures/events.ts';
 import type { TestS3 } from '../fixtures/s3.ts';
 import { type DeployedFunction, deployedFunctions, FUNCTIONS, type FunctionName, synth } from './assets.ts';
 import { comparable, withinTolerance } from './compare.ts';
-import {
-  API_EVENTS,
-  AUTHORIZER_EVENTS,
-  BATCH_FILES,
-  batchEvents,
-  CHAT_EVENTS,
-  chunkEvents,
-} from './events.ts';
+import { API_EVENTS, AUTHORIZER_EVENTS, BATCH_FILES, CHAT_EVENTS, chunkEvents } from './events.ts';
 import { type FunctionProcess, handlerModule, startArm64, startSource } from './lambda.ts';
 import { missingPrerequisites, REQUIRED } from './prerequisites.ts';
 import {
@@ -222,9 +216,8 @@ describe('every function asset, run as deployed (linux/arm64, the Lambda runtime
       );
       expect(onArm64?.ETag).toBe(onSource?.ETag);
       const eTag = (onArm64?.ETag ?? '').replaceAll('"', '');
-      for (const event of batchEvents(BUCKET, key, eTag, onArm64?.ContentLength ?? 0)) {
-        expect(await both('batch', event, key)).toEqual({ batchItemFailures: [] });
-      }
+      const event = sqsS3Event(BUCKET, { key, eTag, size: onArm64?.ContentLength ?? 0 });
+      expect(await both('batch', event, key)).toEqual({ batchItemFailures: [] });
       const output = key.replace('batch/input/', 'batch/output/');
       expect(((await sameObject(`${output}.jsonl`)) as unknown[]).length).toBeGreaterThan(0);
       await sameObject(`${output}.manifest.json`);

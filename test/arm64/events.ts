@@ -6,7 +6,7 @@
 import type { ChunkEvent, MergeEvent } from '../../functions/core/batch/chunks.ts';
 import { jobId } from '../../functions/core/batch/job.ts';
 import { DEMO_LM } from '../../infra/local/topology.ts';
-import { authorizerEvent, restEvent, sqsS3Event } from '../fixtures/events.ts';
+import { authorizerEvent, restEvent } from '../fixtures/events.ts';
 import { parityFixture } from '../fixtures/models.ts';
 
 /** Files dropped under batch/input/ before the suite runs, on both sides. */
@@ -107,11 +107,6 @@ export const CHAT_EVENTS = {
   ),
   'unknown model': restEvent('POST', '/v1/chat/completions', {}, { model: 'gpt-4', messages }),
 };
-
-/** The SQS delivery of an object's creation, as the batch function's event source sends it. */
-export function batchEvents(bucket: string, key: string, eTag: string, size: number) {
-  return [sqsS3Event(bucket, { key, eTag, size })];
-}
 
 /**
  * The Distributed Map's item batches (ItemReader rows as `{index, value}`, ItemBatcher's
