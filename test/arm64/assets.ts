@@ -40,7 +40,7 @@ export interface DeployedFunction {
 
 /** `cdk synth` (cdk.json's app, cdk-nag included) into `outdir`. */
 export async function synth(outdir: string): Promise<void> {
-  await promisify(execFile)('npx', ['cdk', 'synth', '--quiet', '-o', outdir], {
+  await promisify(execFile)('npx', ['cdk', 'synth', '--quiet', '--no-notices', '-o', outdir], {
     cwd: ROOT,
     maxBuffer: 64 * 1024 * 1024,
   });

@@ -3,6 +3,8 @@
  * then invokes it with each event read from stdin, one at a time, as Lambda does per
  * environment. Runs under the arm64 Node (type stripping) on a deployed asset and under tsx
  * on the handler sources, so both sides see the same runtime. Results go to fd 3 as JSON lines.
+ * Node strips the types of this file and of infra/local/lambda-runtime.ts: both must keep to
+ * erasable TypeScript (no enums, no parameter properties).
  *
  *   node test/arm64/harness.ts <module file> <export name>   # events: {"id", "event"} per line
  */
@@ -20,21 +22,12 @@ const send = (answer: HarnessAnswer) => results.write(`${JSON.stringify(answer)}
 // The Node.js runtime provides `awslambda` before it loads the handler module.
 installLambdaStreamingRuntime();
 const started = performance.now();
-let handler: (...args: unknown[]) => Promise<unknown>;
-try {
-  const module = (await import(pathToFileURL(modulePath as string).href)) as Record<string, unknown>;
-  const exported = module[exportName];
-  if (typeof exported !== 'function') {
-    throw new Error(`${modulePath} has no exported function '${exportName}' (Handler)`);
-  }
-  handler = exported as typeof handler;
-} catch (error) {
-  send({ id: 'init', error: describe(error) });
+const handler = await load().catch(async (error: unknown) => {
   console.error(error);
-  results.end(() => process.exit(1));
-  await new Promise(() => {});
-  throw error;
-}
+  send({ id: 'init', error: describe(error) });
+  await new Promise<void>((resolve) => results.end(resolve));
+  process.exit(1);
+});
 send({ id: 'init', result: { importMs: Math.round(performance.now() - started), node: process.version } });
 
 let invocation = 0;
@@ -53,6 +46,16 @@ for await (const line of createInterface({ input: process.stdin })) {
   }
 }
 results.end(() => process.exit(0));
+
+/** The handler: the module's export, as the runtime resolves `Handler`. */
+async function load(): Promise<(...args: unknown[]) => Promise<unknown>> {
+  const module = (await import(pathToFileURL(modulePath as string).href)) as Record<string, unknown>;
+  const exported = module[exportName];
+  if (typeof exported !== 'function') {
+    throw new Error(`${modulePath} has no exported function '${exportName}' (Handler)`);
+  }
+  return exported as (...args: unknown[]) => Promise<unknown>;
+}
 
 /** A plain handler's answer, or a streamed one split as API Gateway reads it: prelude, then body. */
 async function invoke(event: unknown, ctx: object): Promise<unknown> {

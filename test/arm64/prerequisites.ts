@@ -32,7 +32,11 @@ export function missingPrerequisites(nodeMajor: number): string[] {
   if (spawnSync(QEMU, ['--version']).status !== 0) {
     missing.push(`${QEMU} is not on PATH (Debian: qemu-user-static; run ${SETUP})`);
   }
-  if (spawnSync('unshare', ['--version']).status !== 0) missing.push('unshare (util-linux) is not on PATH');
+  const namespace = spawnSync('unshare', ['-m', '--propagation', 'private', 'true'], { encoding: 'utf8' });
+  if (namespace.status !== 0) {
+    const why = namespace.error?.message ?? namespace.stderr.trim();
+    missing.push(`no private mount namespace for the arm64 /proc/cpuinfo (unshare -m: ${why})`);
+  }
   if (!existsSync(join(SYSROOT, 'lib', 'ld-linux-aarch64.so.1'))) {
     missing.push(`no arm64 sysroot in ${SYSROOT} (run ${SETUP})`);
   }
