@@ -22,6 +22,16 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // Deployed assets on linux/arm64 under qemu (test/arm64/setup.sh first; docs/ARM64.md).
+      {
+        test: {
+          env,
+          name: 'arm64',
+          include: ['test/arm64/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
       // Run on its own, after the others (npm test): it saturates the machine for a minute.
       { test: { env, name: 'load', include: ['test/load/**/*.test.ts'], testTimeout: 180_000 } },
     ],

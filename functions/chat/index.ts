@@ -6,8 +6,8 @@ import { createTelemetry, traceClient } from '../core/telemetry.ts';
 import { createChatHandler } from './app.ts';
 
 /** Lambda entry of the chat function (response streaming): module singletons, then the handler. */
-// The chat function reaches SageMaker endpoints only: no model bucket.
-const env = readEnv(process.env, { models: false });
+// The chat function reads no models from S3: the stack gives it no bucket.
+const env = readEnv(process.env, { modelBucket: false });
 const telemetry = createTelemetry('modelgate-chat');
 const runtime = lambdaStreaming();
 const raw = new SageMakerRuntimeClient(env.sagemakerEndpoint ? { endpoint: env.sagemakerEndpoint } : {});

@@ -45,7 +45,6 @@ export interface LargeModelBinding {
 }
 
 export interface FunctionEnv {
-  /** Empty for a function that reads no models (the chat function). */
   readonly modelBucket: string;
   readonly s3Endpoint: string | undefined;
   readonly s3TimeoutMs: number;
@@ -71,23 +70,30 @@ export const DEFAULTS = {
   maxElements: 1_000_000,
 } as const;
 
+/** What a function without the model bucket (the chat function) reads. */
+export type BucketlessEnv = Omit<FunctionEnv, 'modelBucket'>;
+
 /**
- * Reads and validates the function environment.
+ * Reads and validates the function environment. A function that never reads
+ * the model bucket says so with `{ modelBucket: false }`: the stack gives it
+ * no bucket, and it must still start.
  *
- * @param needs.models false for a function that reads no models, which needs no bucket.
  * @throws Error naming the variable when one is missing or malformed, so a
  * misconfigured function fails at init instead of on its first request.
+ * @example const env = readEnv(process.env, { modelBucket: false });
  */
+export function readEnv(source?: NodeJS.ProcessEnv): Readonly<FunctionEnv>;
+export function readEnv(source: NodeJS.ProcessEnv, needs: { modelBucket: false }): Readonly<BucketlessEnv>;
 export function readEnv(
   source: NodeJS.ProcessEnv = process.env,
-  needs: { readonly models?: boolean } = {},
-): Readonly<FunctionEnv> {
-  const modelBucket = source[ENV.MODEL_BUCKET] ?? '';
-  if (!modelBucket && needs.models !== false) {
+  needs: { modelBucket: boolean } = { modelBucket: true },
+): Readonly<BucketlessEnv> {
+  const modelBucket = source[ENV.MODEL_BUCKET];
+  if (!modelBucket && needs.modelBucket) {
     throw new Error(`${ENV.MODEL_BUCKET} is not set: it must name the S3 bucket that holds the models`);
   }
   return Object.freeze({
-    modelBucket,
+    ...(needs.modelBucket && { modelBucket }),
     s3Endpoint: source[ENV.S3_ENDPOINT] || undefined,
     s3TimeoutMs: positiveNumber(source, ENV.S3_TIMEOUT_MS, DEFAULTS.s3TimeoutMs),
     cacheDir: source[ENV.CACHE_DIR] || DEFAULTS.cacheDir,

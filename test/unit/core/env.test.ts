@@ -21,11 +21,12 @@ describe('readEnv', () => {
     expect(Object.isFrozen(env)).toBe(true);
   });
 
-  it('requires the model bucket unless the function reads no models', () => {
-    expect(() => readEnv({})).toThrow(/MODELGATE_MODEL_BUCKET is not set/);
-    const chat = readEnv({ [ENV.LARGE_MODELS]: '[]' }, { models: false });
-    expect(chat.modelBucket).toBe('');
-    expect(chat.largeModels).toEqual([]);
+  it('lets a function that reads no models (chat) start without the bucket, and only that one', () => {
+    const bound = [{ name: 'lm', endpoint: 'lm-endpoint', protocol: 'tgi' }];
+    const env = readEnv({ [ENV.LARGE_MODELS]: JSON.stringify(bound) }, { modelBucket: false });
+    expect(env.largeModels).toEqual(bound);
+    expect(env).not.toHaveProperty('modelBucket');
+    expect(() => readEnv({ [ENV.LARGE_MODELS]: JSON.stringify(bound) })).toThrow(/MODELGATE_MODEL_BUCKET/);
   });
 
   it('traces in Lambda unless Powertools tracing is turned off', () => {

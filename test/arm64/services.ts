@@ -1,0 +1,78 @@
+/**
+ * What the functions talk to, on loopback: the SageMaker Runtime emulator in front of the demo
+ * language model, and one seeded s3rver per side (deployed asset, handler source), so that each
+ * side's batch jobs and manifests start from the same state and can be compared.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ENV } from '../../functions/core/env.ts';
+import { demoLmContainer } from '../../local/containers/supervisor.ts';
+import { S3RVER_CREDENTIALS } from '../../local/s3.ts';
+import { startSageMakerEmulator } from '../../local/sagemaker/emulator.ts';
+import { seedSampleModels } from '../../local/seed.ts';
+import { DEMO_LM } from '../../local/topology.ts';
+import { startTestS3, type TestS3 } from '../fixtures/s3.ts';
+import { type DeployedFunction, resolvedEnvironment } from './assets.ts';
+
+export const BUCKET = 'modelgate';
+
+export interface LanguageModels {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** The demo language model behind the SageMaker Runtime emulator, as local mode serves it. */
+export async function startLanguageModels(): Promise<LanguageModels> {
+  const demo = demoLmContainer(DEMO_LM);
+  await demo.start();
+  try {
+    const emulator = await startSageMakerEmulator({
+      port: 0,
+      endpoints: new Map([[DEMO_LM, { url: demo.url, healthy: demo.healthy }]]),
+    });
+    return {
+      url: emulator.url,
+      async close() {
+        await emulator.close();
+        await demo.stop();
+      },
+    };
+  } catch (error) {
+    await demo.stop();
+    throw error;
+  }
+}
+
+/** A model bucket of one side, with the sample models published. */
+export async function startSeededS3(): Promise<TestS3> {
+  const store = await startTestS3(BUCKET);
+  await seedSampleModels(store.s3, BUCKET);
+  return store;
+}
+
+/**
+ * A function's environment as the template sets it, pointed at loopback: the bucket's
+ * s3rver, the SageMaker emulator serving the demo model (bound as local mode binds it), a
+ * cache folder of its own, s3rver's credentials. Tracing and metrics stay as deployed.
+ */
+export function loopbackEnvironment(
+  fn: DeployedFunction,
+  store: TestS3,
+  sagemakerUrl: string,
+): Record<string, string> {
+  const cacheDir = join(store.dir, `cache-${fn.name}`);
+  mkdirSync(cacheDir, { recursive: true });
+  const own = resolvedEnvironment(fn, BUCKET);
+  return {
+    ...own,
+    ...(ENV.LARGE_MODELS in own && {
+      [ENV.LARGE_MODELS]: JSON.stringify([{ name: DEMO_LM, endpoint: DEMO_LM, protocol: 'tgi' }]),
+    }),
+    [ENV.S3_ENDPOINT]: store.store.url,
+    [ENV.SAGEMAKER_ENDPOINT]: sagemakerUrl,
+    ...(ENV.CACHE_DIR in own && { [ENV.CACHE_DIR]: cacheDir }),
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}
