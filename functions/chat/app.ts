@@ -11,7 +11,7 @@ import {
   streamEvents,
   streamedAnswer,
   wholeAnswer,
-} from '../core/protocols/generation.ts';
+} from '../core/protocols/generation/generation.ts';
 import { openAIError, SSE_DONE, sse } from '../core/protocols/openai.ts';
 import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import type { HttpResponseMetadata, StreamingHandler } from '../core/streaming.ts';

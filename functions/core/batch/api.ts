@@ -1,6 +1,6 @@
 import { CopyObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BadRequestError, NotFoundError } from '../errors.ts';
-import { isObject } from '../protocols/v2.ts';
+import { isObject } from '../json.ts';
 import { checkModelName } from '../registry/manifest.ts';
 import { isNotFound } from '../s3.ts';
 import { BATCH_INPUT, batchTarget, isRejected } from './layout.ts';

@@ -1,6 +1,11 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { containerBody, GENERATION_ROUTES, parseGeneration, wholeAnswer } from '../protocols/generation.ts';
-import { isObject } from '../protocols/v2.ts';
+import { isObject } from '../json.ts';
+import {
+  containerBody,
+  GENERATION_ROUTES,
+  parseGeneration,
+  wholeAnswer,
+} from '../protocols/generation/generation.ts';
 import type { SageMakerRunner } from '../runners/sagemaker.ts';
 import { objectLines, objectWriter } from './io.ts';
 import type { BatchTarget } from './layout.ts';

@@ -1,5 +1,5 @@
 import { UnbatchableModelError } from '../errors.ts';
-import { isObject } from '../protocols/v2.ts';
+import { isObject } from '../json.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 
 /** One input row, parsed: its feature values, or what was wrong with it. */

@@ -3,7 +3,7 @@
  * `response_format`, and the log-probability shape answers carry.
  */
 import { BadRequestError } from '../errors.ts';
-import { isObject } from './v2.ts';
+import { isObject } from '../json.ts';
 
 /** Refuses a request, naming the parameter: OpenAI's `invalid_value`. */
 export function bad(message: string, param: string): never {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, describeError } from '../errors.ts';
+import { isObject } from '../json.ts';
 import {
   bad,
   parseResponseFormat,
@@ -7,7 +8,6 @@ import {
   type ResponseFormat,
   type ToolCall,
 } from './chat-parts.ts';
-import { isObject } from './v2.ts';
 
 export type { ResponseFormat, TokenLogprob, ToolCall } from './chat-parts.ts';
 

@@ -1,8 +1,8 @@
 import { BadRequestError } from '../errors.ts';
+import { isObject } from '../json.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import type { InputTensor, OutputTensor } from '../runners/runner.ts';
 import { describeSpecs, elementCount, flatten, formatShape, inputTensor, rows } from './tensors.ts';
-import { isObject } from './v2.ts';
 
 const FORM = '{"instances": [[...], ...]}';
 

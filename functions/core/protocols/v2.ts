@@ -1,4 +1,5 @@
 import { BadRequestError } from '../errors.ts';
+import { isObject } from '../json.ts';
 import type { Manifest } from '../registry/manifest.ts';
 import type { InputTensor, OutputTensor } from '../runners/runner.ts';
 import { isV2Datatype, V2_DATATYPES } from './datatypes.ts';
@@ -143,8 +144,4 @@ export function modelMetadata(manifest: Manifest, versions: string[]) {
     inputs: manifest.inputs,
     outputs: manifest.outputs,
   };
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -12,7 +12,7 @@ import {
   TooManyRequestsError,
   UpstreamError,
 } from '../errors.ts';
-import type { ContainerProtocol } from '../protocols/container-request.ts';
+import type { ContainerProtocol } from '../protocols/generation/request.ts';
 
 /** A large model bound to a SageMaker endpoint. */
 export interface LargeModel {

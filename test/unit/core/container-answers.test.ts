@@ -11,7 +11,7 @@ import {
   completionChunks,
   containerCompletionBody,
   streamEvents,
-} from '../../../functions/core/protocols/generation.ts';
+} from '../../../functions/core/protocols/generation/generation.ts';
 import { parseChatRequest, parseCompletionRequest } from '../../../functions/core/protocols/openai.ts';
 import { SageMakerRunner } from '../../../functions/core/runners/sagemaker.ts';
 import { assertOpenAI } from '../../fixtures/openai-schema.ts';

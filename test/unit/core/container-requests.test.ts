@@ -9,7 +9,7 @@ import {
   completionAnswer,
   containerChatBody,
   streamEvents,
-} from '../../../functions/core/protocols/generation.ts';
+} from '../../../functions/core/protocols/generation/generation.ts';
 import { parseChatRequest, parseCompletionRequest } from '../../../functions/core/protocols/openai.ts';
 import { assertOpenAI } from '../../fixtures/openai-schema.ts';
 

@@ -15,7 +15,7 @@ import {
   containerCompletionBody,
   lines,
   streamEvents,
-} from '../../../functions/core/protocols/generation.ts';
+} from '../../../functions/core/protocols/generation/generation.ts';
 import { parseChatRequest, parseCompletionRequest } from '../../../functions/core/protocols/openai.ts';
 import { SageMakerRunner } from '../../../functions/core/runners/sagemaker.ts';
 

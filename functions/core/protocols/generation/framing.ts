@@ -3,8 +3,8 @@
  * JSON events of SSE or JSON Lines, and the error events TGI and OpenAI servers
  * send after HTTP 200, as the errors a client should see.
  */
-import { BadRequestError, type ModelGateError, TooManyRequestsError, UpstreamError } from '../errors.ts';
-import { isObject } from './v2.ts';
+import { BadRequestError, type ModelGateError, TooManyRequestsError, UpstreamError } from '../../errors.ts';
+import { isObject } from '../../json.ts';
 
 type Json = Record<string, unknown>;
 

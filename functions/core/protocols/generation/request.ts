@@ -3,8 +3,8 @@
  * API (TGI, LMI, OpenAI servers) for chat, the generate API (TGI, LMI) or
  * OpenAI's completions for text; options a container cannot honour are refused.
  */
-import { BadRequestError } from '../errors.ts';
-import type { ChatMessage, ChatRequest, CompletionRequest, ResponseFormat } from './openai.ts';
+import { BadRequestError } from '../../errors.ts';
+import type { ChatMessage, ChatRequest, CompletionRequest, ResponseFormat } from '../openai.ts';
 
 /**
  * What a large model's container speaks at `/invocations`: `tgi` (Hugging Face

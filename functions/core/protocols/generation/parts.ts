@@ -5,9 +5,9 @@
  * a one-element list), each turned into OpenAI's shape.
  */
 import { randomUUID } from 'node:crypto';
-import { UpstreamError } from '../errors.ts';
-import type { FinishReason, TokenLogprob, ToolCall } from './openai.ts';
-import { isObject } from './v2.ts';
+import { UpstreamError } from '../../errors.ts';
+import { isObject } from '../../json.ts';
+import type { FinishReason, TokenLogprob, ToolCall } from '../openai.ts';
 
 type Json = Record<string, unknown>;
 
