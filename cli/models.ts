@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Alias, Manifest } from '../functions/core/registry/manifest.ts';
+import { type Alias, type Manifest, PRODUCTION } from '../functions/core/registry/manifest.ts';
 import { Registry } from '../functions/core/registry/store.ts';
 import { type Io, json, progressBar, table, UsageError } from './format.ts';
 import { type AliasChange, AliasStore } from './registry/aliases.ts';
@@ -49,7 +49,7 @@ export async function models(
     case 'history':
       return history(one('model name'), store, flags.json, io);
     case 'promote':
-      return changed(await store.promote(one('model name'), version(), flags.alias ?? 'production'));
+      return changed(await store.promote(one('model name'), version(), flags.alias ?? PRODUCTION));
     case 'canary': {
       const name = one('model name');
       if (flags.weight === undefined) throw new UsageError('models canary needs --weight PERCENT');
@@ -136,7 +136,7 @@ async function list(registry: Registry, store: AliasStore, asJson: boolean, targ
       rows.map((m) => [
         m.name,
         m.versions.join(', '),
-        m.aliases.production ? routing(m.aliases.production) : `latest (${m.versions.at(-1)})`,
+        m.aliases[PRODUCTION] ? routing(m.aliases[PRODUCTION]) : `latest (${m.versions.at(-1)})`,
       ]),
     ),
   );
@@ -161,7 +161,7 @@ async function describe(name: string, registry: Registry, store: AliasStore, asJ
   if (latest.features) io.out.write(`features ${latest.features.join(', ')}\n`);
   io.out.write('\naliases\n');
   const aliasRows = Object.entries(aliases).map(([alias, a]) => [alias, routing(a)]);
-  if (!aliases.production) aliasRows.unshift(['production', `latest (${latest.version}), no alias`]);
+  if (!aliases[PRODUCTION]) aliasRows.unshift([PRODUCTION, `latest (${latest.version}), no alias`]);
   io.out.write(indent(table(['ALIAS', 'ROUTES'], aliasRows)));
   io.out.write('\nversions\n');
   io.out.write(
@@ -191,7 +191,7 @@ async function history(name: string, store: AliasStore, asJson: boolean, io: Io)
       entries.map((e) => [
         e.at,
         e.action,
-        e.aliases.production ? routing(e.aliases.production) : 'latest version',
+        e.aliases[PRODUCTION] ? routing(e.aliases[PRODUCTION]) : 'latest version',
       ]),
     ),
   );
@@ -204,12 +204,12 @@ function reportChange(change: AliasChange, name: string, asJson: boolean, io: Io
     return 0;
   }
   const production = (aliases: AliasChange['before']) =>
-    aliases.production ? routing(aliases.production) : 'latest version';
+    aliases[PRODUCTION] ? routing(aliases[PRODUCTION]) : 'latest version';
   io.out.write(
     `${name}: ${change.action}\n  before  ${production(change.before)}\n  now     ${production(change.after)}\n`,
   );
   for (const [alias, a] of Object.entries(change.after)) {
-    if (alias !== 'production') io.out.write(`  ${alias.padEnd(7)} ${routing(a)}\n`);
+    if (alias !== PRODUCTION) io.out.write(`  ${alias.padEnd(7)} ${routing(a)}\n`);
   }
   return 0;
 }

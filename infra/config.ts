@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { CONTAINER_PROTOCOLS, type ContainerProtocol } from '../functions/core/env.ts';
 import { API_GATEWAY_LIMITS } from './api-gateway-limits.ts';
 import { GpuInstanceType } from './gpu-instances.ts';
 
@@ -29,7 +30,7 @@ const LargeModelSchema = z
     /** `lmi`, `tgi`, `triton`, or an image URI of your own. */
     container: z.string().min(1),
     /** What the container speaks; defaults to the preset's (lmi, tgi, v2 for triton). */
-    protocol: z.enum(['openai', 'tgi', 'lmi', 'v2']).optional(),
+    protocol: z.enum(CONTAINER_PROTOCOLS).optional(),
     hfModelId: z.string().min(1).optional(),
     modelDataUrl: z
       .string()
@@ -59,11 +60,11 @@ const LargeModelSchema = z
 
 export type LargeModelConfig = z.infer<typeof LargeModelSchema>;
 
-const PRESET_PROTOCOLS: Record<string, 'lmi' | 'tgi' | 'v2'> = { lmi: 'lmi', tgi: 'tgi', triton: 'v2' };
+const PRESET_PROTOCOLS: Record<string, ContainerProtocol> = { lmi: 'lmi', tgi: 'tgi', triton: 'v2' };
 
 /** What a large model's container speaks: as configured, else its preset's. */
-export function protocolOf(model: LargeModelConfig): 'openai' | 'tgi' | 'lmi' | 'v2' {
-  return model.protocol ?? (PRESET_PROTOCOLS[model.container] as 'lmi' | 'tgi' | 'v2');
+export function protocolOf(model: LargeModelConfig): ContainerProtocol {
+  return model.protocol ?? (PRESET_PROTOCOLS[model.container] as ContainerProtocol);
 }
 
 const STREAM_TIMEOUT_MAX_SECONDS = API_GATEWAY_LIMITS.streamedTimeoutMaxMs / 1000;

@@ -1,4 +1,4 @@
-import { ENV } from '../functions/core/env.ts';
+import { DEFAULTS, ENV } from '../functions/core/env.ts';
 import type { ModelGateConfig } from './config.ts';
 
 /**
@@ -11,7 +11,7 @@ export function apiFunctionEnvironment(config: ModelGateConfig): Record<string, 
     [ENV.REGISTRY_TTL_SECONDS]: String(config.api.registryTtlSeconds),
     [ENV.SESSION_CACHE_MB]: String(config.api.sessionCacheMiB),
     [ENV.MAX_ELEMENTS]: String(config.api.maxElements),
-    [ENV.CACHE_DIR]: '/tmp/modelgate',
+    [ENV.CACHE_DIR]: DEFAULTS.cacheDir,
     POWERTOOLS_SERVICE_NAME: 'modelgate-api',
     POWERTOOLS_METRICS_NAMESPACE: 'ModelGate',
   };

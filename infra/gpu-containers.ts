@@ -2,6 +2,7 @@
  * What a SageMaker endpoint serves: container presets and their images, where the model comes from,
  * the variant name. Pure data, shared by the GpuEndpoint construct and local mode.
  */
+import type { ContainerProtocol } from '../functions/core/env.ts';
 
 /** The one production variant of every endpoint ModelGate deploys (scaling, alarms and the emulator name it). */
 export const PRODUCTION_VARIANT = 'AllTraffic';
@@ -54,7 +55,7 @@ export const DLC_REGIONS = [
   ...Object.keys(DLC_ACCOUNTS),
 ];
 
-export type ContainerProtocol = 'openai' | 'tgi' | 'lmi' | 'v2';
+export type { ContainerProtocol };
 
 /** A serving container: a prebuilt AWS image (LMI, TGI, Triton) or an image of one's own. */
 export class ContainerPreset {

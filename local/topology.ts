@@ -12,6 +12,7 @@ import type { Manifest } from '../functions/core/registry/manifest.ts';
 import type { StreamingHandler } from '../functions/core/streaming.ts';
 import { type ModelGateConfig, protocolOf } from '../infra/config.ts';
 import { apiFunctionEnvironment } from '../infra/function-env.ts';
+import type { DemoLmMode } from './containers/demo-lm/server.ts';
 import { type Container, demoLmContainer } from './containers/supervisor.ts';
 import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway/gateway.ts';
 import { installLambdaStreamingRuntime } from './gateway/lambda-runtime.ts';
@@ -146,7 +147,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
           endpoints.set(model.name, { url: model.localUrl, healthy: () => true });
         } else {
           // The demo model in the mode of the declared container: TGI, LMI or an OpenAI-compatible server.
-          const own = demoLmContainer(model.name, options.onEvent, protocol as 'tgi' | 'lmi' | 'openai', {
+          const own = demoLmContainer(model.name, options.onEvent, protocol as DemoLmMode, {
             ...model.env,
             ...(model.maxInputTokens && { MAX_INPUT_TOKENS: String(model.maxInputTokens) }),
             ...(model.maxTotalTokens && { MAX_TOTAL_TOKENS: String(model.maxTotalTokens) }),

@@ -15,12 +15,12 @@ import {
   checkModelName,
   checkModelVersion,
   keys,
+  PRODUCTION,
 } from '../../functions/core/registry/manifest.ts';
 import { Registry } from '../../functions/core/registry/store.ts';
 import { isNotFound } from '../../functions/core/s3.ts';
 
 /** The alias requests without a version are served by. */
-export const PRODUCTION = 'production';
 /** How many earlier states of `aliases.json` the history keeps. */
 export const HISTORY_LIMIT = 20;
 /** Attempts at a conditional write before giving up on a busy aliases file. */

@@ -35,13 +35,20 @@ export const ENV = {
   COMPILE_TREES: 'MODELGATE_COMPILE_TREES',
 } as const;
 
-const PROTOCOLS = ['openai', 'tgi', 'lmi', 'v2'] as const;
+/**
+ * What a large model's container speaks at `/invocations`: `tgi` (Hugging Face
+ * TGI: generate answers an array, streams SSE), `lmi` (AWS LMI/DJL: generate
+ * answers an object, streams JSON Lines), `openai` (OpenAI shapes natively),
+ * `v2` (Open Inference Protocol tensors, e.g. Triton).
+ */
+export const CONTAINER_PROTOCOLS = ['openai', 'tgi', 'lmi', 'v2'] as const;
+export type ContainerProtocol = (typeof CONTAINER_PROTOCOLS)[number];
 
 /** A large model as the functions see it. */
 export interface LargeModelBinding {
   readonly name: string;
   readonly endpoint: string;
-  readonly protocol: (typeof PROTOCOLS)[number];
+  readonly protocol: ContainerProtocol;
 }
 
 export interface FunctionEnv {
@@ -125,7 +132,7 @@ function largeModels(raw: string | undefined): LargeModelBinding[] {
   if (!raw) return [];
   const fail = (why: string): never => {
     throw new Error(
-      `${ENV.LARGE_MODELS} ${why}: expected JSON [{"name", "endpoint", "protocol": ${PROTOCOLS.join('|')}}]`,
+      `${ENV.LARGE_MODELS} ${why}: expected JSON [{"name", "endpoint", "protocol": ${CONTAINER_PROTOCOLS.join('|')}}]`,
     );
   };
   let parsed: unknown;
@@ -140,7 +147,7 @@ function largeModels(raw: string | undefined): LargeModelBinding[] {
     if (
       typeof m.name !== 'string' ||
       typeof m.endpoint !== 'string' ||
-      !PROTOCOLS.includes(m.protocol as never)
+      !CONTAINER_PROTOCOLS.includes(m.protocol as never)
     ) {
       fail(`has a bad entry at ${i}`);
     }

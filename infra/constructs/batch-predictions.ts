@@ -8,12 +8,13 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BATCH_INPUT, BATCH_OUTPUT } from '../../functions/core/batch/layout.ts';
 import { BATCH_NODE_OPTIONS, BATCH_PROCESS_ENVIRONMENT } from '../function-env.ts';
 import { grantBucketKey, type ModelStore } from './model-store.ts';
 import { NodeFunction } from './node-function.ts';
 
 /** Prefixes of the batch layout in the model bucket. */
-export const BATCH_PREFIXES = { input: 'batch/input/', output: 'batch/output/' } as const;
+export const BATCH_PREFIXES = { input: BATCH_INPUT, output: BATCH_OUTPUT } as const;
 
 export interface BatchPredictionsProps {
   readonly store: ModelStore;

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { freePort } from '../net.ts';
+import type { DemoLmMode } from './demo-lm/server.ts';
 
 export interface ContainerSpec {
   readonly name: string;
@@ -125,7 +126,7 @@ export class Container {
 export function demoLmContainer(
   name: string,
   onEvent?: (event: string) => void,
-  mode: 'tgi' | 'lmi' | 'openai' = 'tgi',
+  mode: DemoLmMode = 'tgi',
   env: Readonly<Record<string, string>> = {},
 ): Container {
   const root = new URL('../../', import.meta.url).pathname;

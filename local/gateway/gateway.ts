@@ -6,7 +6,7 @@ import { apiKeyOf } from '../../functions/core/auth.ts';
 import type { Counters } from '../../functions/core/counters.ts';
 import type { StreamingHandler } from '../../functions/core/streaming.ts';
 import { API_GATEWAY_LIMITS } from '../../infra/api-gateway-limits.ts';
-import { type LoopbackServer, listenLoopback } from '../net.ts';
+import { type LoopbackServer, listenLoopback, readBody } from '../net.ts';
 import { isStreamingHandler } from './lambda-runtime.ts';
 import { headerValue, lambdaContext, send, toEvent } from './proxy-event.ts';
 import { streamCut, streamInvoke } from './stream.ts';
@@ -219,22 +219,6 @@ function overLimit(payload: unknown, bodyChars: number, limit: number): boolean 
   // A body's characters are at most 3 bytes each once serialized (6 with escapes); the rest is small.
   if (bodyChars * 6 + 64 * 1024 < limit) return false;
   return Buffer.byteLength(JSON.stringify(payload)) > limit;
-}
-
-/** The body, or undefined once it passes `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) over = true;
-      if (!over) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function drainThen(req: IncomingMessage, answer: () => void): void {

@@ -4,7 +4,7 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { PRODUCTION_VARIANT } from '../../infra/gpu-containers.ts';
-import { listenLoopback } from '../net.ts';
+import { listenLoopback, readBody } from '../net.ts';
 
 /** Where an emulated endpoint sends its traffic: a process following the SageMaker container contract. */
 export interface EndpointTarget {
@@ -71,7 +71,8 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions) 
     const match = /^\/endpoints\/([^/]+)\/(invocations|invocations-response-stream|async-invocations)$/.exec(
       new URL(req.url ?? '/', 'http://localhost').pathname,
     );
-    readBody(req).then(async (body) => {
+    readBody(req).then(async (read) => {
+      const body = read ?? Buffer.alloc(0);
       try {
         if (req.method !== 'POST' || !match)
           throw new RuntimeFault('ValidationError', `unknown operation ${req.method} ${req.url}`);
@@ -108,15 +109,6 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions) 
     });
   });
   return listenLoopback(server, options.port);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', () => resolve(Buffer.concat(chunks)));
-  });
 }
 
 function sendFault(res: ServerResponse, fault: RuntimeFault): void {

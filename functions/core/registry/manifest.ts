@@ -62,6 +62,9 @@ export const AliasSchema = z.object({
 });
 /** Alias names: like model names. */
 export const ALIAS_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+/** The alias a request without a version is routed by. */
+export const PRODUCTION = 'production';
+
 export const AliasesSchema = z.record(z.string().check(z.regex(ALIAS_NAME)), AliasSchema);
 export type Alias = z.infer<typeof AliasSchema>;
 export type Aliases = z.infer<typeof AliasesSchema>;

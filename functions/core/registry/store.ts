@@ -17,6 +17,7 @@ import {
   keys,
   type Manifest,
   ManifestSchema,
+  PRODUCTION,
 } from './manifest.ts';
 
 export interface RegistryOptions {
@@ -152,7 +153,7 @@ export class Registry {
     // Both are read at once (one round trip on a cold cache); the version list is only used without an alias.
     const versionList = this.listVersions(name);
     versionList.catch(() => {});
-    const production = (await this.getAliases(name)).production;
+    const production = (await this.getAliases(name))[PRODUCTION];
     if (production) {
       const pick = canaryPick(production, options);
       const manifest = await this.getManifest(name, pick.version);

@@ -3,16 +3,12 @@
  * API (TGI, LMI, OpenAI servers) for chat, the generate API (TGI, LMI) or
  * OpenAI's completions for text; options a container cannot honour are refused.
  */
+
+import type { ContainerProtocol } from '../../env.ts';
 import { BadRequestError } from '../../errors.ts';
 import type { ChatMessage, ChatRequest, CompletionRequest, ResponseFormat } from '../openai.ts';
 
-/**
- * What a large model's container speaks at `/invocations`: `tgi` (Hugging Face
- * TGI: generate answers an array, streams SSE), `lmi` (AWS LMI/DJL: generate
- * answers an object, streams JSON Lines), `openai` (OpenAI shapes natively),
- * `v2` (Open Inference Protocol tensors, e.g. Triton).
- */
-export type ContainerProtocol = 'openai' | 'tgi' | 'lmi' | 'v2';
+export type { ContainerProtocol };
 
 type Json = Record<string, unknown>;
 
