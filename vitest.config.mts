@@ -12,6 +12,8 @@ export default defineConfig({
     reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], env } },
+      // One real server each (s3rver, a model file on disk): slower than unit tests, no whole topology.
+      { test: { name: 'component', include: ['test/component/**/*.test.ts'], testTimeout: 60_000, env } },
       { test: { name: 'infra', include: ['test/infra/**/*.test.ts'], testTimeout: 120_000, env } },
       {
         test: {

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishModel } from '../../../cli/registry/publish.ts';
-import { BadRequestError, ModelIntegrityError, NotFoundError } from '../../../functions/core/errors.ts';
-import { hashToUnit, pickRoute } from '../../../functions/core/registry/canary.ts';
-import { keys } from '../../../functions/core/registry/manifest.ts';
-import { Registry } from '../../../functions/core/registry/store.ts';
-import { sampleModelBytes } from '../../fixtures/models.ts';
-import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
+import { publishModel } from '../../../../cli/registry/publish.ts';
+import { BadRequestError, ModelIntegrityError, NotFoundError } from '../../../../functions/core/errors.ts';
+import { hashToUnit, pickRoute } from '../../../../functions/core/registry/canary.ts';
+import { keys } from '../../../../functions/core/registry/manifest.ts';
+import { Registry } from '../../../../functions/core/registry/store.ts';
+import { sampleModelBytes } from '../../../fixtures/models.ts';
+import { startTestS3, type TestS3 } from '../../../fixtures/s3.ts';
 
 let t: TestS3;
 beforeAll(async () => {
@@ -48,7 +48,7 @@ describe('publishModel', () => {
   });
 
   it('uploads a large model file in parts, reporting progress, with the same no-overwrite condition', async () => {
-    const bytes = readFileSync(new URL('../../../models/llm/demo-lm/model.onnx', import.meta.url));
+    const bytes = readFileSync(new URL('../../../../models/llm/demo-lm/model.onnx', import.meta.url));
     const progress: number[] = [];
     const publish = () =>
       publishModel(t.s3, t.bucket, {

@@ -2,17 +2,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { publishModel } from '../../../cli/registry/publish.ts';
-import { encodeElements } from '../../../functions/core/protocols/datatypes.ts';
-import { ArtifactStore } from '../../../functions/core/registry/artifacts.ts';
-import type { Manifest } from '../../../functions/core/registry/manifest.ts';
-import { OnnxRuntime, type TreeCompileEvent } from '../../../functions/core/runners/onnx/runtime.ts';
-import { sampleModelBytes } from '../../fixtures/models.ts';
-import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
+import { publishModel } from '../../../../cli/registry/publish.ts';
+import { encodeElements } from '../../../../functions/core/protocols/datatypes.ts';
+import { ArtifactStore } from '../../../../functions/core/registry/artifacts.ts';
+import type { Manifest } from '../../../../functions/core/registry/manifest.ts';
+import { OnnxRuntime, type TreeCompileEvent } from '../../../../functions/core/runners/onnx/runtime.ts';
+import { sampleModelBytes } from '../../../fixtures/models.ts';
+import { startTestS3, type TestS3 } from '../../../fixtures/s3.ts';
 
 // A compiler bug cannot be produced on purpose: this one adds 1 to the first leaf weight it writes.
-vi.mock('../../../functions/core/runners/trees/trees.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../functions/core/runners/trees/trees.ts')>();
+vi.mock('../../../../functions/core/runners/trees/trees.ts', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../../functions/core/runners/trees/trees.ts')>();
   return {
     ...real,
     compileTrees: (bytes: Uint8Array, features: number) => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError } from '../../../functions/core/errors.ts';
-import { parsePredictRequest, predictResponse } from '../../../functions/core/protocols/predict.ts';
-import { inferResponse, modelMetadata, parseInferRequest } from '../../../functions/core/protocols/v2.ts';
-import type { Manifest } from '../../../functions/core/registry/manifest.ts';
+import { BadRequestError } from '../../../../functions/core/errors.ts';
+import { parsePredictRequest, predictResponse } from '../../../../functions/core/protocols/predict.ts';
+import { inferResponse, modelMetadata, parseInferRequest } from '../../../../functions/core/protocols/v2.ts';
+import type { Manifest } from '../../../../functions/core/registry/manifest.ts';
 
 const iris: Manifest = {
   name: 'iris',

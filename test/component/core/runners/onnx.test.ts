@@ -5,19 +5,19 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishModel } from '../../../cli/registry/publish.ts';
-import { ModelIntegrityError } from '../../../functions/core/errors.ts';
-import { encodeElements } from '../../../functions/core/protocols/datatypes.ts';
-import { ArtifactStore } from '../../../functions/core/registry/artifacts.ts';
-import { keys, type Manifest } from '../../../functions/core/registry/manifest.ts';
+import { publishModel } from '../../../../cli/registry/publish.ts';
+import { ModelIntegrityError } from '../../../../functions/core/errors.ts';
+import { encodeElements } from '../../../../functions/core/protocols/datatypes.ts';
+import { ArtifactStore } from '../../../../functions/core/registry/artifacts.ts';
+import { keys, type Manifest } from '../../../../functions/core/registry/manifest.ts';
 import {
   OnnxRuntime,
   type OnnxRuntimeOptions,
   type TreeCompileEvent,
-} from '../../../functions/core/runners/onnx/runtime.ts';
-import { OnnxThread } from '../../../functions/core/runners/onnx/thread.ts';
-import { parityFixture, sampleModelBytes } from '../../fixtures/models.ts';
-import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
+} from '../../../../functions/core/runners/onnx/runtime.ts';
+import { OnnxThread } from '../../../../functions/core/runners/onnx/thread.ts';
+import { parityFixture, sampleModelBytes } from '../../../fixtures/models.ts';
+import { startTestS3, type TestS3 } from '../../../fixtures/s3.ts';
 
 let t: TestS3;
 let iris: Manifest;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LruCache, TtlCache } from '../../../functions/core/registry/cache.ts';
+import { LruCache, TtlCache } from '../../../../functions/core/registry/cache.ts';
 
 describe('TtlCache', () => {
   it('shares one load among concurrent gets and reloads after the TTL', async () => {

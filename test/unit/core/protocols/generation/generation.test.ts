@@ -5,7 +5,7 @@ import {
   ServiceUnavailable,
 } from '@aws-sdk/client-sagemaker-runtime';
 import { describe, expect, it } from 'vitest';
-import { UpstreamError } from '../../../functions/core/errors.ts';
+import { UpstreamError } from '../../../../../functions/core/errors.ts';
 import {
   chatAnswer,
   chatChunks,
@@ -15,9 +15,9 @@ import {
   containerCompletionBody,
   lines,
   streamEvents,
-} from '../../../functions/core/protocols/generation/generation.ts';
-import { parseChatRequest, parseCompletionRequest } from '../../../functions/core/protocols/openai.ts';
-import { SageMakerRunner } from '../../../functions/core/runners/sagemaker.ts';
+} from '../../../../../functions/core/protocols/generation/generation.ts';
+import { parseChatRequest, parseCompletionRequest } from '../../../../../functions/core/protocols/openai.ts';
+import { SageMakerRunner } from '../../../../../functions/core/runners/sagemaker.ts';
 
 async function* from(...parts: Array<string | Uint8Array>): AsyncGenerator<Uint8Array> {
   for (const part of parts) yield typeof part === 'string' ? new TextEncoder().encode(part) : part;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BadRequestError } from '../../../functions/core/errors.ts';
+import { BadRequestError } from '../../../../functions/core/errors.ts';
 import {
   decodeElements,
   encodeElements,
@@ -8,7 +8,7 @@ import {
   toHalf,
   toOrtType,
   V2_DATATYPES,
-} from '../../../functions/core/protocols/datatypes.ts';
+} from '../../../../functions/core/protocols/datatypes.ts';
 
 const at = (i: number) => `element ${i}`;
 

@@ -1,12 +1,12 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AliasStore, HISTORY_LIMIT } from '../../../cli/registry/aliases.ts';
-import { publishModel } from '../../../cli/registry/publish.ts';
-import { BadRequestError, ConflictError, NotFoundError } from '../../../functions/core/errors.ts';
-import { keys } from '../../../functions/core/registry/manifest.ts';
-import { Registry } from '../../../functions/core/registry/store.ts';
-import { sampleModelBytes } from '../../fixtures/models.ts';
-import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
+import { AliasStore, HISTORY_LIMIT } from '../../../../cli/registry/aliases.ts';
+import { publishModel } from '../../../../cli/registry/publish.ts';
+import { BadRequestError, ConflictError, NotFoundError } from '../../../../functions/core/errors.ts';
+import { keys } from '../../../../functions/core/registry/manifest.ts';
+import { Registry } from '../../../../functions/core/registry/store.ts';
+import { sampleModelBytes } from '../../../fixtures/models.ts';
+import { startTestS3, type TestS3 } from '../../../fixtures/s3.ts';
 
 let t: TestS3;
 let store: AliasStore;

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LineCursor, lineBlocks } from '../../../functions/core/batch/io.ts';
+import { LineCursor, lineBlocks } from '../../../../functions/core/batch/io.ts';
 import {
   csvColumns,
   parseCsvFields,
@@ -11,8 +11,8 @@ import {
   parseJsonArrayInto,
   parseJsonRow,
   parseNumberBytes,
-} from '../../../functions/core/batch/rows.ts';
-import type { Manifest, TensorSpec } from '../../../functions/core/registry/manifest.ts';
+} from '../../../../functions/core/batch/rows.ts';
+import type { Manifest, TensorSpec } from '../../../../functions/core/registry/manifest.ts';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 const parse = (text: string) => parseNumberBytes(bytes(text), 0, Buffer.byteLength(text));

@@ -1,16 +1,16 @@
 import fc from 'fast-check';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { readOnnxGraph } from '../../../functions/core/runners/trees/onnx-graph.ts';
+import { readOnnxGraph } from '../../../../functions/core/runners/trees/onnx-graph.ts';
 import {
   compileTrees,
   probeRows,
   sameResults,
   type TreeProgram,
   treeRun,
-} from '../../../functions/core/runners/trees/trees.ts';
-import { sampleModelBytes } from '../../fixtures/models.ts';
-import { type AttributeValue, oneNodeModel } from '../../fixtures/onnx-writer.ts';
+} from '../../../../functions/core/runners/trees/trees.ts';
+import { sampleModelBytes } from '../../../fixtures/models.ts';
+import { type AttributeValue, oneNodeModel } from '../../../fixtures/onnx-writer.ts';
 
 /** The program's answers and onnxruntime's on the same rows: equal element for element. */
 async function expectSameAsOnnxruntime(bytes: Uint8Array, program: TreeProgram, rows: Float32Array) {

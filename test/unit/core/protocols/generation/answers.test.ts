@@ -4,17 +4,21 @@
  */
 import { ModelError, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { describe, expect, it } from 'vitest';
-import { BadRequestError, TooManyRequestsError, UpstreamError } from '../../../functions/core/errors.ts';
+import {
+  BadRequestError,
+  TooManyRequestsError,
+  UpstreamError,
+} from '../../../../../functions/core/errors.ts';
 import {
   chatAnswer,
   chatChunks,
   completionChunks,
   containerCompletionBody,
   streamEvents,
-} from '../../../functions/core/protocols/generation/generation.ts';
-import { parseChatRequest, parseCompletionRequest } from '../../../functions/core/protocols/openai.ts';
-import { SageMakerRunner } from '../../../functions/core/runners/sagemaker.ts';
-import { assertOpenAI } from '../../fixtures/openai-schema.ts';
+} from '../../../../../functions/core/protocols/generation/generation.ts';
+import { parseChatRequest, parseCompletionRequest } from '../../../../../functions/core/protocols/openai.ts';
+import { SageMakerRunner } from '../../../../../functions/core/runners/sagemaker.ts';
+import { assertOpenAI } from '../../../../fixtures/openai-schema.ts';
 
 async function* from(...parts: string[]): AsyncGenerator<Uint8Array> {
   for (const part of parts) yield new TextEncoder().encode(part);

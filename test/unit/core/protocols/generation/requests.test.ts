@@ -9,9 +9,9 @@ import {
   completionAnswer,
   containerChatBody,
   streamEvents,
-} from '../../../functions/core/protocols/generation/generation.ts';
-import { parseChatRequest, parseCompletionRequest } from '../../../functions/core/protocols/openai.ts';
-import { assertOpenAI } from '../../fixtures/openai-schema.ts';
+} from '../../../../../functions/core/protocols/generation/generation.ts';
+import { parseChatRequest, parseCompletionRequest } from '../../../../../functions/core/protocols/openai.ts';
+import { assertOpenAI } from '../../../../fixtures/openai-schema.ts';
 
 async function* from(...parts: string[]): AsyncGenerator<Uint8Array> {
   for (const part of parts) yield new TextEncoder().encode(part);

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { scoreRows } from '../../../functions/core/batch/score.ts';
-import type { Manifest, TensorSpec } from '../../../functions/core/registry/manifest.ts';
-import type { ModelRunner, OutputTensor } from '../../../functions/core/runners/runner.ts';
+import { scoreRows } from '../../../../functions/core/batch/score.ts';
+import type { Manifest, TensorSpec } from '../../../../functions/core/registry/manifest.ts';
+import type { ModelRunner, OutputTensor } from '../../../../functions/core/runners/runner.ts';
 
 const spec: TensorSpec = { name: 'input', datatype: 'FP32', shape: [-1, 1] };
 
