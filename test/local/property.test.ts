@@ -48,14 +48,34 @@ function send(req: Sent): Promise<{ status: number; type: string; text: string }
   });
 }
 
-/** The answer is a well-formed error of the route's protocol, or a success; never a fault. */
+/** What API Gateway itself answers, by status: `{"message": ...}` bodies no function wrote. */
+const GATEWAY_ANSWERS: Readonly<Record<number, readonly string[]>> = {
+  403: ['Forbidden', 'Missing Authentication Token'],
+  413: ['Request Too Large'],
+  429: ['Too Many Requests', 'Limit Exceeded'],
+  504: ['Endpoint request timed out'],
+};
+
+/**
+ * The answer is a success or a well-formed error of the route's protocol; never a fault. A
+ * request sent with its key twice is refused by the gateway (403 Forbidden), and only such a
+ * request is: a gateway answering 403 to everything fails here.
+ */
 function check(req: Sent, res: { status: number; type: string; text: string }, protocol: 'v2' | 'openai') {
   const context = `${req.method} ${req.path} ${String(req.body ?? '').slice(0, 300)} -> ${res.status} ${res.text.slice(0, 300)}`;
   expect(res.status, context).toBeLessThan(500);
   expect(res.text, context).not.toMatch(LEAKS);
+  const keyTwice = Array.isArray(req.headers?.['x-api-key']);
+  if (keyTwice) expect(res.status, context).toBe(403);
   if (res.status < 400) return;
   const body = JSON.parse(res.text);
-  if (typeof body.message === 'string' && Object.keys(body).length === 1) return; // API Gateway's own answers
+  if (typeof body.message === 'string' && Object.keys(body).length === 1) {
+    // API Gateway's own answers: only its statuses and words, Forbidden only without a valid key.
+    expect(GATEWAY_ANSWERS[res.status], context).toContain(body.message);
+    if (body.message === 'Forbidden') expect(keyTwice, context).toBe(true);
+    return;
+  }
+  expect(keyTwice, context).toBe(false);
   if (protocol === 'openai') {
     expect(typeof body.error?.message, context).toBe('string');
     expect(body.error.message.length, context).toBeGreaterThan(0);
@@ -360,7 +380,11 @@ describe('generated requests to every route: never a 5xx, never internals, alway
         method: 'GET' as const,
         path: template.replace('M', m).replace('V', v),
       }));
-    await property(arbitrary, 'v2', 1500);
+    const statuses = await property(arbitrary, 'v2', 1500);
+    // Found, refused and missing all arrive: the routes are reached, not only the gateway.
+    expect(statuses[200] ?? 0).toBeGreaterThan(300);
+    expect(statuses[400] ?? 0).toBeGreaterThan(100);
+    expect(statuses[404] ?? 0).toBeGreaterThan(50);
   }, 180_000);
 
   it('batch submission (500 cases)', async () => {
@@ -384,7 +408,9 @@ describe('generated requests to every route: never a 5xx, never internals, alway
     const arbitrary = fc
       .tuple(encoded(body), contentType, duplicatedKey)
       .map(([b, type, dup]) => withHeaders({ method: 'POST', path: '/v1/batches', body: b }, type, dup));
-    await property(arbitrary, 'v2', 500);
+    const statuses = await property(arbitrary, 'v2', 500);
+    // Malformed submissions reach the function and are refused there, most of them with 400.
+    expect(statuses[400] ?? 0).toBeGreaterThan(250);
   }, 180_000);
 
   it('OpenAI chat and text completions (2,500 cases)', async () => {
