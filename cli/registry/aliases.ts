@@ -1,12 +1,7 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  type S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+/** The write side of a model's aliases: promote, canary, shadow, roll back, history, deleting versions. */
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
-import { BadRequestError, ConflictError, ModelIntegrityError } from '../../functions/core/errors.ts';
+import { BadRequestError, ConflictError } from '../../functions/core/errors.ts';
 import {
   ALIAS_NAME,
   type Alias,
@@ -18,9 +13,8 @@ import {
   PRODUCTION,
 } from '../../functions/core/registry/manifest.ts';
 import { Registry } from '../../functions/core/registry/store.ts';
-import { isNotFound } from '../../functions/core/s3.ts';
+import { readVersionedJson, type Versioned, writeIfUnchanged } from './versioned-json.ts';
 
-/** The alias requests without a version are served by. */
 /** How many earlier states of `aliases.json` the history keeps. */
 export const HISTORY_LIMIT = 20;
 /** Attempts at a conditional write before giving up on a busy aliases file. */
@@ -158,7 +152,7 @@ export class AliasStore {
       const { [PRODUCTION]: _replaced, ...others } = aliases.value;
       const restored = entry.aliases[PRODUCTION];
       const after: Aliases = restored ? { ...others, [PRODUCTION]: restored } : others;
-      if (!(await this.write(keys.aliases(name), after, aliases.etag))) continue;
+      if (!(await writeIfUnchanged(this.s3, this.bucket, keys.aliases(name), after, aliases.etag))) continue;
       this.registry.invalidate(name);
       await this.updateHistory(name, (entries) =>
         entries.slice(0, entries.length - (history.value.length - index)),
@@ -213,7 +207,7 @@ export class AliasStore {
       if (JSON.stringify(after) === JSON.stringify(current.value)) {
         return { action, before: current.value, after };
       }
-      if (!(await this.write(keys.aliases(name), after, current.etag))) {
+      if (!(await writeIfUnchanged(this.s3, this.bucket, keys.aliases(name), after, current.etag))) {
         await jitter(attempt);
         continue;
       }
@@ -231,61 +225,31 @@ export class AliasStore {
   ): Promise<void> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
       const history = await this.readHistory(name);
-      if (await this.write(keys.aliasHistory(name), update(history.value), history.etag)) return;
+      if (
+        await writeIfUnchanged(
+          this.s3,
+          this.bucket,
+          keys.aliasHistory(name),
+          update(history.value),
+          history.etag,
+        )
+      )
+        return;
       await jitter(attempt);
     }
     throw busy(name);
   }
 
   private async readAliases(name: string): Promise<Versioned<Aliases>> {
-    return this.readJson(keys.aliases(name), {}, (value) => AliasesSchema.safeParse(value));
+    return readVersionedJson(this.s3, this.bucket, keys.aliases(name), {}, (value) =>
+      AliasesSchema.safeParse(value),
+    );
   }
 
   private async readHistory(name: string): Promise<Versioned<AliasHistoryEntry[]>> {
-    return this.readJson(keys.aliasHistory(name), [], (value) => HistorySchema.safeParse(value));
-  }
-
-  private async readJson<T>(
-    key: string,
-    absent: T,
-    parse: (value: unknown) => { success: true; data: T } | { success: false },
-  ): Promise<Versioned<T>> {
-    try {
-      const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      const text = (await object.Body?.transformToString()) ?? '';
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        value = undefined;
-      }
-      const parsed = parse(value);
-      if (!parsed.success) throw new ModelIntegrityError(`${key} is malformed; fix or delete it`);
-      return { value: parsed.data, etag: object.ETag };
-    } catch (error) {
-      if (isNotFound(error)) return { value: absent, etag: undefined };
-      throw error;
-    }
-  }
-
-  /** A conditional write: false when someone else changed the object since `etag` was read. */
-  private async write(key: string, value: unknown, etag: string | undefined): Promise<boolean> {
-    try {
-      await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: `${JSON.stringify(value, null, 2)}\n`,
-          ContentType: 'application/json',
-          ...(etag === undefined ? { IfNoneMatch: '*' } : { IfMatch: etag }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
-      if (status === 412 || status === 409) return false;
-      throw error;
-    }
+    return readVersionedJson(this.s3, this.bucket, keys.aliasHistory(name), [], (value) =>
+      HistorySchema.safeParse(value),
+    );
   }
 
   private async latest(name: string): Promise<string> {
@@ -296,11 +260,6 @@ export class AliasStore {
   private async latestOtherThan(name: string, version: string): Promise<string | undefined> {
     return (await this.registry.listVersions(name)).filter((v) => v !== version).pop();
   }
-}
-
-interface Versioned<T> {
-  readonly value: T;
-  readonly etag: string | undefined;
 }
 
 /** The version an alias sends most traffic to, other than `except`. */
