@@ -70,23 +70,12 @@ export function toEvent(
       domainPrefix: 'local',
       extendedRequestId: ctx.requestId,
       httpMethod: method,
-      identity: {
-        accessKey: null,
-        accountId: null,
+      identity: restIdentity({
         apiKey: ctx.apiKey ?? null,
         apiKeyId: ctx.apiKeyId ?? null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
         sourceIp,
-        user: null,
         userAgent: headerValue(req, 'user-agent') ?? null,
-        userArn: null,
-      },
+      }),
       path: `/${ctx.stage}${url.pathname}`,
       protocol: `HTTP/${req.httpVersion}`,
       requestId: ctx.requestId,
@@ -139,4 +128,30 @@ export function send(
     ...headers,
   });
   res.end(text);
+}
+
+/** The `requestContext.identity` of a REST proxy event: the caller's key, address and agent; the IAM and Cognito fields API Gateway leaves null for a key-authorized call. */
+export function restIdentity(caller: {
+  apiKey: string | null;
+  apiKeyId: string | null;
+  sourceIp: string;
+  userAgent: string | null;
+}): APIGatewayProxyEvent['requestContext']['identity'] {
+  return {
+    accessKey: null,
+    accountId: null,
+    apiKey: caller.apiKey,
+    apiKeyId: caller.apiKeyId,
+    caller: null,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp: caller.sourceIp,
+    user: null,
+    userAgent: caller.userAgent,
+    userArn: null,
+  };
 }

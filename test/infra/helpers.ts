@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { parseConfig } from '../../infra/config.ts';
 import { ModelGateStack } from '../../infra/stacks/modelgate-stack.ts';
@@ -29,3 +30,12 @@ export function nagPacks(app: App) {
 }
 
 export { Validations };
+
+/** A Lambda function with inline code, for constructs that need a handler but not its bundle. */
+export function inlineHandler(stack: Stack, id = 'Fn'): lambda.Function {
+  return new lambda.Function(stack, id, {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+  });
+}

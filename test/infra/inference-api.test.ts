@@ -1,12 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
 import { parseConfig } from '../../infra/config.ts';
 import { InferenceApi } from '../../infra/constructs/inference-api.ts';
-import { bareStack, modelGateTemplate } from './helpers.ts';
+import { bareStack, inlineHandler, modelGateTemplate } from './helpers.ts';
 
 const { template } = modelGateTemplate({
   usagePlans: [
@@ -93,11 +92,7 @@ describe('InferenceApi', () => {
     );
     expect(() => parseConfig({ chat: { timeoutSeconds: 0 } })).toThrow(/chat.timeoutSeconds: /);
     const stack = bareStack();
-    const handler = new lambda.Function(stack, 'Fn', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
-    });
+    const handler = inlineHandler(stack);
     expect(
       () =>
         new InferenceApi(stack, 'Api', {
@@ -187,11 +182,7 @@ describe('InferenceApi', () => {
 
   it('refuses a key that names a plan it does not have', () => {
     const stack = bareStack();
-    const handler = new lambda.Function(stack, 'Fn', {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
-    });
+    const handler = inlineHandler(stack);
     expect(
       () =>
         new InferenceApi(stack, 'Api', {

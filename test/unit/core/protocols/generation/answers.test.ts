@@ -19,22 +19,7 @@ import {
 import { parseChatRequest, parseCompletionRequest } from '../../../../../functions/core/protocols/openai.ts';
 import { SageMakerRunner } from '../../../../../functions/core/runners/sagemaker.ts';
 import { assertOpenAI } from '../../../../fixtures/openai-schema.ts';
-
-async function* from(...parts: string[]): AsyncGenerator<Uint8Array> {
-  for (const part of parts) yield new TextEncoder().encode(part);
-}
-
-async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-const user = [{ role: 'user', content: 'weather in Paris?' }];
-const weather = {
-  type: 'function',
-  function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
-};
+import { all, from, streamedText, user, weather } from '../../../../fixtures/streams.ts';
 
 describe('finding 1: completions never repeat the prompt', () => {
   it('asks TGI and LMI for the generated text only (TGI returns the full text by default)', () => {
@@ -212,9 +197,7 @@ describe('finding 8: nothing computed that nobody asked for, no token lost at th
         ),
       ),
     );
-    const text = chunks
-      .map((c) => (c.choices as Array<{ delta: { content?: string } }>)[0]?.delta.content ?? '')
-      .join('');
+    const text = streamedText(chunks);
     expect(text).toBe('Sunny!');
     expect(chunks.at(-2)).toMatchObject({ choices: [{ finish_reason: 'stop' }] });
     expect(chunks.at(-1)).toMatchObject({ usage: { prompt_tokens: 0, completion_tokens: 4 } });

@@ -18,16 +18,7 @@ import {
 } from '../../../../../functions/core/protocols/generation/generation.ts';
 import { parseChatRequest, parseCompletionRequest } from '../../../../../functions/core/protocols/openai.ts';
 import { SageMakerRunner } from '../../../../../functions/core/runners/sagemaker.ts';
-
-async function* from(...parts: Array<string | Uint8Array>): AsyncGenerator<Uint8Array> {
-  for (const part of parts) yield typeof part === 'string' ? new TextEncoder().encode(part) : part;
-}
-
-async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
+import { all, from, streamedText } from '../../../../fixtures/streams.ts';
 
 /** The bytes of `text` cut into pieces at the given offsets. */
 function cut(text: string, offsets: number[]): Uint8Array[] {
@@ -227,9 +218,7 @@ describe('streams', () => {
         ),
       ),
     );
-    const text = chunks
-      .map((c) => (c.choices as Array<{ delta: { content?: string } }>)[0]?.delta.content ?? '')
-      .join('');
+    const text = streamedText(chunks);
     expect(text).toBe('abc');
     expect(chunks.at(-1)).toMatchObject({ choices: [{ finish_reason: 'stop' }] });
   });

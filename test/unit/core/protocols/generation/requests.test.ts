@@ -12,22 +12,7 @@ import {
 } from '../../../../../functions/core/protocols/generation/generation.ts';
 import { parseChatRequest, parseCompletionRequest } from '../../../../../functions/core/protocols/openai.ts';
 import { assertOpenAI } from '../../../../fixtures/openai-schema.ts';
-
-async function* from(...parts: string[]): AsyncGenerator<Uint8Array> {
-  for (const part of parts) yield new TextEncoder().encode(part);
-}
-
-async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
-const user = [{ role: 'user', content: 'weather in Paris?' }];
-const weather = {
-  type: 'function',
-  function: { name: 'weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } },
-};
+import { all, from, user, weather } from '../../../../fixtures/streams.ts';
 
 describe('finding 6: prompt tokens wherever the answer carries them', () => {
   it('asks TGI and OpenAI servers for a usage chunk on every chat stream, and LMI for none', () => {
