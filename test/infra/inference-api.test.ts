@@ -1,10 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
 import { parseConfig } from '../../infra/config.ts';
-import { InferenceApi } from '../../infra/constructs/inference-api.ts';
+import { InferenceApi, type InferenceApiProps } from '../../infra/constructs/inference-api.ts';
 import { bareStack, inlineHandler, modelGateTemplate } from './helpers.ts';
 
 const { template } = modelGateTemplate({
@@ -91,18 +92,10 @@ describe('InferenceApi', () => {
       /chat.timeoutSeconds: at most 900 seconds: API Gateway streams an answer for 15 minutes at most/,
     );
     expect(() => parseConfig({ chat: { timeoutSeconds: 0 } })).toThrow(/chat.timeoutSeconds: /);
-    const stack = bareStack();
-    const handler = inlineHandler(stack);
     expect(
-      () =>
-        new InferenceApi(stack, 'Api', {
-          handler,
-          routes: API_ROUTES,
-          bodySchemas: BODY_SCHEMAS,
-          usagePlans: [{ name: 'a' }],
-          apiKeys: [{ name: 'k', plan: 'a' }],
-          streaming: { handler, routes: CHAT_ROUTES, timeout: Duration.minutes(16) },
-        }),
+      building((handler) => ({
+        streaming: { handler, routes: CHAT_ROUTES, timeout: Duration.minutes(16) },
+      })),
     ).toThrow(/streaming.timeout must be 50 ms to 15 minutes .*, got 960000 ms/);
   });
 
@@ -181,17 +174,23 @@ describe('InferenceApi', () => {
   });
 
   it('refuses a key that names a plan it does not have', () => {
-    const stack = bareStack();
-    const handler = inlineHandler(stack);
-    expect(
-      () =>
-        new InferenceApi(stack, 'Api', {
-          handler,
-          routes: API_ROUTES,
-          bodySchemas: BODY_SCHEMAS,
-          usagePlans: [{ name: 'a' }],
-          apiKeys: [{ name: 'k', plan: 'b' }],
-        }),
-    ).toThrow("api key 'k' names plan 'b', which is not one of the usagePlans");
+    expect(building(() => ({ apiKeys: [{ name: 'k', plan: 'b' }] }))).toThrow(
+      "api key 'k' names plan 'b', which is not one of the usagePlans",
+    );
   });
 });
+
+/** Building an InferenceApi over an inline handler: plan `a`, key `k`, and what `overrides` change. */
+function building(overrides: (handler: lambda.IFunction) => Partial<InferenceApiProps>): () => InferenceApi {
+  const stack = bareStack();
+  const handler = inlineHandler(stack);
+  return () =>
+    new InferenceApi(stack, 'Api', {
+      handler,
+      routes: API_ROUTES,
+      bodySchemas: BODY_SCHEMAS,
+      usagePlans: [{ name: 'a' }],
+      apiKeys: [{ name: 'k', plan: 'a' }],
+      ...overrides(handler),
+    });
+}
