@@ -1,3 +1,6 @@
+/**
+ * The Vitest test projects (unit, component, infra, local, arm64, load), each with its folder and timeouts.
+ */
 import { defineConfig } from 'vitest/config';
 
 /** The SDK's Node 22 notice and metric lines are not test results. */

@@ -1,3 +1,7 @@
+/**
+ * The CLI's calls to the REST API: `modelgate predict` (instances from --data or a JSON Lines file) and
+ * `modelgate chat` (a conversation with a language model, its answers streamed).
+ */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { checkModelName } from '../functions/core/registry/manifest.ts';

@@ -1,3 +1,7 @@
+/**
+ * The CLI's batch commands: `modelgate batch submit` uploads a file under `batch/input/<model>/` and waits
+ * for the job's manifest; `modelgate batch status` reports on a job.
+ */
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';

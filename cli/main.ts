@@ -1,3 +1,7 @@
+/**
+ * The `modelgate` command line: its usage text, the parsing of its options, and dispatch to the models,
+ * predict, chat and batch commands, with the exit code of each.
+ */
 import { parseArgs } from 'node:util';
 import { ModelGateError } from '../functions/core/errors.ts';
 import { chat, predict } from './api.ts';

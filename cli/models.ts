@@ -1,3 +1,7 @@
+/**
+ * The CLI's `modelgate models` commands on the S3 model registry: push, list, describe, history, the alias
+ * changes (promote, canary, shadow, rollback), and deleting a version.
+ */
 import { readFileSync } from 'node:fs';
 import { type Alias, type Manifest, PRODUCTION } from '../functions/core/registry/manifest.ts';
 import { Registry } from '../functions/core/registry/store.ts';

@@ -1,3 +1,7 @@
+/**
+ * Where a CLI command acts: local mode's S3 and API, or a deployed stack's model bucket and API (from its
+ * CloudFormation outputs or named directly), and which API key it sends.
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';

@@ -1,3 +1,7 @@
+/**
+ * The CDK app: the ModelGate stack from `modelgate.config.json` (or `-c config=PATH`), checked by cdk-nag's
+ * AWS Solutions and HIPAA rules and by the function asset checks.
+ */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { FunctionAssetChecks } from './checks/function-assets.ts';

@@ -1,3 +1,7 @@
+/**
+ * The platform configuration, `modelgate.config.json`: its schema and defaults (shared by the CDK app and
+ * local mode), and reading and validating a file.
+ */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CONTAINER_PROTOCOLS, type ContainerProtocol } from '../functions/core/env.ts';

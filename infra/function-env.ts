@@ -1,3 +1,7 @@
+/**
+ * The functions' environment from the configuration, for the stack and local mode alike: the api function's
+ * variables, the variables left to Node.js and Powertools, and the V8 and malloc settings.
+ */
 import { DEFAULTS, ENV } from '../functions/core/env.ts';
 import type { ModelGateConfig } from './config.ts';
 

@@ -1,3 +1,7 @@
+/**
+ * Loopback networking for local mode: servers listening on 127.0.0.1, free ports, and request bodies read
+ * up to a limit.
+ */
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';

@@ -1,3 +1,7 @@
+/**
+ * The local SQS queue: in process, with SQS's delivery semantics (visibility timeout, partial batch
+ * failures, dead letters), calling its consumer as a Lambda event source mapping does.
+ */
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 

@@ -1,3 +1,7 @@
+/**
+ * Local mode's S3: s3rver on loopback, patched to behave as S3 does (whole-object and conditional writes,
+ * multipart ETags), and an S3 client for it.
+ */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';

@@ -1,3 +1,7 @@
+/**
+ * Local mode's sample models: each model under models/ published to the local registry, unless a version
+ * with the same file is already there.
+ */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,3 +1,7 @@
+/**
+ * `npm start`: the whole ModelGate topology on loopback, configured by `modelgate.config.json` and the
+ * MODELGATE_* variables, until Ctrl-C.
+ */
 import { loadConfig } from '../infra/config.ts';
 import { PortInUseError } from './ports.ts';
 import { type LocalTopology, localOptionsFromEnv, startLocal } from './topology.ts';

@@ -1,3 +1,7 @@
+/**
+ * The local topology `npm start` runs: s3rver, the SageMaker Runtime emulator and its containers, the batch
+ * queue, and the gateway emulator in front of the same handler modules the Lambdas run.
+ */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

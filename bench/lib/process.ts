@@ -1,3 +1,7 @@
+/**
+ * Process helpers the benchmarks share: child processes started (ready at their first JSON line) and stopped,
+ * memory read from /proc, call latencies and medians, and the REST event of a predict request.
+ */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { APIGatewayProxyEvent } from 'aws-lambda';

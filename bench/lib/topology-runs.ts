@@ -1,3 +1,7 @@
+/**
+ * Benchmark runs through the whole local topology: a streamed chat through ModelGate's API against the demo
+ * container directly, and batch files from upload to manifest against pandas + scikit-learn.
+ */
 import { execFileSync } from 'node:child_process';
 import { createReadStream, existsSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

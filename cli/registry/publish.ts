@@ -1,3 +1,7 @@
+/**
+ * Publishing to the model registry: an ONNX file becomes the next immutable version of a model (its
+ * `model.onnx` and `manifest.json`), each written only if absent, so concurrent publishers never collide.
+ */
 import { createHash } from 'node:crypto';
 import { ListObjectsV2Command, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';

@@ -1,3 +1,7 @@
+/**
+ * The api function's request handler: Open Inference Protocol (V2), the simple predict route, model listing
+ * and batch jobs, over the S3 registry and the ONNX runtime, with weighted routing and shadow requests.
+ */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type BatchApiDependencies, batchStatus, submitBatch } from '../core/batch/api.ts';
 import { sameAnswer } from '../core/compare.ts';

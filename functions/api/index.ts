@@ -1,3 +1,7 @@
+/**
+ * Lambda entry of the api function: the registry, ONNX runtime, telemetry and SageMaker tensor endpoints,
+ * built once from the function's environment, then the handler of each REST proxy event.
+ */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import pkg from '../../package.json' with { type: 'json' };
 import { readEnv } from '../core/env.ts';

@@ -1,3 +1,7 @@
+/**
+ * The API's key authorizer (a Lambda REQUEST authorizer): hands API Gateway the request's API key, from
+ * `x-api-key` or a bearer token, as the usage identifier that API Gateway then checks and meters.
+ */
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { apiKeyOf } from '../core/auth.ts';
 

@@ -1,3 +1,7 @@
+/**
+ * The batch function's handler: SQS messages carrying S3 notifications for `batch/input/…` objects, each
+ * object run as a batch job; a failed job's message is reported back for SQS to retry.
+ */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { type BatchDependencies, runBatchJob } from '../core/batch/job.ts';

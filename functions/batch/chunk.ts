@@ -1,3 +1,7 @@
+/**
+ * Lambda entry of a large batch job's chunk step: scores the rows the Step Functions Distributed Map hands it
+ * and writes their output lines to a part object (see core/batch/chunks.ts).
+ */
 import { type ChunkEvent, scoreChunk } from '../core/batch/chunks.ts';
 import { readEnv } from '../core/env.ts';
 import { Registry } from '../core/registry/store.ts';

@@ -1,3 +1,7 @@
+/**
+ * Lambda entry of the batch function: the S3 client, ONNX runtime, SageMaker runners of the language models
+ * and, for large files, the Step Functions start, built once; then the SQS handler.
+ */
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { readEnv } from '../core/env.ts';

@@ -1,3 +1,7 @@
+/**
+ * Lambda entry of a large batch job's last step: the Distributed Map's part objects merged into the job's
+ * output file and manifest (see core/batch/chunks.ts).
+ */
 import { type MergeEvent, mergeChunks } from '../core/batch/chunks.ts';
 import { readEnv } from '../core/env.ts';
 import { createS3Client } from '../core/s3.ts';

@@ -1,3 +1,7 @@
+/**
+ * The ONNX runtime the batch functions share, set up for scoring files: the model on a thread of its own
+ * (one onnxruntime thread), tree ensembles compiled when it loads.
+ */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { FunctionEnv } from '../core/env.ts';
 import { modelRuntime } from '../core/runners/onnx/from-env.ts';

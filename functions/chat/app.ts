@@ -1,3 +1,7 @@
+/**
+ * The chat function's handler: OpenAI-compatible chat and text completions on large models on SageMaker
+ * endpoints, answered whole or streamed as server-sent events, failures as OpenAI-shaped errors.
+ */
 import type { Writable } from 'node:stream';
 import { BadRequestError, NotFoundError, UpstreamError } from '../core/errors.ts';
 import { jsonBody } from '../core/http.ts';

@@ -1,3 +1,7 @@
+/**
+ * Lambda entry of the chat function (response streaming): a SageMaker runner per large model, built once,
+ * then the streaming chat handler.
+ */
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { readEnv } from '../core/env.ts';
 import { SageMakerRunner } from '../core/runners/sagemaker.ts';

@@ -1,3 +1,4 @@
+/** The chat function's REST routes: OpenAI-compatible chat completions and text completions. */
 import type { RouteSpec } from '../api/routes.ts';
 
 /**

@@ -1,3 +1,7 @@
+/**
+ * REST proxy event helpers for the functions: a JSON answer, a request's JSON body (a 400 when it is empty
+ * or not JSON), and a header's value whatever its case.
+ */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { BadRequestError } from './errors.ts';
 

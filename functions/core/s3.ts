@@ -1,3 +1,7 @@
+/**
+ * The S3 client the functions share (path-style for an endpoint of one's own, as in local mode), and S3
+ * failures read: a missing key, or a transient failure answered as a 503 to retry.
+ */
 import { S3Client, type S3ClientConfig, S3ServiceException } from '@aws-sdk/client-s3';
 import { ServiceUnavailableError } from './errors.ts';
 

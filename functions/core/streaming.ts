@@ -1,3 +1,7 @@
+/**
+ * Lambda response streaming: the `awslambda` global of the Node.js Lambda runtime, which the chat function
+ * streams through, and the types of a streaming handler.
+ */
 import type { Writable } from 'node:stream';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 

@@ -1,3 +1,7 @@
+/**
+ * A function's telemetry: Powertools logs and CloudWatch metrics by model and version (the same figures
+ * counted in process, for `GET /metrics` locally), and tracing of AWS SDK clients when asked for.
+ */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type Counters, processCounters } from './counters.ts';

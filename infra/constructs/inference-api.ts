@@ -1,3 +1,7 @@
+/**
+ * The REST API construct: an API Gateway method per route on the api function (or, streamed, the chat
+ * function), API keys, usage plans, the key authorizer, body validation and logs.
+ */
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';

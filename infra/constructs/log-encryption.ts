@@ -1,3 +1,7 @@
+/**
+ * Log encryption: a customer-managed KMS key for every CloudWatch log group of the stack, set on each log
+ * group by an aspect.
+ */
 import { Aspects, type IAspect, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';

@@ -1,3 +1,7 @@
+/**
+ * The model store: the model registry's S3 bucket (versioned, KMS-encrypted, private, access-logged) and
+ * the grants to read its models.
+ */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';

@@ -1,3 +1,7 @@
+/**
+ * Monitoring: a CloudWatch dashboard of the API, functions, models, GPU endpoints and batch queue, and
+ * alarms that notify one SNS topic.
+ */
 import { Duration, Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';

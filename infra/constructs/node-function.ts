@@ -1,3 +1,7 @@
+/**
+ * How ModelGate's Lambda functions are built: Node.js 24 on arm64, bundled by esbuild, onnxruntime-node
+ * shipped for Lambda's platform, each with its own log group and role.
+ */
 import { Duration, RemovalPolicy, Size, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';

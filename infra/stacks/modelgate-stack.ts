@@ -1,3 +1,7 @@
+/**
+ * The ModelGate stack: the model store, the api, chat, authorizer and batch functions, GPU endpoints, the
+ * REST API, monitoring and the stack's outputs, wired from the configuration.
+ */
 import { CfnOutput, Duration, RemovalPolicy, Size, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';

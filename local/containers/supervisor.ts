@@ -1,3 +1,7 @@
+/**
+ * Local SageMaker containers: a process on a free port, health-checked with `/ping` and restarted when it
+ * dies; and the demo language model run that way.
+ */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { freePort } from '../net.ts';

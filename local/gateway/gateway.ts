@@ -1,3 +1,7 @@
+/**
+ * The gateway emulator: API Gateway's REST API on loopback, answering what API Gateway answers itself (keys,
+ * usage plans, limits, validation) and handing the rest to the handlers as Lambda proxy events.
+ */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';

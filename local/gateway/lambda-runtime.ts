@@ -1,3 +1,7 @@
+/**
+ * Lambda response streaming in local mode: the `awslambda` global the Node.js Lambda runtime provides,
+ * installed so the chat handler streams on loopback as it does in Lambda.
+ */
 import type { Writable } from 'node:stream';
 import type {
   HttpResponseMetadata,

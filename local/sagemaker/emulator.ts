@@ -1,3 +1,7 @@
+/**
+ * The SageMaker Runtime emulator: InvokeEndpoint and its streamed and async forms on loopback, each endpoint
+ * forwarded to a local container's `/invocations`, with SageMaker's errors.
+ */
 import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';

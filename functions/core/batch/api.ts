@@ -1,3 +1,7 @@
+/**
+ * Batch jobs through the REST API: `POST /v1/batches` starts a job over an object already in the bucket (by
+ * copying it under `batch/input/<model>/`), `GET /v1/batches/{id}` reports a job's status.
+ */
 import { CopyObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import { isObject } from '../json.ts';

@@ -1,3 +1,7 @@
+/**
+ * Batch jobs for language models: an OpenAI batch file (JSON Lines) answered line by line by the model's
+ * SageMaker endpoint, a few requests at a time, the answers written in input order.
+ */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { isObject } from '../json.ts';
 import {

@@ -1,3 +1,7 @@
+/**
+ * Large batch files on a Step Functions Distributed Map: each chunk of rows scored into a part object, then
+ * the parts merged, in input order, into the job's output and manifest.
+ */
 import {
   DeleteObjectsCommand,
   GetObjectCommand,

@@ -1,3 +1,7 @@
+/**
+ * Batch files in S3: an object read as blocks of whole lines (gunzipped when needed; a broken stream throws,
+ * never passing for the end), the lines of a block walked, and outputs and manifests written.
+ */
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';

@@ -1,3 +1,7 @@
+/**
+ * The batch folders of the model bucket: which job an input key (`batch/input/<model>/<file>`) describes,
+ * its format and compression, or why it is none; and where its output and manifest go.
+ */
 import { MODEL_NAME } from '../registry/manifest.ts';
 
 /** Where data teams drop files: `batch/input/<model>/<file>`. */

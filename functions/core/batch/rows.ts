@@ -1,3 +1,8 @@
+/**
+ * Where batch rows are parsed, for whole-file jobs (score-file.ts) and Distributed Map chunks (chunks.ts)
+ * alike: JSON Lines and CSV rows checked against the model's one numeric input, and rows of plain numbers
+ * parsed from bytes straight into the input tensor.
+ */
 import { UnbatchableModelError } from '../errors.ts';
 import { isObject } from '../json.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';

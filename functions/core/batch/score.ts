@@ -1,3 +1,7 @@
+/**
+ * Where batch rows are scored: rows gathered into micro-batches, each run through the model once and rendered
+ * as JSON Lines (a prediction or an error per row), for whole-file jobs and Distributed Map chunks alike.
+ */
 import { encodeElements } from '../protocols/datatypes.ts';
 import { predictResponse } from '../protocols/predict.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';

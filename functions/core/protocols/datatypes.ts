@@ -1,3 +1,7 @@
+/**
+ * Open Inference Protocol tensor datatypes: their onnxruntime counterparts, JSON elements checked and turned
+ * into typed arrays and back, and FP16 conversion.
+ */
 import { BadRequestError } from '../errors.ts';
 
 /** Open Inference Protocol tensor datatypes. */

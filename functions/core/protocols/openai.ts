@@ -1,3 +1,7 @@
+/**
+ * The OpenAI API's shapes: chat and text completion requests validated, answer ids and usage, server-sent
+ * events, and OpenAI error objects.
+ */
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, describeError } from '../errors.ts';
 import { isObject } from '../json.ts';

@@ -1,3 +1,7 @@
+/**
+ * The simple predict route (`POST /v1/models/{model}/predict`): `{"instances"}` turned into the model's input
+ * tensor, and its outputs shaped as predictions (class names, probabilities by class).
+ */
 import { BadRequestError } from '../errors.ts';
 import { isObject } from '../json.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';

@@ -1,3 +1,7 @@
+/**
+ * Tensor helpers the protocols share: shapes described and matched, nested JSON data flattened within a
+ * limit, typed input tensors built, and output tensors split into rows.
+ */
 import { BadRequestError } from '../errors.ts';
 import type { TensorSpec } from '../registry/manifest.ts';
 import type { InputTensor, OutputTensor } from '../runners/runner.ts';

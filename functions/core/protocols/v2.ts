@@ -1,3 +1,7 @@
+/**
+ * Open Inference Protocol (V2): validates an infer request against the model's manifest and shapes its
+ * answer and the model's metadata.
+ */
 import { BadRequestError } from '../errors.ts';
 import { isObject } from '../json.ts';
 import type { Manifest } from '../registry/manifest.ts';

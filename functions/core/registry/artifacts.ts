@@ -1,3 +1,7 @@
+/**
+ * Model files by content: downloaded from the model bucket once, checked against the manifest's sha256, and
+ * cached on disk under their hash.
+ */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

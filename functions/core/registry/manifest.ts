@@ -1,3 +1,7 @@
+/**
+ * The model registry's records: valid model names and versions, the schemas of a version's manifest and of
+ * a model's aliases, and the S3 keys of the registry's layout.
+ */
 import * as z from 'zod/mini';
 import { BadRequestError } from '../errors.ts';
 import { V2_DATATYPES } from '../protocols/datatypes.ts';

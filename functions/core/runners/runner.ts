@@ -1,3 +1,7 @@
+/**
+ * The model runner: the one interface to a model version, wherever it runs, and the input and output
+ * tensors it takes and gives.
+ */
 import type { TensorData, V2Datatype } from '../protocols/datatypes.ts';
 import type { Manifest } from '../registry/manifest.ts';
 

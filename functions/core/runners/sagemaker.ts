@@ -1,3 +1,7 @@
+/**
+ * The SageMaker runner: requests to a large model's SageMaker endpoint, answered whole or streamed, with
+ * SageMaker's errors turned into ModelGate's (400, 429, 502, 503).
+ */
 import {
   InvokeEndpointCommand,
   InvokeEndpointWithResponseStreamCommand,

@@ -1,3 +1,7 @@
+/**
+ * Text generation for the OpenAI routes: a chat or text completion request parsed, the body its model
+ * container is sent, and the container's answer, whole or streamed, in OpenAI's shape.
+ */
 import {
   type ChatRequest,
   type CompletionRequest,

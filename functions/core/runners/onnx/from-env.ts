@@ -1,3 +1,7 @@
+/**
+ * A function's ONNX runtime, built from its environment: model files from the model bucket cached on disk,
+ * the session cache's bound, tree compiling, and telemetry.
+ */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { FunctionEnv } from '../../env.ts';
 import { ArtifactStore } from '../../registry/artifacts.ts';

@@ -1,3 +1,8 @@
+/**
+ * The ONNX runtime: models run in process with onnxruntime-node, sessions cached up to a bound in model
+ * bytes, tree ensembles compiled to JavaScript when they agree with onnxruntime; and an ONNX graph's inputs
+ * and outputs read from the graph.
+ */
 import * as ort from 'onnxruntime-node';
 import { ModelIntegrityError } from '../../errors.ts';
 import { decodeElements, fromOrtType, toOrtType } from '../../protocols/datatypes.ts';
