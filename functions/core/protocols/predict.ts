@@ -2,14 +2,24 @@ import { BadRequestError } from '../errors.ts';
 import { isObject } from '../json.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import type { InputTensor, OutputTensor } from '../runners/runner.ts';
-import { describeSpecs, elementCount, flatten, formatShape, inputTensor, rows } from './tensors.ts';
+import {
+  describeSpecs,
+  elementCount,
+  flatten,
+  formatShape,
+  inputTensor,
+  nestedElements,
+  rows,
+} from './tensors.ts';
 
 const FORM = '{"instances": [[...], ...]}';
 
 /**
  * Turns `{"instances": [...]}` into the model's single input tensor. An
  * instance is an array of feature values, an object keyed by the manifest's
- * feature names, or a bare number for a one-feature model.
+ * feature names, or a bare number for a one-feature model; for an input of
+ * rank 3 or more (an image, a sequence) it is a nested array of the per-row
+ * shape, e.g. `[[[...8 values], ...8 rows]]` for `[-1, 1, 8, 8]`.
  *
  * @throws BadRequestError saying what was wrong and what was expected.
  */
@@ -50,6 +60,13 @@ function instanceValues(
   spec: TensorSpec,
   perRow: number,
 ): unknown[] {
+  if (spec.shape.length > 2) {
+    const elements = nestedElements(instance, spec.shape.slice(1));
+    if (typeof elements === 'string') {
+      throw new BadRequestError(`instance ${i} is ${elements}; ${expectation(manifest, spec)}`);
+    }
+    return elements;
+  }
   if (Array.isArray(instance)) return flatten(instance, perRow + 1, `instance ${i}`);
   if (isObject(instance)) {
     const features = manifest.features;
@@ -86,6 +103,9 @@ function singleInput(manifest: Manifest): TensorSpec {
 
 function expectation(manifest: Manifest, spec: TensorSpec): string {
   const perRow = elementCount(spec.shape.slice(1));
+  if (spec.shape.length > 2) {
+    return `model '${manifest.name}' expects each instance to be a nested array of shape ${formatShape(spec.shape.slice(1))} of ${spec.datatype} values (${perRow} in all)`;
+  }
   const names = manifest.features ? ` (${manifest.features.join(', ')})` : '';
   return `model '${manifest.name}' expects each instance to be an array of ${perRow} ${spec.datatype} values${names}, shape ${formatShape(spec.shape.slice(1))}`;
 }
