@@ -260,6 +260,7 @@ def builders():
         "iris-svm": lambda: svm.build_iris_svm(SOURCE),
         "diabetes-svr": lambda: svm.build_diabetes_svr(SOURCE),
         "iris-tree": lambda: svm.build_iris_tree(SOURCE, forest_classifier),
+        "zipmap": lambda: svm.build_zipmap(ROOT),
         "digits-cnn": nets.build_digits_cnn,
         "sequence-lstm": nets.build_sequence_lstm,
         "digits-transformer": nets.build_digits_transformer,

@@ -5,6 +5,7 @@ import numpy as np
 from common import input_info, make_model, write
 from onnx import TensorProto, helper
 from sklearn.datasets import load_diabetes, load_iris
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
@@ -133,3 +134,66 @@ def build_iris_tree(source, forest_classifier):
             "probabilities": est.predict_proba(x).tolist(),
         },
     )
+
+
+def map_sequence(key_type):
+    """seq(map(key_type, float)), ZipMap's output type (built by hand: onnx 1.12's helper has no map maker)."""
+    from onnx import TypeProto
+
+    seq = TypeProto()
+    seq.sequence_type.elem_type.map_type.key_type = key_type
+    seq.sequence_type.elem_type.map_type.value_type.tensor_type.elem_type = TensorProto.FLOAT
+    return seq
+
+
+def zipmap_classifier(est, labels, n_features):
+    """LogisticRegression laid out as skl2onnx writes it by default: LinearClassifier,
+    Normalizer, Cast/Identity to `output_label`, and a ZipMap to `output_probability`."""
+    strings = isinstance(labels[0], str)
+    key = "classlabels_strings" if strings else "classlabels_ints"
+    nodes = [
+        helper.make_node(
+            "LinearClassifier", ["input"], ["label", "probability_tensor"], domain="ai.onnx.ml",
+            coefficients=[float(c) for c in np.ravel(est.coef_)],
+            intercepts=[float(c) for c in np.ravel(est.intercept_)],
+            post_transform="SOFTMAX", **{key: labels},
+        ),
+        helper.make_node("Normalizer", ["probability_tensor"], ["probabilities"], domain="ai.onnx.ml", norm="L1"),
+        helper.make_node("Identity", ["label"], ["output_label"]) if strings
+        else helper.make_node("Cast", ["label"], ["output_label"], to=TensorProto.INT64),
+        helper.make_node(
+            "ZipMap", ["probabilities"], ["output_probability"], domain="ai.onnx.ml",
+            **{"classlabels_strings" if strings else "classlabels_int64s": labels},
+        ),
+    ]
+    key_type = TensorProto.STRING if strings else TensorProto.INT64
+    outputs = [
+        helper.make_tensor_value_info("output_label", key_type, ["N"]),
+        helper.make_value_info("output_probability", map_sequence(key_type)),
+    ]
+    return make_model("zipmap", nodes, [input_info(n_features)], outputs, "skl2onnx's default classifier layout")
+
+
+def build_zipmap(root):
+    """Test models: iris classifiers with ZipMap outputs, int and string class labels,
+    and scikit-learn's answers for a few rows (test/fixtures/models/)."""
+    import json
+    import os
+
+    import onnx
+
+    data = load_iris()
+    x = data.data.astype(np.float32)
+    names = [str(n) for n in data.target_names]
+    est = LogisticRegression(max_iter=1000).fit(x, data.target)
+    probe = x[::10]
+    folder = os.path.join(root, "test", "fixtures", "models")
+    expected = {"instances": probe.tolist(), "classes": [int(c) for c in est.predict(probe)],
+                "probabilities": est.predict_proba(probe).tolist(), "names": names}
+    for kind, labels in (("ints", [0, 1, 2]), ("strings", names)):
+        path = os.path.join(folder, f"zipmap-{kind}.onnx")
+        onnx.save(zipmap_classifier(est, labels, 4), path)
+        print(f"zipmap-{kind} (test fixture): {os.path.getsize(path)} bytes")
+    with open(os.path.join(folder, "zipmap.json"), "w") as f:
+        json.dump(expected, f)
+        f.write("\n")

@@ -119,15 +119,19 @@ export interface PredictResponse {
 
 /**
  * Shapes outputs as predictions: a classifier's `label` ids become the
- * manifest's class names and `probabilities` rows become `{class: p}`;
+ * manifest's class names (a rewritten ZipMap classifier's labels are the class
+ * values themselves) and `probabilities` rows become `{class: p}`;
  * any other model's first output gives one value (or row) per instance.
  */
 export function predictResponse(manifest: Manifest, outputs: OutputTensor[]): PredictResponse {
-  const label = outputs.find((o) => o.name === 'label');
-  const probabilities = outputs.find((o) => o.name === 'probabilities');
+  const names = manifest.classifier ?? { label: 'label', probabilities: 'probabilities' };
+  const label = outputs.find((o) => o.name === names.label);
+  const probabilities = outputs.find((o) => o.name === names.probabilities);
   const labels = manifest.labels;
+  // Class values (a rewritten ZipMap's classifier) answer as they are; class ids name a label.
+  const byId = labels && manifest.classifier === undefined;
   const predictions = label
-    ? rows(label).map((id) => (labels && typeof id === 'number' ? (labels[id] ?? id) : id))
+    ? rows(label).map((id) => (byId && typeof id === 'number' ? (labels[id] ?? id) : id))
     : rows(outputs[0] as OutputTensor);
   return {
     predictions,
