@@ -249,6 +249,7 @@ def build_echo():
 
 def builders():
     """Every builder by the sample names it writes; the torch ones load torch only when run."""
+    import generated
     import nets
     import svm
 
@@ -261,6 +262,7 @@ def builders():
         "diabetes-svr": lambda: svm.build_diabetes_svr(SOURCE),
         "iris-tree": lambda: svm.build_iris_tree(SOURCE, forest_classifier),
         "zipmap": lambda: svm.build_zipmap(ROOT),
+        "generated": generated.build_generated,
         "digits-cnn": nets.build_digits_cnn,
         "sequence-lstm": nets.build_sequence_lstm,
         "digits-transformer": nets.build_digits_transformer,
