@@ -118,6 +118,9 @@ async function push(file: string, flags: ModelFlags, target: Target, store: Alia
     `published ${manifest.name} version ${manifest.version} to ${target.where}\n` +
       `  sha256  ${manifest.sha256}\n  size    ${manifest.sizeBytes} bytes\n` +
       `  inputs  ${tensors(manifest.inputs)}\n  outputs ${tensors(manifest.outputs)}\n` +
+      (manifest.classifier?.rewritten === 'ZipMap'
+        ? `  zipmap  rewritten: ${manifest.classifier.probabilities} is now an [N, ${manifest.labels?.length}] FP32 tensor; labels ${manifest.labels?.join(', ')} (${manifest.classifier.labelKind}) from the ZipMap\n`
+        : '') +
       (alias ? `  alias   ${alias} -> ${manifest.version}\n` : ''),
   );
   return 0;

@@ -11,43 +11,19 @@ Run with Debian's interpreter (python3-sklearn, python3-onnx):
     /usr/bin/python3 models/build.py
 """
 
-import json
 import os
+import sys
 
 import numpy as np
 import onnx
 import sklearn
+from common import ROOT, float32_at_most, input_info, make_model, write
 from onnx import TensorProto, helper
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OPSETS = [helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 3)]
 SOURCE = f"scikit-learn {sklearn.__version__}, built by models/build.py"
-
-
-def float32_at_most(threshold):
-    """Largest float32 not above a float64 threshold.
-
-    sklearn compares float32 features against float64 thresholds; ONNX stores
-    float32 thresholds, so rounding up would flip rows that sit on a split."""
-    t32 = np.float32(threshold)
-    if float(t32) > threshold:
-        t32 = np.nextafter(t32, np.float32(-np.inf))
-    return float(t32)
-
-
-def input_info(n_features):
-    return helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", n_features])
-
-
-def make_model(name, nodes, inputs, outputs, doc):
-    graph = helper.make_graph(nodes, name, inputs, outputs)
-    model = helper.make_model(graph, opset_imports=OPSETS, producer_name="modelgate", doc_string=doc)
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
 
 
 def linear_regressor(name, est, n_features):
@@ -101,9 +77,11 @@ def tree_nodes(trees):
     return {f"nodes_{k}": v for k, v in attrs.items()}, leaves
 
 
-def forest_classifier(name, est, n_features):
-    n_trees = len(est.estimators_)
-    nodes, leaves = tree_nodes(est.estimators_)
+def forest_classifier(name, est, n_features, trees=None):
+    """A forest (or, given `trees=[tree]`, a single tree) as a TreeEnsembleClassifier."""
+    trees = est.estimators_ if trees is None else trees
+    n_trees = len(trees)
+    nodes, leaves = tree_nodes(trees)
     class_tree, class_node, class_id, class_weight = [], [], [], []
     for tree_id, node_id, value in leaves:
         counts = np.asarray(value[0], dtype=np.float64)
@@ -151,20 +129,6 @@ def boosted_regressor(name, est, n_features):
     )
     out = helper.make_tensor_value_info("prediction", TensorProto.FLOAT, ["N", 1])
     return make_model(name, [node], [input_info(n_features)], [out], SOURCE)
-
-
-def write(name, model, manifest, x, expected):
-    folder = os.path.join(ROOT, "models", name)
-    os.makedirs(folder, exist_ok=True)
-    onnx.save(model, os.path.join(folder, "model.onnx"))
-    with open(os.path.join(folder, "manifest.json"), "w") as f:
-        json.dump({"name": name, **manifest}, f, indent=2)
-        f.write("\n")
-    fixture = {"model": name, "instances": x.astype(np.float32).tolist(), **expected}
-    with open(os.path.join(ROOT, "test", "fixtures", "parity", f"{name}.json"), "w") as f:
-        json.dump(fixture, f)
-        f.write("\n")
-    print(f"{name}: {os.path.getsize(os.path.join(folder, 'model.onnx'))} bytes, {len(x)} parity rows")
 
 
 def build_linear():
@@ -283,8 +247,32 @@ def build_echo():
     print(f"echo (test fixture): {os.path.getsize(path)} bytes")
 
 
+def builders():
+    """Every builder by the sample names it writes; the torch ones load torch only when run."""
+    import generated
+    import nets
+    import svm
+
+    return {
+        "linear": build_linear,
+        "iris": build_iris,
+        "diabetes": build_diabetes,
+        "echo": build_echo,
+        "iris-svm": lambda: svm.build_iris_svm(SOURCE),
+        "diabetes-svr": lambda: svm.build_diabetes_svr(SOURCE),
+        "iris-tree": lambda: svm.build_iris_tree(SOURCE, forest_classifier),
+        "zipmap": lambda: svm.build_zipmap(ROOT),
+        "generated": generated.build_generated,
+        "digits-cnn": nets.build_digits_cnn,
+        "sequence-lstm": nets.build_sequence_lstm,
+        "digits-transformer": nets.build_digits_transformer,
+    }
+
+
 if __name__ == "__main__":
-    build_linear()
-    build_iris()
-    build_diabetes()
-    build_echo()
+    # Build every sample, or only those named: /usr/bin/python3 models/build.py iris-svm digits-cnn
+    chosen = builders()
+    for name in sys.argv[1:] or list(chosen):
+        if name not in chosen:
+            sys.exit(f"unknown sample {name!r}; expected one of {', '.join(chosen)}")
+        chosen[name]()

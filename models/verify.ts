@@ -1,7 +1,7 @@
 /**
  * Build-time check of the sample models: runs every graph in onnxruntime-node
- * on the inputs models/build.py recorded and compares with scikit-learn's own
- * predictions. Exits non-zero on any disagreement.
+ * on the inputs models/build.py recorded and compares with the source framework's
+ * own predictions (scikit-learn, PyTorch). Exits non-zero on any disagreement.
  *
  *   npm run models:build   # build.py, then this
  */
@@ -19,10 +19,10 @@ for (const name of samples) {
   const fixture = JSON.parse(readFileSync(new URL(`${name}.json`, parity), 'utf8'));
   const manifest = JSON.parse(readFileSync(new URL(`${name}/manifest.json`, root), 'utf8'));
   const session = await ort.InferenceSession.create(readFileSync(new URL(`${name}/model.onnx`, root)));
-  const rows: number[][] = fixture.instances;
-  const input = new ort.Tensor('float32', Float32Array.from(rows.flat()), [
+  const rows: unknown[] = fixture.instances;
+  const input = new ort.Tensor('float32', Float32Array.from(rows.flat(8) as number[]), [
     rows.length,
-    rows[0]?.length ?? 0,
+    ...rowShape(rows[0]),
   ]);
   const out = await session.run({ input });
   let worst = 0;
@@ -50,6 +50,13 @@ for (const name of samples) {
   await session.release();
 }
 if (failures > 0) {
-  console.error(`${failures} predictions disagree with scikit-learn`);
+  console.error(`${failures} predictions disagree with the source framework`);
   process.exit(1);
+}
+
+/** Shape of one nested instance: [4] for a feature row, [1, 8, 8] for an image. */
+function rowShape(row: unknown): number[] {
+  const shape: number[] = [];
+  for (let level = row; Array.isArray(level); level = level[0]) shape.push(level.length);
+  return shape;
 }

@@ -13,6 +13,7 @@ import {
   ManifestSchema,
 } from '../../functions/core/registry/manifest.ts';
 import { describeOnnx } from '../../functions/core/runners/onnx/runtime.ts';
+import { rewriteZipMap } from './zipmap.ts';
 
 export interface PublishRequest {
   readonly name: string;
@@ -36,6 +37,9 @@ export interface PublishRequest {
  * Publishes an ONNX file as the next immutable version of a model: reads its
  * inputs and outputs from the graph, computes sha256 and size, writes
  * `model.onnx` then `manifest.json` (the manifest makes the version visible).
+ * A classifier with a ZipMap output (skl2onnx's default) is stored rewritten:
+ * probabilities as an [N, C] tensor, its class labels in the manifest
+ * (`classifier.rewritten: 'ZipMap'`).
  * Both writes are conditional (`If-None-Match: *`), so two concurrent
  * publishers never overwrite one version; the loser takes the next number.
  *
@@ -45,9 +49,13 @@ export interface PublishRequest {
  */
 export async function publishModel(s3: S3Client, bucket: string, request: PublishRequest): Promise<Manifest> {
   const name = checkModelName(request.name);
-  const { inputs, outputs } = await describeOnnx(request.bytes);
-  checkMetadata(request, inputs, outputs);
-  const sha256 = createHash('sha256').update(request.bytes).digest('hex');
+  const { bytes, classifier, labels } = withoutZipMap(request);
+  const { inputs, outputs } = await describeOnnx(bytes);
+  if (classifier) {
+    classifier.label = outputs.find((o) => o.name !== classifier.probabilities)?.name ?? classifier.label;
+  }
+  checkMetadata({ ...request, labels }, inputs, outputs, classifier?.probabilities);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
 
   for (let attempt = 0; attempt < 5; attempt++) {
     const version = String((await highestVersion(s3, bucket, name)) + 1);
@@ -57,24 +65,21 @@ export async function publishModel(s3: S3Client, bucket: string, request: Publis
       format: 'onnx',
       inputs,
       outputs,
-      ...(request.labels && { labels: [...request.labels] }),
+      ...(labels && { labels: [...labels] }),
+      ...(classifier && { classifier }),
       ...(request.features && { features: [...request.features] }),
       sha256,
-      sizeBytes: request.bytes.byteLength,
+      sizeBytes: bytes.byteLength,
       createdAt: (request.now?.() ?? new Date()).toISOString(),
       ...(request.description && { description: request.description }),
       ...(request.metrics && { metrics: { ...request.metrics } }),
       ...(request.source && { source: request.source }),
     });
     const written =
-      (await putIfAbsent(
-        s3,
-        bucket,
-        keys.modelFile(name, version),
-        request.bytes,
-        'application/octet-stream',
-        { onProgress: request.onProgress, partBytes: request.partBytes },
-      )) &&
+      (await putIfAbsent(s3, bucket, keys.modelFile(name, version), bytes, 'application/octet-stream', {
+        onProgress: request.onProgress,
+        partBytes: request.partBytes,
+      })) &&
       (await putIfAbsent(
         s3,
         bucket,
@@ -87,12 +92,38 @@ export async function publishModel(s3: S3Client, bucket: string, request: Publis
   throw new Error(`could not publish '${name}': five concurrent publishers took every version number tried`);
 }
 
+/** The file as stored: a ZipMap rewritten (labels from its attributes unless given), or as it is. */
+function withoutZipMap(request: PublishRequest): {
+  bytes: Uint8Array;
+  labels: readonly string[] | undefined;
+  classifier?: NonNullable<Manifest['classifier']>;
+} {
+  let rewrite: ReturnType<typeof rewriteZipMap>;
+  try {
+    rewrite = rewriteZipMap(request.bytes);
+  } catch (error) {
+    throw new BadRequestError(`cannot publish a model with a ZipMap output: ${(error as Error).message}`);
+  }
+  if (!rewrite) return { bytes: request.bytes, labels: request.labels };
+  return {
+    bytes: rewrite.bytes,
+    labels: request.labels ?? rewrite.labels,
+    classifier: {
+      label: '',
+      probabilities: rewrite.probabilities,
+      labelKind: rewrite.labelKind,
+      rewritten: 'ZipMap',
+    },
+  };
+}
+
 function checkMetadata(
   request: PublishRequest,
   inputs: Manifest['inputs'],
   outputs: Manifest['outputs'],
+  probabilitiesName = 'probabilities',
 ): void {
-  const probabilities = outputs.find((o) => o.name === 'probabilities');
+  const probabilities = outputs.find((o) => o.name === probabilitiesName);
   const classes = probabilities?.shape[probabilities.shape.length - 1];
   if (request.labels && classes !== undefined && classes > 0 && classes !== request.labels.length) {
     throw new BadRequestError(

@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
-import { parityFixture, SAMPLE_MODELS, sampleManifest } from '../fixtures/models.ts';
+import {
+  type NestedRow,
+  parityFixture,
+  rowShape,
+  SAMPLE_MODELS,
+  SAMPLE_NAMES,
+  sampleManifest,
+} from '../fixtures/models.ts';
 
 let api: TestTopology;
 beforeAll(async () => {
@@ -8,8 +15,8 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const v2Input = (rows: number[][]) => ({
-  inputs: [{ name: 'input', shape: [rows.length, rows[0]?.length ?? 0], datatype: 'FP32', data: rows }],
+const v2Input = (rows: NestedRow[]) => ({
+  inputs: [{ name: 'input', shape: [rows.length, ...rowShape(rows[0])], datatype: 'FP32', data: rows }],
 });
 
 describe('server routes', () => {
@@ -31,19 +38,14 @@ describe('server routes', () => {
   it('lists the seeded sample models', async () => {
     const { status, json } = await api.call('/v2/models');
     expect(status).toBe(200);
-    expect(json.models.map((m: { name: string }) => m.name)).toEqual([
-      'diabetes',
-      'iris',
-      'iris-logistic',
-      'linear',
-    ]);
+    expect(json.models.map((m: { name: string }) => m.name)).toEqual(SAMPLE_NAMES);
     expect(json.models[0]).toEqual({ name: 'diabetes', versions: ['1'], platform: 'onnxruntime_onnx' });
   });
 });
 
 describe.each(SAMPLE_MODELS)('sample model %s', (name) => {
   const fixture = parityFixture(name);
-  const features = fixture.instances[0]?.length ?? 0;
+  const shape = rowShape(fixture.instances[0]);
 
   it('has metadata read from its graph, at /v2/models/{m} and /versions/{v}', async () => {
     const latest = await api.call(`/v2/models/${name}`);
@@ -52,7 +54,7 @@ describe.each(SAMPLE_MODELS)('sample model %s', (name) => {
       name,
       versions: ['1'],
       platform: 'onnxruntime_onnx',
-      inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, features] }],
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, ...shape] }],
     });
     expect((await api.call(`/v2/models/${name}/versions/1`)).json).toEqual(latest.json);
   });
@@ -65,7 +67,7 @@ describe.each(SAMPLE_MODELS)('sample model %s', (name) => {
     expect((await api.call(`/v2/models/${name}/versions/1/ready`)).status).toBe(200);
   });
 
-  it('predicts what scikit-learn predicts, through the predict route', async () => {
+  it('predicts what its framework predicts, through the predict route', async () => {
     const { status, json, headers } = await api.call(`/v1/models/${name}/predict`, {
       body: { instances: fixture.instances },
     });

@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../fixtures/cli.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
+import { SAMPLE_NAMES } from '../fixtures/models.ts';
 import { assertOpenAI } from '../fixtures/openai-schema.ts';
 
 let api: TestTopology;
@@ -32,7 +33,7 @@ describe('OpenAI-compatible API with the official openai client', () => {
   it('lists the language model and the ONNX models', async () => {
     const models = await client.models.list();
     const ids = models.data.map((m) => m.id);
-    expect(ids).toEqual(['demo-lm', 'diabetes', 'iris', 'iris-logistic', 'linear']);
+    expect(ids).toEqual(['demo-lm', ...SAMPLE_NAMES]);
     expect(models.data[0]).toMatchObject({ object: 'model', owned_by: 'modelgate' });
     assertOpenAI('ListModelsResponse', (await api.call('/v1/models')).json);
   });

@@ -4,7 +4,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parityFixture } from '../fixtures/models.ts';
+import { parityFixture, SAMPLE_NAMES } from '../fixtures/models.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const home = mkdtempSync(join(tmpdir(), 'modelgate-start-'));
@@ -72,7 +72,7 @@ describe('npm start', () => {
     const { child, output } = await start();
     try {
       expect(output).toMatch(/API\s+http:\/\/127\.0\.0\.1:\d+/);
-      expect(output).toMatch(/seeded\s+diabetes v1, iris v1, iris-logistic v1, linear v1/);
+      expect(output).toMatch(new RegExp(`seeded\\s+${SAMPLE_NAMES.map((n) => `${n} v1`).join(', ')}\n`));
       const commands = output
         .split('\n')
         .join('\n')

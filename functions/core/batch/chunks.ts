@@ -14,9 +14,10 @@ import type { Manifest } from '../registry/manifest.ts';
 import type { Registry } from '../registry/store.ts';
 import type { ModelRunner } from '../runners/runner.ts';
 import { objectWriter, putJson } from './io.ts';
+import { parseJsonValue } from './json-rows.ts';
 import { BATCH_OUTPUT, batchTarget, isRejected } from './layout.ts';
 import { type BatchManifest, finalStatus, readManifest } from './manifest.ts';
-import { batchInput, csvColumns, parseCsvFields, parseJsonValue } from './rows.ts';
+import { batchInput, csvColumns, parseCsvFields } from './rows.ts';
 import { type LineRow, scoreRows } from './score.ts';
 
 /** What the Distributed Map hands the chunk function: its batch input and the items, each with its index. */

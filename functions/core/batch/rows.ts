@@ -1,10 +1,9 @@
 /**
  * Where batch rows are parsed, for whole-file jobs (score-file.ts) and Distributed Map chunks (chunks.ts)
- * alike: JSON Lines and CSV rows checked against the model's one numeric input, and rows of plain numbers
- * parsed from bytes straight into the input tensor.
+ * alike: the input a batch job feeds, row checks, CSV rows and the byte-level fast paths (JSON rows: json-rows.ts).
  */
 import { UnbatchableModelError } from '../errors.ts';
-import { isObject } from '../json.ts';
+import { elementCount, formatShape } from '../protocols/tensors.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 
 /** One input row, parsed: its feature values, or what was wrong with it. */
@@ -12,24 +11,33 @@ export type ParsedRow = { readonly values: number[] } | { readonly error: string
 
 const INTEGER_TYPES = new Set(['INT8', 'INT16', 'INT32', 'INT64', 'UINT8', 'UINT16', 'UINT32', 'UINT64']);
 
-/** The single `[-1, F]` numeric input a batch job feeds, or why the model cannot take batches. */
+/** Values per row of a batch input: F for `[-1, F]`, 64 for `[-1, 1, 8, 8]`. */
+export function rowWidth(spec: TensorSpec): number {
+  return elementCount(spec.shape.slice(1));
+}
+
+/**
+ * The single numeric input a batch job feeds, `[-1, F]` or `[-1, ...fixed dims]`,
+ * or why the model cannot take batches.
+ */
 export function batchInput(manifest: Manifest): TensorSpec {
   const spec = manifest.inputs[0];
   const ok =
     manifest.inputs.length === 1 &&
     spec !== undefined &&
-    spec.shape.length === 2 &&
-    (spec.shape[1] ?? 0) > 0 &&
+    spec.shape.length >= 2 &&
+    spec.shape.slice(1).every((d) => d > 0) &&
     (spec.datatype.startsWith('FP') || INTEGER_TYPES.has(spec.datatype));
   if (!ok) {
     throw new UnbatchableModelError(
-      `model '${manifest.name}' takes ${manifest.inputs.map((i) => `${i.name} ${i.datatype} [${i.shape}]`).join(', ')}; batch jobs need one numeric input of shape [-1, features]`,
+      `model '${manifest.name}' takes ${manifest.inputs.map((i) => `${i.name} ${i.datatype} [${i.shape}]`).join(', ')}; batch jobs need one numeric input of shape [-1, features] or [-1, fixed dims...]`,
     );
   }
   return spec as TensorSpec;
 }
 
-function checkValues(
+/** A row's values checked against the input: count, numbers, integers where the type needs them. */
+export function checkValues(
   values: unknown[],
   width: number,
   spec: TensorSpec,
@@ -51,55 +59,6 @@ function checkValues(
     }
   }
   return { values: values as number[] };
-}
-
-/**
- * A JSON Lines row: an array of feature values, an object keyed by feature
- * name, an object keyed by the input's name, or a V2 inputs object holding
- * one row.
- */
-export function parseJsonRow(line: string, manifest: Manifest, spec: TensorSpec): ParsedRow {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (error) {
-    return { error: `not JSON (${(error as Error).message})` };
-  }
-  return parseJsonValue(value, manifest, spec);
-}
-
-/** A row already parsed from JSON (as Step Functions' JSONL reader hands it over). */
-export function parseJsonValue(value: unknown, manifest: Manifest, spec: TensorSpec): ParsedRow {
-  const width = spec.shape[1] as number;
-  if (Array.isArray(value)) return checkValues(value, width, spec, manifest.features);
-  if (!isObject(value))
-    return { error: `a ${typeof value}: expected an array of ${width} values or an object` };
-  if (Array.isArray(value.inputs)) {
-    const input = value.inputs[0];
-    if (
-      value.inputs.length !== 1 ||
-      !isObject(input) ||
-      input.name !== spec.name ||
-      !Array.isArray(input.data)
-    ) {
-      return { error: `a V2 inputs object must hold one input '${spec.name}' with its data` };
-    }
-    return checkValues(input.data.flat(), width, spec, manifest.features);
-  }
-  if (spec.name in value && Array.isArray(value[spec.name])) {
-    return checkValues(value[spec.name] as unknown[], width, spec, manifest.features);
-  }
-  const features = manifest.features;
-  if (!features)
-    return { error: `an object, but model '${manifest.name}' has no feature names: send arrays` };
-  const missing = features.filter((f) => !(f in value));
-  if (missing.length > 0) return { error: `missing feature ${missing.map((f) => `'${f}'`).join(', ')}` };
-  return checkValues(
-    features.map((f) => value[f]),
-    width,
-    spec,
-    features,
-  );
 }
 
 /** Fields of one CSV record (RFC 4180 quoting). */
@@ -145,7 +104,7 @@ export interface CsvLayout {
  */
 export function csvColumns(header: string, manifest: Manifest, spec: TensorSpec): CsvLayout {
   const names = splitCsv(header).map((h) => h.trim());
-  const width = spec.shape[1] as number;
+  const width = rowWidth(spec);
   if (manifest.features) {
     const missing = manifest.features.filter((f) => !names.includes(f));
     if (missing.length > 0) {
@@ -161,7 +120,7 @@ export function csvColumns(header: string, manifest: Manifest, spec: TensorSpec)
   }
   if (names.length !== width) {
     throw new Error(
-      `the CSV header has ${names.length} columns; model '${manifest.name}' takes ${width} features`,
+      `the CSV header has ${names.length} columns; model '${manifest.name}' takes ${width} features${spec.shape.length > 2 ? ` (its per-row shape ${formatShape(spec.shape.slice(1))}, row-major)` : ''}`,
     );
   }
   return { columns: names.map((_, i) => i), names, fields: names.length };

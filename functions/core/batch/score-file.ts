@@ -6,6 +6,7 @@ import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import type { ModelRunner } from '../runners/runner.ts';
 import { isGzipError, LineCursor, objectBlocks, objectWriter } from './io.ts';
 import type { BatchDependencies } from './job.ts';
+import { parseJsonRow } from './json-rows.ts';
 import type { BatchTarget } from './layout.ts';
 import {
   type CsvLayout,
@@ -13,7 +14,7 @@ import {
   parseCsvInto,
   parseCsvRow,
   parseJsonArrayInto,
-  parseJsonRow,
+  rowWidth,
 } from './rows.ts';
 import { MicroBatch } from './score.ts';
 
@@ -64,7 +65,9 @@ export async function scoreFile(
 
   let lineNumber = 0;
   let columns: (CsvLayout & { fieldStarts: Int32Array }) | undefined;
-  const width = spec.shape[1] as number;
+  const width = rowWidth(spec);
+  // Flat arrays go straight into the tensor only for [-1, F] inputs; nested rows take the general parser.
+  const flatRows = spec.shape.length === 2;
   try {
     try {
       for await (const block of objectBlocks(deps, location.inputKey, location.gzip)) {
@@ -86,6 +89,7 @@ export async function scoreFile(
                   batch.offset,
                 )
               : location.format === 'jsonl' &&
+                flatRows &&
                 parseJsonArrayInto(block, start, end, width, batch.target, batch.offset);
             if (parsed) {
               stats.rows++;

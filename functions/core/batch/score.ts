@@ -6,7 +6,7 @@ import { encodeElements } from '../protocols/datatypes.ts';
 import { predictResponse } from '../protocols/predict.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import type { ModelRunner } from '../runners/runner.ts';
-import type { ParsedRow, RowTarget } from './rows.ts';
+import { type ParsedRow, type RowTarget, rowWidth } from './rows.ts';
 
 /** A parsed input row and the line it came from. */
 export interface LineRow {
@@ -47,7 +47,7 @@ export class MicroBatch {
     /** Valid rows per model run. */
     readonly capacity: number,
   ) {
-    this.width = spec.shape[1] as number;
+    this.width = rowWidth(spec);
     if (spec.datatype === 'FP32') this.target = new Float32Array(capacity * this.width);
     else if (spec.datatype === 'FP64') this.target = new Float64Array(capacity * this.width);
   }
@@ -116,7 +116,12 @@ export class MicroBatch {
           ? encodeElements(values, this.spec.datatype, (i) => `value ${i}`)
           : values;
         const inputs = [
-          { name: this.spec.name, datatype: this.spec.datatype, shape: [valid, this.width], data },
+          {
+            name: this.spec.name,
+            datatype: this.spec.datatype,
+            shape: [valid, ...this.spec.shape.slice(1)],
+            data,
+          },
         ];
         // The model's own run time where the runner tells it (a queued run waits for the one before).
         const { outputs, ms } = runner.inferTimed

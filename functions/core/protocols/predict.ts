@@ -6,14 +6,24 @@ import { BadRequestError } from '../errors.ts';
 import { isObject } from '../json.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import type { InputTensor, OutputTensor } from '../runners/runner.ts';
-import { describeSpecs, elementCount, flatten, formatShape, inputTensor, rows } from './tensors.ts';
+import {
+  describeSpecs,
+  elementCount,
+  flatten,
+  formatShape,
+  inputTensor,
+  nestedElements,
+  rows,
+} from './tensors.ts';
 
 const FORM = '{"instances": [[...], ...]}';
 
 /**
  * Turns `{"instances": [...]}` into the model's single input tensor. An
  * instance is an array of feature values, an object keyed by the manifest's
- * feature names, or a bare number for a one-feature model.
+ * feature names, or a bare number for a one-feature model; for an input of
+ * rank 3 or more (an image, a sequence) it is a nested array of the per-row
+ * shape, e.g. `[[[...8 values], ...8 rows]]` for `[-1, 1, 8, 8]`.
  *
  * @throws BadRequestError saying what was wrong and what was expected.
  */
@@ -54,6 +64,13 @@ function instanceValues(
   spec: TensorSpec,
   perRow: number,
 ): unknown[] {
+  if (spec.shape.length > 2) {
+    const elements = nestedElements(instance, spec.shape.slice(1));
+    if (typeof elements === 'string') {
+      throw new BadRequestError(`instance ${i} is ${elements}; ${expectation(manifest, spec)}`);
+    }
+    return elements;
+  }
   if (Array.isArray(instance)) return flatten(instance, perRow + 1, `instance ${i}`);
   if (isObject(instance)) {
     const features = manifest.features;
@@ -90,6 +107,9 @@ function singleInput(manifest: Manifest): TensorSpec {
 
 function expectation(manifest: Manifest, spec: TensorSpec): string {
   const perRow = elementCount(spec.shape.slice(1));
+  if (spec.shape.length > 2) {
+    return `model '${manifest.name}' expects each instance to be a nested array of shape ${formatShape(spec.shape.slice(1))} of ${spec.datatype} values (${perRow} in all)`;
+  }
   const names = manifest.features ? ` (${manifest.features.join(', ')})` : '';
   return `model '${manifest.name}' expects each instance to be an array of ${perRow} ${spec.datatype} values${names}, shape ${formatShape(spec.shape.slice(1))}`;
 }
@@ -103,15 +123,19 @@ export interface PredictResponse {
 
 /**
  * Shapes outputs as predictions: a classifier's `label` ids become the
- * manifest's class names and `probabilities` rows become `{class: p}`;
+ * manifest's class names (a rewritten ZipMap classifier's labels are the class
+ * values themselves) and `probabilities` rows become `{class: p}`;
  * any other model's first output gives one value (or row) per instance.
  */
 export function predictResponse(manifest: Manifest, outputs: OutputTensor[]): PredictResponse {
-  const label = outputs.find((o) => o.name === 'label');
-  const probabilities = outputs.find((o) => o.name === 'probabilities');
+  const names = manifest.classifier ?? { label: 'label', probabilities: 'probabilities' };
+  const label = outputs.find((o) => o.name === names.label);
+  const probabilities = outputs.find((o) => o.name === names.probabilities);
   const labels = manifest.labels;
+  // Class values (a rewritten ZipMap's classifier) answer as they are; class ids name a label.
+  const byId = labels && manifest.classifier === undefined;
   const predictions = label
-    ? rows(label).map((id) => (labels && typeof id === 'number' ? (labels[id] ?? id) : id))
+    ? rows(label).map((id) => (byId && typeof id === 'number' ? (labels[id] ?? id) : id))
     : rows(outputs[0] as OutputTensor);
   return {
     predictions,

@@ -75,3 +75,47 @@ export function rows(output: OutputTensor): unknown[] {
   for (let i = 0; i < n; i++) out[i] = output.data.slice(i * width, (i + 1) * width);
   return out;
 }
+
+/**
+ * Flat row-major elements of `value` when it is a nested array of exactly
+ * `shape` (no -1 in it), else a string saying what it is instead, e.g.
+ * "shape [64]" or "a number at [0,3]".
+ */
+export function nestedElements(value: unknown, shape: readonly number[]): unknown[] | string {
+  const out: unknown[] = [];
+  const walk = (item: unknown, depth: number, at: number[]): string | undefined => {
+    if (depth === shape.length) {
+      if (Array.isArray(item)) return `an array at ${formatShape(at)} where a value belongs`;
+      out.push(item);
+      return undefined;
+    }
+    if (!Array.isArray(item)) {
+      return depth === 0
+        ? `${JSON.stringify(item) ?? 'missing'}`
+        : `a value at ${formatShape(at)} where an array of ${shape[depth]} belongs`;
+    }
+    if (item.length !== shape[depth]) {
+      return depth === 0
+        ? `shape ${formatShape(describedShape(item))}`
+        : `an array of ${item.length} at ${formatShape(at)} where ${shape[depth]} belong`;
+    }
+    for (let i = 0; i < item.length; i++) {
+      const problem = walk(item[i], depth + 1, [...at, i]);
+      if (problem) return problem;
+    }
+    return undefined;
+  };
+  const problem = walk(value, 0, []);
+  return problem ?? out;
+}
+
+/** The shape a nested array appears to have, following first elements (for messages). */
+function describedShape(item: readonly unknown[]): number[] {
+  const shape: number[] = [];
+  let level: unknown = item;
+  while (Array.isArray(level) && shape.length < MAX_DEPTH) {
+    shape.push(level.length);
+    level = level[0];
+  }
+  return shape;
+}

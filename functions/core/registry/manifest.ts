@@ -47,6 +47,20 @@ export const ManifestSchema = z.object({
   labels: z.optional(z.array(z.string())),
   /** Feature names of a single `[N, F]` input, in column order. */
   features: z.optional(z.array(z.string())),
+  /**
+   * The outputs of a classifier whose names are not `label` and `probabilities`:
+   * set at publish when a ZipMap output was rewritten to an [N, C] tensor.
+   * `labelKind` says whether the label output holds the class values themselves
+   * (`int`: 0, 1, 2; `string`: BYTES) rather than ids into `labels`.
+   */
+  classifier: z.optional(
+    z.object({
+      label: z.string(),
+      probabilities: z.string(),
+      labelKind: z.enum(['int', 'string']),
+      rewritten: z.optional(z.literal('ZipMap')),
+    }),
+  ),
   sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   sizeBytes: z.int().check(z.positive()),
   createdAt: z.string(),

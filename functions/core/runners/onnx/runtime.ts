@@ -255,7 +255,7 @@ export async function describeOnnx(
       meta.map((m) => {
         if (!m.isTensor) {
           throw new ModelIntegrityError(
-            `${kind} '${m.name}' is not a tensor (a ZipMap?); export the model without ZipMap`,
+            `${kind} '${m.name}' is not a tensor; V2 carries tensors only (a single ZipMap output is rewritten at publish)`,
           );
         }
         return {

@@ -3,13 +3,13 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineCursor, lineBlocks } from '../../../../functions/core/batch/io.ts';
+import { parseJsonRow } from '../../../../functions/core/batch/json-rows.ts';
 import {
   csvColumns,
   parseCsvFields,
   parseCsvInto,
   parseCsvRow,
   parseJsonArrayInto,
-  parseJsonRow,
   parseNumberBytes,
 } from '../../../../functions/core/batch/rows.ts';
 import type { Manifest, TensorSpec } from '../../../../functions/core/registry/manifest.ts';

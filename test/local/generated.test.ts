@@ -1,0 +1,61 @@
+/** A broad generated set of graphs (models/generated.py): each publishes and answers V2 infer as numpy computed; an unloadable graph is refused with onnxruntime's reason. */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishModel } from '../../cli/registry/publish.ts';
+import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
+
+interface Tensor {
+  name: string;
+  shape: number[];
+  datatype: string;
+  data: Array<number | string | boolean>;
+}
+interface Case {
+  name: string;
+  opset: number;
+  inputs: Tensor[];
+  outputs: Tensor[];
+}
+
+const folder = new URL('../fixtures/models/generated/', import.meta.url);
+const cases: Case[] = JSON.parse(readFileSync(new URL('cases.json', folder), 'utf8'));
+const bytes = (name: string) => readFileSync(new URL(`${name}.onnx`, folder));
+
+let api: TestTopology;
+beforeAll(async () => {
+  api = await startTestTopology({ seed: false });
+});
+afterAll(() => api.close());
+
+describe.each(cases)('generated graph $name (opset $opset)', ({ name, inputs, outputs }) => {
+  it('publishes with its inputs and outputs read from the graph and answers V2 infer as numpy does', async () => {
+    const manifest = await publishModel(api.s3, api.bucket, { name, bytes: bytes(name) });
+    expect(manifest.inputs.map((i) => [i.name, i.datatype, i.shape.length])).toEqual(
+      inputs.map((i) => [i.name, i.datatype, i.shape.length]),
+    );
+    const { status, json } = await api.call(`/v2/models/${name}/infer`, { body: { inputs } });
+    expect(status, JSON.stringify(json)).toBe(200);
+    expect(json.outputs.map((o: Tensor) => o.name).sort()).toEqual(outputs.map((o) => o.name).sort());
+    for (const want of outputs) {
+      const got = json.outputs.find((o: Tensor) => o.name === want.name) as Tensor;
+      expect(got).toMatchObject({ datatype: want.datatype, shape: want.shape });
+      expect(got.data).toHaveLength(want.data.length);
+      want.data.forEach((v, i) => {
+        if (typeof v === 'number' && want.datatype.startsWith('FP')) {
+          const tolerance = want.datatype === 'FP16' ? 1e-3 : 1e-5;
+          expect(Math.abs((got.data[i] as number) - v)).toBeLessThanOrEqual(
+            tolerance * Math.max(1, Math.abs(v)),
+          );
+        } else expect(got.data[i]).toEqual(v);
+      });
+    }
+  });
+});
+
+describe('a graph onnxruntime cannot load', () => {
+  it("is refused at publish with onnxruntime's reason", async () => {
+    await expect(
+      publishModel(api.s3, api.bucket, { name: 'unloadable', bytes: bytes('unloadable') }),
+    ).rejects.toThrow(/not a loadable ONNX model: .*NoSuchOperator/);
+  });
+});
