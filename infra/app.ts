@@ -5,6 +5,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { FunctionAssetChecks } from './checks/function-assets.ts';
+import { guardPack } from './checks/guard.ts';
 import { loadConfig } from './config.ts';
 import { ModelGateStack } from './stacks/modelgate-stack.ts';
 
@@ -20,4 +21,5 @@ Validations.of(app).addPlugins(
   new AwsSolutionsChecks(app),
   new HIPAASecurityChecks(app),
   new FunctionAssetChecks(),
+  guardPack(),
 );

@@ -175,8 +175,11 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ api5xxRatePercent: 1, apiP99LatencyMs: 5000 }),
-    /** CloudWatch Logs retention of function and API logs, in days. */
-    logRetentionDays: z.number().int().positive().default(30),
+    /**
+     * CloudWatch Logs retention of function and API logs, in days. One year by default, what AWS
+     * Control Tower's CT.CLOUDWATCH.PR.2 asks; fewer days are acknowledged in the synth report.
+     */
+    logRetentionDays: z.number().int().positive().default(365),
     /** Large models on SageMaker GPU endpoints. None by default: an endpoint costs money while it runs. */
     largeModels: z.array(LargeModelSchema).default([]),
   })

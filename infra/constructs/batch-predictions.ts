@@ -9,6 +9,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BATCH_INPUT, BATCH_OUTPUT } from '../../functions/core/batch/layout.ts';
+import { GUARD_RULES, guardRule } from '../checks/guard.ts';
 import { BATCH_NODE_OPTIONS, BATCH_PROCESS_ENVIRONMENT } from '../function-env.ts';
 import { grantBucketKey, type ModelStore } from './model-store.ts';
 import { NodeFunction } from './node-function.ts';
@@ -36,7 +37,7 @@ export interface BatchPredictionsProps {
    */
   readonly maxReceiveCount?: number;
   /**
-   * @default - logs.RetentionDays.ONE_MONTH
+   * @default - logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -68,10 +69,12 @@ export class BatchPredictions extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This is the dead-letter queue of the batch queue; an alarm fires on its first message.',
-    });
+    const deadLetters =
+      'This is the dead-letter queue of the batch queue; an alarm fires on its first message.';
+    Validations.of(this.deadLetterQueue).acknowledge(
+      { id: 'AwsSolutions-SQS3', reason: deadLetters },
+      { id: guardRule(GUARD_RULES.queueDeadLetters), reason: deadLetters },
+    );
     this.queue = new sqs.Queue(this, 'Jobs', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -138,6 +141,11 @@ export class BatchPredictions extends Construct {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
           'CDK’s bucket-notification custom resource needs s3:PutBucketNotification, which it grants on * by design.',
+      });
+      Validations.of(notifications).acknowledge({
+        id: guardRule(GUARD_RULES.lambdaVpc),
+        reason:
+          'CDK’s bucket-notification custom resource runs only at deploy time and calls the S3 API alone; it comes with the construct, outside any VPC.',
       });
     }
 

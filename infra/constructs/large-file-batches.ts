@@ -35,7 +35,7 @@ export interface LargeFileBatchesProps {
    */
   readonly timeout?: Duration;
   /**
-   * @default - logs.RetentionDays.ONE_MONTH
+   * @default - logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -156,7 +156,7 @@ export class LargeFileBatches extends Construct {
       .when(sfn.Condition.stringEquals('$.format', 'csv'), csvMap.next(merged))
       .otherwise(jsonlMap.next(merged));
     const logs = new LogGroup(this, 'StateMachineLogs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      retention: props.logRetention ?? RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const stateMachine = new sfn.StateMachine(this, 'LargeFiles', {

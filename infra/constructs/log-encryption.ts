@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
+import { limitGrantsToAwsServices } from '../key-policy.ts';
 
 /**
  * A customer-managed key for every CloudWatch log group of the stack it is
@@ -23,6 +24,7 @@ export class LogEncryption extends Construct {
       description: 'Encrypts the ModelGate CloudWatch log groups',
       enableKeyRotation: true,
     });
+    limitGrantsToAwsServices(this.key);
     // CloudWatch Logs uses the key on behalf of this account's log groups only.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -8,6 +8,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/core/env.ts';
+import { GUARD_RULES, guardRule } from '../checks/guard.ts';
+import { limitGrantsToAwsServices } from '../key-policy.ts';
 
 export interface ModelStoreProps {
   /**
@@ -63,20 +65,32 @@ export class ModelStore extends Construct {
       removalPolicy,
       autoDeleteObjects,
     });
-    Validations.of(this.accessLogBucket).acknowledge({
-      id: 'AwsSolutions-S1',
-      reason: 'This is the access log bucket itself; logging it into itself would loop.',
-    });
-    Validations.of(this.accessLogBucket).acknowledge({
-      id: 'HIPAA.Security-S3DefaultEncryptionKMS',
-      reason: 'S3 server access logs can be delivered only to a bucket encrypted with SSE-S3, not SSE-KMS.',
-    });
+    const selfLogging = 'This is the access log bucket itself; logging it into itself would loop.';
+    const sseS3Only =
+      'S3 server access logs can be delivered only to a bucket encrypted with SSE-S3, not SSE-KMS.';
+    Validations.of(this.accessLogBucket).acknowledge(
+      { id: 'AwsSolutions-S1', reason: selfLogging },
+      { id: guardRule(GUARD_RULES.bucketLogging), reason: selfLogging },
+      { id: 'HIPAA.Security-S3DefaultEncryptionKMS', reason: sseS3Only },
+      { id: guardRule(GUARD_RULES.bucketKms), reason: sseS3Only },
+      {
+        id: guardRule(GUARD_RULES.bucketNotifications),
+        reason:
+          'Nothing acts on a new access log object: logs are read when someone investigates, and they expire with the lifecycle rule.',
+      },
+      {
+        id: guardRule(GUARD_RULES.bucketObjectLock),
+        reason:
+          'Object Lock protects only with a retention, and a default retention would keep every log version for its period, against the lifecycle rule that expires logs (accessLogExpirationDays) and against removalPolicy destroy. Versioning keeps an overwritten or deleted log recoverable until it expires; write-once log archives belong to an account-level log archive, not this stack.',
+      },
+    );
 
     this.key = new kms.Key(this, 'Key', {
       description: 'Encrypts the ModelGate model bucket (models, batch files, data capture)',
       enableKeyRotation: true,
       removalPolicy,
     });
+    limitGrantsToAwsServices(this.key);
     this.bucket = new s3.Bucket(this, 'Bucket', {
       versioned: true,
       encryption: s3.BucketEncryption.KMS,
@@ -101,6 +115,27 @@ export class ModelStore extends Construct {
           'Replication needs a destination bucket in a second region, which a single-region stack does not own; both buckets are versioned, so an operator can add a replication rule to a bucket of their own.',
       });
     }
+    // removalPolicy destroy empties the buckets with a provider function CDK adds to the stack.
+    const autoDelete = Stack.of(this).node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
+    if (autoDelete) {
+      Validations.of(autoDelete).acknowledge({
+        id: guardRule(GUARD_RULES.lambdaVpc),
+        reason:
+          'CDK’s auto-delete-objects provider runs only when the stack deletes a bucket (removalPolicy destroy) and calls the S3 API alone; it comes with the construct, outside any VPC.',
+      });
+    }
+    Validations.of(this.bucket).acknowledge(
+      {
+        id: guardRule(GUARD_RULES.bucketObjectLock),
+        reason:
+          'A default Object Lock retention would keep every object version for its period, against the lifecycle rule that expires replaced model versions and against removalPolicy destroy; without a default retention Object Lock protects nothing. Versioning keeps a replaced or deleted model recoverable until it expires.',
+      },
+      {
+        id: guardRule(GUARD_RULES.bucketNotifications),
+        reason:
+          'New files under batch/input/ notify the batch queue through CDK’s Custom::S3BucketNotifications resource (BatchPredictions), which sets the bucket’s notifications at deploy time; the rule reads only the NotificationConfiguration property of the template.',
+      },
+    );
   }
 
   /**

@@ -14,6 +14,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../functions/core/telemetry.ts';
+import { limitGrantsToAwsServices } from '../key-policy.ts';
 import type { GpuEndpoint } from './gpu-endpoint.ts';
 
 export interface MonitoringProps {
@@ -57,6 +58,7 @@ export class Monitoring extends Construct {
       description: 'Encrypts the ModelGate alarm topic',
       enableKeyRotation: true,
     });
+    limitGrantsToAwsServices(key);
     // CloudWatch alarms publish to an encrypted topic only with a customer key they may use.
     key.addToResourcePolicy(
       new iam.PolicyStatement({

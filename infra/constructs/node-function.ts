@@ -8,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { GUARD_RULES, guardRule } from '../checks/guard.ts';
 
 export interface NodeFunctionProps {
   /** Entry module of the function, e.g. `functions/api/index.ts`. */
@@ -30,7 +31,7 @@ export interface NodeFunctionProps {
    */
   readonly reservedConcurrentExecutions?: number;
   /**
-   * @default - logs.RetentionDays.ONE_MONTH
+   * @default - logs.RetentionDays.ONE_YEAR
    */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -74,7 +75,7 @@ export class NodeFunction extends Construct {
       throw new Error(`timeout must be at most 15 minutes, got ${timeout.toHumanString()}`);
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.role = new iam.Role(this, 'Role', {
@@ -132,11 +133,12 @@ export class NodeFunction extends Construct {
       reason:
         'A dead-letter queue catches failed asynchronous invocations; API Gateway and Step Functions invoke these functions synchronously and see every error, and the batch function reads an SQS queue that has its own dead-letter queue.',
     });
-    Validations.of(this.function).acknowledge({
-      id: 'HIPAA.Security-LambdaInsideVPC',
-      reason:
-        'The functions reach only S3, SageMaker Runtime and CloudWatch, through IAM-signed TLS requests, and hold no network listener; a VPC would add NAT or interface endpoints without narrowing what a role may do.',
-    });
+    const outsideVpc =
+      'The functions reach only S3, SageMaker Runtime and CloudWatch, through IAM-signed TLS requests, and hold no network listener; a VPC would add NAT or interface endpoints without narrowing what a role may do.';
+    Validations.of(this.function).acknowledge(
+      { id: 'HIPAA.Security-LambdaInsideVPC', reason: outsideVpc },
+      { id: guardRule(GUARD_RULES.lambdaVpc), reason: outsideVpc },
+    );
     if (props.reservedConcurrentExecutions === undefined) {
       Validations.of(this.function).acknowledge({
         id: 'HIPAA.Security-LambdaConcurrency',

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
 import { ENV } from '../../functions/core/env.ts';
+import { GUARD_RULES, guardRule } from '../checks/guard.ts';
 import type { ModelGateConfig } from '../config.ts';
 import { BatchPredictions } from '../constructs/batch-predictions.ts';
 import { ContainerPreset, GpuEndpoint, GpuInstanceType, ModelSource } from '../constructs/gpu-endpoint.ts';
@@ -50,6 +51,12 @@ export class ModelGateStack extends Stack {
       reason:
         'Each inline policy belongs to exactly one role of this stack and is created, reviewed and deleted with it; the infra tests walk every statement for wildcards and prefixes.',
     });
+    if (config.logRetentionDays < 365) {
+      Validations.of(this).acknowledge({
+        id: guardRule(GUARD_RULES.logRetention),
+        reason: `The configuration sets logRetentionDays to ${config.logRetentionDays}: the operator keeps function and API logs shorter than the one year of the default.`,
+      });
+    }
     this.store = new ModelStore(this, 'ModelStore', {
       noncurrentVersionExpiration: Duration.days(config.modelStore.noncurrentVersionExpirationDays),
       accessLogExpiration: Duration.days(config.modelStore.accessLogExpirationDays),

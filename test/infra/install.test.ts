@@ -1,7 +1,7 @@
 /**
  * How the project installs: onnxruntime-node's install script (a CUDA download
  * from a host outside the npm registry) is denied through package.json, not
- * through an npm config key npm does not know.
+ * through an npm config key npm does not know; CloudFormation Guard needs no download.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -32,5 +32,27 @@ describe('installing the project', () => {
     expect(run.stdout.trim()).toBe('true');
     expect(run.stderr).not.toMatch(/Unknown (project|env|user) config/);
     expect(readFileSync(`${root}.npmrc`, 'utf8')).not.toMatch(/onnxruntime/);
+  });
+
+  it('installs CloudFormation Guard from the npm registry alone: the cfn-guard binary is in the package, no install script', () => {
+    const lock = JSON.parse(readFileSync(`${root}package-lock.json`, 'utf8'));
+    const entry = lock.packages['node_modules/@cdklabs/cdk-validator-cfnguard'];
+    expect(entry).toMatchObject({ version: pkg.devDependencies['@cdklabs/cdk-validator-cfnguard'] });
+    expect(entry.integrity).toMatch(/^sha512-/);
+    expect(entry.hasInstallScript).toBeUndefined();
+    const guard = `${root}node_modules/@cdklabs/cdk-validator-cfnguard/bin/ubuntu`;
+    for (const arch of ['x86_64', 'aarch64']) {
+      expect(readFileSync(`${guard}/${arch}/cfn-guard`).subarray(0, 4)).toEqual(
+        Buffer.from([0x7f, 0x45, 0x4c, 0x46]),
+      );
+    }
+    const version = execFileSync(
+      `${guard}/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}/cfn-guard`,
+      ['--version'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(version.trim()).toBe('cfn-guard 3.1.1');
   });
 });

@@ -23,7 +23,7 @@ describe('NodeFunction', () => {
       EphemeralStorage: { Size: 2048 },
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('FnLogs') } },
     });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
   });
 
   it('has a role without managed policies that can write only to its own log group', () => {

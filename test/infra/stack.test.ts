@@ -129,7 +129,7 @@ describe('configuration', () => {
 
   it('fills every default from an empty object', () => {
     const config = parseConfig({});
-    expect(config).toMatchObject({ stackName: 'ModelGate', stage: 'prod', logRetentionDays: 30 });
+    expect(config).toMatchObject({ stackName: 'ModelGate', stage: 'prod', logRetentionDays: 365 });
     expect(config.api.maxElements).toBe(1_000_000);
   });
 

@@ -2,10 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { describe, expect, it } from 'vitest';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { ENV } from '../../functions/core/env.ts';
 import { binaryKind, FunctionAssetChecks, RULES } from '../../infra/checks/function-assets.ts';
+import { GUARD_PLUGIN, GUARD_RULES, guardPack } from '../../infra/checks/guard.ts';
 import { ConfigSchema, loadConfig } from '../../infra/config.ts';
 import { NodeFunction } from '../../infra/constructs/node-function.ts';
 import { ModelGateStack } from '../../infra/stacks/modelgate-stack.ts';
@@ -14,12 +16,19 @@ import { nagPacks, testApp, Validations } from './helpers.ts';
 const root = new URL('../..', import.meta.url).pathname;
 const CONFIGS = ['modelgate.config.json', 'examples/llm.config.json', 'examples/maximal.config.json'];
 
+type Violation = { ruleName: string; description: string; reason?: string };
 type Report = {
   pluginReports: Array<{
     pluginName: string;
-    violations?: Array<{ ruleName: string; description: string; violatingResources: unknown[] }>;
+    conclusion?: string;
+    violations?: Violation[];
+    suppressedViolations?: Violation[];
   }>;
 };
+type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+
+const resourcesOf = (template: Template, type: string) =>
+  Object.fromEntries(Object.entries(template.Resources).filter(([, r]) => r.Type === type));
 
 /** Synthesizes and returns the validation report `cdk synth` writes (synth throws when it has findings). */
 function synthReport(app: ReturnType<typeof testApp>): Report {
@@ -33,13 +42,58 @@ function synthReport(app: ReturnType<typeof testApp>): Report {
 
 const violationsOf = (report: Report) => report.pluginReports.flatMap((r) => r.violations ?? []);
 
-describe('the template, checked beyond cdk-nag', () => {
-  it.each(CONFIGS)('synth of %s is cdk-nag clean (AwsSolutions, HIPAA Security)', (path) => {
+describe.each(CONFIGS)('synth of %s', (path) => {
+  const config = loadConfig(join(root, path));
+  let report: Report;
+  let template: Template;
+  beforeAll(() => {
     const app = testApp();
-    const config = loadConfig(join(root, path));
     new ModelGateStack(app, config.stackName, { config, env: { region: config.region } });
-    Validations.of(app).addPlugins(...nagPacks(app));
-    expect(violationsOf(synthReport(app))).toEqual([]);
+    Validations.of(app).addPlugins(...nagPacks(app), guardPack());
+    report = synthReport(app);
+    template = JSON.parse(readFileSync(join(app.outdir, `${config.stackName}.template.json`), 'utf8'));
+  }, 120_000);
+
+  it('is clean: cdk-nag AwsSolutions and HIPAA Security, CloudFormation Guard Control Tower rules', () => {
+    expect(violationsOf(report)).toEqual([]);
+    expect(report.pluginReports.find((r) => r.pluginName === GUARD_PLUGIN)?.conclusion).toBe('success');
+    // Fewer days of log retention than Control Tower's year are the operator's, and say so.
+    const retention = report.pluginReports
+      .flatMap((r) => r.suppressedViolations ?? [])
+      .filter((v) => v.ruleName === GUARD_RULES.logRetention);
+    if (config.logRetentionDays >= 365) expect(retention).toEqual([]);
+    else expect(retention[0]?.reason).toContain(`logRetentionDays to ${config.logRetentionDays}`);
+  });
+
+  it('lets only API Gateway invoke functions, from this API in this account (the Guard acknowledgement says so)', () => {
+    const apis = Object.keys(resourcesOf(template, 'AWS::ApiGateway::RestApi'));
+    const permissions = Object.values(resourcesOf(template, 'AWS::Lambda::Permission'));
+    expect(permissions.length).toBeGreaterThan(0);
+    for (const { Properties: p } of permissions) {
+      expect(p.Principal).toBe('apigateway.amazonaws.com');
+      const [separator, parts] = (p.SourceArn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+      const arn = parts
+        .map((part) => (typeof part === 'string' ? part : `<${(part as { Ref?: string }).Ref}>`))
+        .join(separator);
+      const api = arn.match(
+        /^arn:<AWS::Partition>:execute-api:(?:[a-z0-9-]+|<AWS::Region>):<AWS::AccountId>:<(\w+)>\/./,
+      );
+      expect(apis, arn).toContain(api?.[1]);
+    }
+  });
+});
+
+describe('the template, checked beyond cdk-nag', () => {
+  it('fails synth on a CloudFormation Guard finding and names the rule in the report', () => {
+    const app = testApp();
+    new sqs.Queue(new Stack(app, 'Queue'), 'NoDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    Validations.of(app).addPlugins(guardPack());
+    expect(() => app.synth()).toThrow(/CT\.SQS\.PR\.1/);
+    const found = violationsOf(JSON.parse(readFileSync(join(app.outdir, 'validation-report.json'), 'utf8')));
+    expect(found.map((v) => v.ruleName)).toContain(GUARD_RULES.queueDeadLetters);
   });
 
   it('has a maximal example configuration that sets every option the schema accepts', () => {
