@@ -121,7 +121,7 @@ export function chatPage(main: HTMLElement): () => void {
       temperature.element,
       maxTokens.element,
       h('div', { class: 'wide' }, h('label', { attrs: { for: 'chat-prompt' } }, 'Message'), prompt),
-      h('div', { class: 'actions' }, send, stop),
+      h('div', { class: 'buttons' }, send, stop),
     ),
     output,
     stats,
