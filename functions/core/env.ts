@@ -121,7 +121,8 @@ export function readEnv(
         })
       : undefined,
     compileTrees: flag(source, ENV.COMPILE_TREES, true),
-    assetsDir: source[ENV.ASSETS_DIR] || `${source.LAMBDA_TASK_ROOT ?? process.cwd()}/assets`,
+    assetsDir:
+      source[ENV.ASSETS_DIR] || (source.LAMBDA_TASK_ROOT ? `${source.LAMBDA_TASK_ROOT}/assets` : 'assets'),
   });
 }
 
