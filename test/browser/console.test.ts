@@ -4,6 +4,7 @@
  * streaming and stop, batches, live metrics, hostile names shown as text,
  * axe-core clean, no console error, nothing fetched from another origin.
  */
+import SwaggerParser from '@apidevtools/swagger-parser';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -211,6 +212,23 @@ describe('the console in a browser', () => {
       .toContain('200');
     expect(await op.locator('.live-responses-table').textContent()).toContain('iris');
     await screenshot(page, 'docs');
+  });
+
+  it("serves /openapi.json without a key and a model's document only with one, both valid OpenAPI 3.1", async () => {
+    const whole = await api.call('/openapi.json', { key: null });
+    expect(whole.status).toBe(200);
+    await expect(SwaggerParser.validate(whole.json)).resolves.toMatchObject({ openapi: '3.1.0' });
+    expect((await api.call('/v2/models/iris/openapi.json', { key: null })).status).toBe(403);
+    const iris = await api.call('/v2/models/iris/openapi.json');
+    expect(iris.status).toBe(200);
+    await expect(SwaggerParser.validate(iris.json)).resolves.toBeDefined();
+    expect(
+      iris.json.paths['/v1/models/iris/predict'].post.requestBody.content['application/json'].schema
+        .properties.instances.items.oneOf[1].required,
+    ).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
+    expect((await api.call('/v2/models/nope/openapi.json')).json).toEqual({
+      error: "model 'nope' not found",
+    });
   });
 
   it('never logged an error nor asked another origin for anything', () => {
