@@ -27,6 +27,18 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      // The console and the reference in Debian's Chromium (playwright-core) against the local topology.
+      {
+        test: {
+          env,
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 60_000,
+          // Pages load and stream: wait on what they show, up to 15 s.
+          expect: { poll: { timeout: 15_000 } },
+          hookTimeout: 120_000,
+        },
+      },
       // Deployed assets on linux/arm64 under qemu (test/arm64/setup.sh first; docs/ARM64.md).
       {
         test: {

@@ -6,7 +6,7 @@
  * writes bench/RESULTS.md.
  *
  *   npm run bench                       # everything, minutes
- *   npm run bench -- http handler       # some: http handler cold asset memory gateway streaming batch
+ *   npm run bench -- http handler       # some: http handler cold asset memory gateway streaming console batch
  *   npm run bench -- --duration 30 --connections 32
  *   npm run bench -- --quick --out /tmp/r.md http   # tiny sizes: checks the harness itself
  */
@@ -24,6 +24,7 @@ import type { BatchRun } from './lib/topology-runs.ts';
 import { asset } from './suites/asset.ts';
 import { batch } from './suites/batch.ts';
 import { cold } from './suites/cold.ts';
+import { consoleSuite } from './suites/console.ts';
 import { gateway } from './suites/gateway.ts';
 import { handler } from './suites/handler.ts';
 import { http } from './suites/http.ts';
@@ -42,6 +43,7 @@ const SUITES = {
   memory,
   gateway,
   streaming,
+  console: consoleSuite,
   batch: async (lab: Lab) => {
     const result = await batch(lab);
     batchRuns = result.runs;

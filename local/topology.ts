@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { buildAssets } from '../console/build.ts';
 import { API_ROUTES, BODY_SCHEMAS } from '../functions/api/routes.ts';
 import { CHAT_ROUTES } from '../functions/chat/routes.ts';
 import { BATCH_INPUT } from '../functions/core/batch/layout.ts';
@@ -193,6 +194,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       [ENV.LARGE_MODELS]: JSON.stringify(largeModels),
       ...(sagemaker && { [ENV.SAGEMAKER_ENDPOINT]: sagemaker.url }),
+      // The console and the reference, built as the deployed function carries them.
+      [ENV.ASSETS_DIR]: buildLocalAssets(join(options.home, 'assets')),
     });
     // Quiet by default on a laptop; POWERTOOLS_* set by the user win.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -313,4 +316,10 @@ function millis(env: NodeJS.ProcessEnv, name: string): number | undefined {
     throw new Error(`${name} must be a whole number of milliseconds (1 or more), got '${raw}'`);
   }
   return value;
+}
+
+/** Builds the console's assets into `dir` (a few hundred ms) and returns it. */
+function buildLocalAssets(dir: string): string {
+  buildAssets(dir);
+  return dir;
 }

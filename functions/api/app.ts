@@ -4,6 +4,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { type BatchApiDependencies, batchStatus, submitBatch } from '../core/batch/api.ts';
+import { recentBatches } from '../core/batch/recent.ts';
 import { sameAnswer } from '../core/compare.ts';
 import type { LargeModelBinding } from '../core/env.ts';
 import { BadRequestError, describeError, MethodNotAllowedError, NotFoundError } from '../core/errors.ts';
@@ -13,10 +14,14 @@ import { parsePredictRequest, predictResponse } from '../core/protocols/predict.
 import { inferResponse, modelMetadata, ONNX_PLATFORM, parseInferRequest } from '../core/protocols/v2.ts';
 import { checkModelName, checkModelVersion, type Manifest } from '../core/registry/manifest.ts';
 import type { Registry } from '../core/registry/store.ts';
+import { registryView } from '../core/registry/view.ts';
 import type { OnnxRuntime } from '../core/runners/onnx/runtime.ts';
 import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import type { Telemetry } from '../core/telemetry.ts';
-import { API_ROUTES, OPENAI_ROUTES, type RouteKey } from './routes.ts';
+import { createPageRoutes } from './pages.ts';
+import { API_ROUTES, OPENAI_ROUTES, ROUTE_KEY_HEADER, type RouteKey } from './routes.ts';
+
+export { ROUTE_KEY_HEADER };
 
 export interface ApiDependencies {
   readonly registry: Registry;
@@ -38,6 +43,8 @@ export interface ApiDependencies {
    * their V2 infer requests are forwarded unchanged.
    */
   readonly tensorEndpoints?: ReadonlyMap<string, Pick<SageMakerRunner, 'invoke'>>;
+  /** Folder of the built console and reference assets (console/build.ts). */
+  readonly assetsDir?: string;
 }
 
 /** Powertools' numeric DEBUG level: below it, the per-request line is not even built. */
@@ -46,8 +53,6 @@ const DEBUG = 8;
 /** How long an answer waits for its shadow copy, by default. */
 export const DEFAULT_SHADOW_WAIT_MS = 200;
 
-/** Header that pins weighted routing for sticky experiments. */
-export const ROUTE_KEY_HEADER = 'x-modelgate-route-key';
 /** Header carrying the version that served a request. */
 export const VERSION_HEADER = 'x-modelgate-model-version';
 
@@ -183,7 +188,17 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     });
   };
 
+  const pages = createPageRoutes({
+    assetsDir: deps.assetsDir ?? 'assets',
+    version: deps.server.version,
+    model: async (event) => {
+      const { manifest } = await resolve(event);
+      return { manifest, versions: await registry.listVersions(manifest.name) };
+    },
+  });
+
   const routes: Record<RouteKey, Handler> = {
+    ...pages,
     'GET /v2/health/live': async () => json(200, { live: true }),
     'GET /v2/health/ready': async () => {
       await registry.listModels();
@@ -205,6 +220,9 @@ export function createApiHandler(deps: ApiDependencies): Handler {
       const job = await submitBatch(deps.batch, jsonBody(event, '{"model", "input": "batch/input/..."}'));
       return json(202, job);
     },
+    'GET /v1/batches': async () => json(200, await recentBatches(deps.batch)),
+    'GET /v2/models/{model}/registry': async (event) =>
+      json(200, await registryView(registry, target(event).name)),
     'GET /v1/batches/{id}': async (event) =>
       json(200, await batchStatus(deps.batch, event.pathParameters?.id ?? '')),
     'GET /v1/models': async () => {

@@ -29,6 +29,7 @@ const api = createApiHandler({
   largeModels: env.largeModels,
   tensorEndpoints: await tensorEndpoints(),
   server: { name: 'modelgate', version: pkg.version },
+  assetsDir: env.assetsDir,
 });
 
 export const handler = (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {

@@ -33,7 +33,17 @@ export const API_ROUTES = [
   { method: 'GET', resource: '/v1/models', apiKeyRequired: true },
   { method: 'POST', resource: '/v1/batches', apiKeyRequired: true, bodySchema: 'batch' },
   { method: 'GET', resource: '/v1/batches/{id}', apiKeyRequired: true },
+  { method: 'GET', resource: '/v1/batches', apiKeyRequired: true },
+  { method: 'GET', resource: '/v2/models/{model}/registry', apiKeyRequired: true },
+  { method: 'GET', resource: '/openapi.json', apiKeyRequired: false },
+  { method: 'GET', resource: '/v2/models/{model}/openapi.json', apiKeyRequired: true },
+  { method: 'GET', resource: '/docs', apiKeyRequired: false },
+  { method: 'GET', resource: '/console', apiKeyRequired: false },
+  { method: 'GET', resource: '/assets/{file}', apiKeyRequired: false },
 ] as const satisfies readonly RouteSpec[];
+
+/** Header that pins weighted routing for sticky experiments. */
+export const ROUTE_KEY_HEADER = 'x-modelgate-route-key';
 
 /** Routes that answer errors in OpenAI's shape rather than the Open Inference Protocol's. */
 export const OPENAI_ROUTES: ReadonlySet<string> = new Set(['GET /v1/models']);

@@ -9,3 +9,6 @@ export const CHAT_ROUTES = [
   { method: 'POST', resource: '/v1/chat/completions', apiKeyRequired: true },
   { method: 'POST', resource: '/v1/completions', apiKeyRequired: true },
 ] as const satisfies readonly RouteSpec[];
+
+type KeyOf<R> = R extends RouteSpec ? `${R['method']} ${R['resource']}` : never;
+export type ChatRouteKey = KeyOf<(typeof CHAT_ROUTES)[number]>;

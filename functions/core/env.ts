@@ -33,6 +33,8 @@ export const ENV = {
   LARGE_BATCH_BYTES: 'MODELGATE_LARGE_BATCH_BYTES',
   /** `false` keeps tree ensembles in onnxruntime instead of compiling them to JavaScript. */
   COMPILE_TREES: 'MODELGATE_COMPILE_TREES',
+  /** Folder of the console's and the reference's built assets (console/build.ts); default `assets` beside the bundle. */
+  ASSETS_DIR: 'MODELGATE_ASSETS_DIR',
 } as const;
 
 /**
@@ -67,6 +69,8 @@ export interface FunctionEnv {
   readonly largeBatch: { readonly stateMachineArn: string; readonly thresholdBytes: number } | undefined;
   /** Tree ensembles compiled to JavaScript (checked against onnxruntime first). */
   readonly compileTrees: boolean;
+  /** Folder of the built console and reference assets. */
+  readonly assetsDir: string;
 }
 
 export const DEFAULTS = {
@@ -117,6 +121,8 @@ export function readEnv(
         })
       : undefined,
     compileTrees: flag(source, ENV.COMPILE_TREES, true),
+    assetsDir:
+      source[ENV.ASSETS_DIR] || (source.LAMBDA_TASK_ROOT ? `${source.LAMBDA_TASK_ROOT}/assets` : 'assets'),
   });
 }
 

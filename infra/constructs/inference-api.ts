@@ -197,7 +197,7 @@ export class InferenceApi extends Construct {
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Clients authenticate with API keys metered by usage plans (apiKeyRequired on every model route); only the Open Inference Protocol health and server-metadata routes are open, as the protocol expects.',
+        'Clients authenticate with API keys metered by usage plans (apiKeyRequired on every model, registry and batch route); open are only the Open Inference Protocol health and server-metadata routes, as the protocol expects, and the API description (/openapi.json), the reference and console pages and their static assets, which carry no data: every read they make needs a key.',
     });
     Validations.of(this.api).acknowledge({
       id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted',

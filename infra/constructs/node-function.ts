@@ -47,6 +47,12 @@ export interface NodeFunctionProps {
   readonly nodeOptions?: readonly string[];
   /** @default - 'ModelGate inference function' */
   readonly description?: string;
+  /**
+   * Shell commands run after esbuild, to add files beside the bundle (the api
+   * function's console and reference assets).
+   * @default - none
+   */
+  readonly afterBundling?: (inputDir: string, outputDir: string) => string[];
 }
 
 /** Where the project's own onnxruntime-node lives; the function ships a copy of it. */
@@ -118,12 +124,15 @@ export class NodeFunction extends Construct {
         // CommonJS dependencies (X-Ray SDK) call require() inside the ESM bundle.
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
         bundleAwsSDK: true,
-        ...(props.onnxRuntime !== false && {
-          externalModules: ['onnxruntime-node'],
+        ...(props.onnxRuntime !== false && { externalModules: ['onnxruntime-node'] }),
+        ...((props.onnxRuntime !== false || props.afterBundling) && {
           commandHooks: {
             beforeBundling: () => [],
             beforeInstall: () => [],
-            afterBundling: (inputDir: string, outputDir: string) => copyOnnxRuntime(inputDir, outputDir),
+            afterBundling: (inputDir: string, outputDir: string) => [
+              ...(props.onnxRuntime !== false ? copyOnnxRuntime(inputDir, outputDir) : []),
+              ...(props.afterBundling?.(inputDir, outputDir) ?? []),
+            ],
           },
         }),
       },

@@ -29,6 +29,11 @@ export interface ModelGateStackProps extends StackProps {
  * models, streaming) functions, key authorizer, GPU endpoints, REST API.
  * Wiring only.
  */
+/** Builds the console and the API reference, content-hashed, into assets/ beside the bundle (the default ASSETS_DIR). */
+export function consoleAssets(inputDir: string, outputDir: string): string[] {
+  return [`"${inputDir}/node_modules/.bin/tsx" "${inputDir}/console/build.ts" "${outputDir}/assets"`];
+}
+
 export class ModelGateStack extends Stack {
   public readonly store: ModelStore;
   public readonly inference: NodeFunction;
@@ -100,6 +105,7 @@ export class ModelGateStack extends Stack {
       logRetention,
       nodeOptions: API_NODE_OPTIONS,
       environment: { ...apiFunctionEnvironment(config), [ENV.LARGE_MODELS]: largeModels },
+      afterBundling: consoleAssets,
     });
     this.store.bindModels(this.inference.function);
 

@@ -29,7 +29,7 @@ function pathOf(ref: { Ref?: string; 'Fn::GetAtt'?: string[] }): string {
 }
 
 describe('InferenceApi', () => {
-  it('creates exactly the routes of the table, with API keys on all but health', () => {
+  it('creates exactly the routes of the table, with API keys on all but health, the API description and its pages', () => {
     const created = methods.map((m) => ({
       method: m.Properties.HttpMethod,
       resource: pathOf(m.Properties.ResourceId),
@@ -48,7 +48,21 @@ describe('InferenceApi', () => {
         .filter((r) => !r.apiKeyRequired)
         .map((r) => r.resource)
         .sort(),
-    ).toEqual(['/v2', '/v2/health/live', '/v2/health/ready']);
+    ).toEqual([
+      '/assets/{file}',
+      '/console',
+      '/docs',
+      '/openapi.json',
+      '/v2',
+      '/v2/health/live',
+      '/v2/health/ready',
+    ]);
+    // The per-model document names a model's inputs: it needs a key like the model itself.
+    expect(created).toContainEqual({
+      method: 'GET',
+      resource: '/v2/models/{model}/openapi.json',
+      apiKeyRequired: true,
+    });
   });
 
   it('proxies every method to its function, chat routes as response streams', () => {

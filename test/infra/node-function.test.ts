@@ -1,9 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { NodeFunction } from '../../infra/constructs/node-function.ts';
+import { consoleAssets } from '../../infra/stacks/modelgate-stack.ts';
 import { bareStack, testApp } from './helpers.ts';
 
 const entry = new URL('../../functions/api/index.ts', import.meta.url).pathname;
@@ -55,6 +56,29 @@ describe('NodeFunction', () => {
     expect(readdirSync(join(ort, 'bin/napi-v6/linux'))).toEqual(['arm64']);
     expect(existsSync(join(ort, 'bin/napi-v6/linux/arm64/onnxruntime_binding.node'))).toBe(true);
     expect(existsSync(join(asset, 'node_modules/onnxruntime-common/package.json'))).toBe(true);
+  });
+
+  it("ships the api function with the console's and the reference's content-hashed assets", () => {
+    const app = testApp(true);
+    const stack = new Stack(app, 'Console');
+    new NodeFunction(stack, 'Fn', { entry, afterBundling: consoleAssets });
+    const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0];
+    const assets = join(app.outdir, fn?.Metadata['aws:asset:path'], 'assets');
+    const manifest = JSON.parse(readFileSync(join(assets, 'manifest.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
+    expect(Object.keys(manifest).sort()).toEqual([
+      'console.css',
+      'console.js',
+      'docs.js',
+      'swagger-ui.css',
+      'swagger-ui.js',
+    ]);
+    for (const file of Object.values(manifest)) {
+      expect(file).toMatch(/^[\w-]+\.[0-9a-f]{12}\.(js|css)$/);
+      expect(existsSync(join(assets, file))).toBe(true);
+    }
   });
 
   it('refuses memory and timeouts Lambda does not have', () => {

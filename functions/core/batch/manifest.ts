@@ -2,7 +2,8 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { isNotFound } from '../s3.ts';
 
-export type BatchStatus = 'running' | 'succeeded' | 'completed_with_errors' | 'empty' | 'failed';
+export const BATCH_STATUSES = ['running', 'succeeded', 'completed_with_errors', 'empty', 'failed'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
 
 /** `batch/output/<model>/<file>.manifest.json`: what a job read, what it wrote, how it went. */
 export interface BatchManifest {

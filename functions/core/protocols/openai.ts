@@ -58,13 +58,27 @@ export interface CompletionRequest extends GenerationOptions {
   readonly echo: boolean;
 }
 
-const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
+export const ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
+
+/** Bounds of the numeric generation parameters: the parser checks them, the OpenAPI document states them. */
+export const GENERATION_LIMITS = {
+  max_tokens: [1, 1_000_000],
+  max_completion_tokens: [1, 1_000_000],
+  temperature: [0, 2],
+  top_p: [0, 1],
+  presence_penalty: [-2, 2],
+  frequency_penalty: [-2, 2],
+  top_logprobs: [0, 20],
+} as const satisfies Record<string, readonly [number, number]>;
+
+/** How many stop sequences a request may give. */
+export const MAX_STOP = 4;
 
 function optionalNumber(
   body: Record<string, unknown>,
-  name: string,
-  min: number,
-  max: number,
+  name: keyof typeof GENERATION_LIMITS | 'seed',
+  min: number = name === 'seed' ? Number.MIN_SAFE_INTEGER : GENERATION_LIMITS[name][0],
+  max: number = name === 'seed' ? Number.MAX_SAFE_INTEGER : GENERATION_LIMITS[name][1],
 ): number | undefined {
   const value = body[name];
   if (value === undefined || value === null) return undefined;
@@ -76,11 +90,9 @@ function optionalNumber(
 
 function optionalInteger(
   body: Record<string, unknown>,
-  name: string,
-  min: number,
-  max: number,
+  name: keyof typeof GENERATION_LIMITS | 'seed',
 ): number | undefined {
-  const value = optionalNumber(body, name, min, max);
+  const value = optionalNumber(body, name);
   if (value !== undefined && !Number.isInteger(value))
     bad(`'${name}' must be an integer, got ${value}`, name);
   return value;
@@ -100,22 +112,20 @@ function options(body: Record<string, unknown>, maxTokensDefault: number | undef
   let stop: string[] | undefined;
   if (body.stop !== undefined && body.stop !== null) {
     stop = typeof body.stop === 'string' ? [body.stop] : (body.stop as string[]);
-    if (!Array.isArray(stop) || stop.length > 4 || !stop.every((s) => typeof s === 'string')) {
-      bad(`'stop' must be a string or an array of up to 4 strings`, 'stop');
+    if (!Array.isArray(stop) || stop.length > MAX_STOP || !stop.every((s) => typeof s === 'string')) {
+      bad(`'stop' must be a string or an array of up to ${MAX_STOP} strings`, 'stop');
     }
   }
   const maxTokens =
-    optionalInteger(body, 'max_completion_tokens', 1, 1_000_000) ??
-    optionalInteger(body, 'max_tokens', 1, 1_000_000) ??
-    maxTokensDefault;
+    optionalInteger(body, 'max_completion_tokens') ?? optionalInteger(body, 'max_tokens') ?? maxTokensDefault;
   return {
     maxTokens,
-    temperature: optionalNumber(body, 'temperature', 0, 2),
-    topP: optionalNumber(body, 'top_p', 0, 1),
+    temperature: optionalNumber(body, 'temperature'),
+    topP: optionalNumber(body, 'top_p'),
     stop,
-    seed: optionalInteger(body, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
-    presencePenalty: optionalNumber(body, 'presence_penalty', -2, 2),
-    frequencyPenalty: optionalNumber(body, 'frequency_penalty', -2, 2),
+    seed: optionalInteger(body, 'seed'),
+    presencePenalty: optionalNumber(body, 'presence_penalty'),
+    frequencyPenalty: optionalNumber(body, 'frequency_penalty'),
     stream,
     includeUsage: isObject(streamOptions) && streamOptions.include_usage === true,
   };
@@ -193,7 +203,7 @@ export function parseChatRequest(raw: unknown): ChatRequest {
   if (body.user !== undefined && typeof body.user !== 'string') bad(`'user' must be a string`, 'user');
   const logprobs = body.logprobs ?? false;
   if (logprobs !== null && typeof logprobs !== 'boolean') bad(`'logprobs' must be true or false`, 'logprobs');
-  const topLogprobs = optionalInteger(body, 'top_logprobs', 0, 20);
+  const topLogprobs = optionalInteger(body, 'top_logprobs');
   if (topLogprobs !== undefined && logprobs !== true)
     bad(`'top_logprobs' needs 'logprobs': true`, 'top_logprobs');
   return {

@@ -24,12 +24,22 @@ describe('the API surface', () => {
     expect(routes.some((r) => /alias|promote|publish|upload|delete/i.test(r.resource))).toBe(false);
   });
 
-  it('requires a key everywhere but the Open Inference Protocol health and server metadata', () => {
+  it('requires a key everywhere but health, server metadata, the API description and the pages that read it', () => {
     expect(
       routes
         .filter((r) => !r.apiKeyRequired)
         .map((r) => r.resource)
         .sort(),
-    ).toEqual(['/v2', '/v2/health/live', '/v2/health/ready']);
+    ).toEqual([
+      '/assets/{file}',
+      '/console',
+      '/docs',
+      '/openapi.json',
+      '/v2',
+      '/v2/health/live',
+      '/v2/health/ready',
+    ]);
+    // Pages and assets are GETs that carry no data: every model, registry and batch read needs a key.
+    expect(routes.filter((r) => !r.apiKeyRequired).every((r) => r.method === 'GET')).toBe(true);
   });
 });

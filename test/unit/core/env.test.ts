@@ -17,8 +17,16 @@ describe('readEnv', () => {
       sagemakerEndpoint: undefined,
       largeBatch: undefined,
       compileTrees: true,
+      assetsDir: 'assets',
     });
     expect(Object.isFrozen(env)).toBe(true);
+  });
+
+  it('finds the console assets beside the bundle in Lambda, or where MODELGATE_ASSETS_DIR says', () => {
+    expect(readEnv({ [ENV.MODEL_BUCKET]: 'b', LAMBDA_TASK_ROOT: '/var/task' }).assetsDir).toBe(
+      '/var/task/assets',
+    );
+    expect(readEnv({ [ENV.MODEL_BUCKET]: 'b', [ENV.ASSETS_DIR]: '/srv/a' }).assetsDir).toBe('/srv/a');
   });
 
   it('lets a function that reads no models (chat) start without the bucket, and only that one', () => {

@@ -1,0 +1,49 @@
+/** Batches: recent jobs from their manifests: status, rows, failed rows, duration, output, error. */
+import { call } from '../api.ts';
+import { errorBox, h, replace, table } from '../dom.ts';
+import type { BatchJob } from '../types.ts';
+
+export function batchesPage(main: HTMLElement): () => void {
+  replace(main, h('h1', {}, 'Batches'), h('p', {}, 'Loading…'));
+  (async () => {
+    try {
+      const { jobs } = await call<{ jobs: BatchJob[] }>('v1/batches');
+      const rows = jobs.map((job) => {
+        const m = job.manifest;
+        return [
+          m?.model ?? '',
+          h('span', { class: `status status-${job.status}` }, job.status),
+          m ? String(m.rows) : '',
+          m ? String(m.failed) : '',
+          m?.durationMs !== undefined ? `${(m.durationMs / 1000).toFixed(2)} s` : '',
+          m?.startedAt ?? '',
+          h('code', {}, job.output),
+          m?.error ?? '',
+        ];
+      });
+      replace(
+        main,
+        h('h1', {}, 'Batches'),
+        jobs.length === 0
+          ? h(
+              'p',
+              {},
+              'No batch job yet: drop a JSON Lines file under batch/input/<model>/ or POST /v1/batches.',
+            )
+          : table(
+              `${jobs.length} most recent jobs`,
+              ['Model', 'Status', 'Rows', 'Failed', 'Duration', 'Started', 'Output (in the bucket)', 'Error'],
+              rows,
+            ),
+        h(
+          'p',
+          { class: 'hint' },
+          'Failed rows carry their error in the output file, one line per input row (docs/BATCH.md).',
+        ),
+      );
+    } catch (error) {
+      replace(main, h('h1', {}, 'Batches'), errorBox((error as Error).message));
+    }
+  })();
+  return () => {};
+}

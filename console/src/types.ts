@@ -1,0 +1,43 @@
+/** Shapes of the API answers the console reads (see GET /openapi.json). */
+export interface TensorSpec {
+  name: string;
+  datatype: string;
+  shape: number[];
+}
+export interface Manifest {
+  name: string;
+  version: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  labels?: string[];
+  features?: string[];
+  sizeBytes: number;
+  createdAt: string;
+  description?: string;
+}
+export interface Alias {
+  routes: { version: string; weight: number }[];
+  shadow?: string;
+}
+export interface RegistryView {
+  name: string;
+  production?: Alias;
+  aliases: Record<string, Alias>;
+  versions: Manifest[];
+}
+export interface BatchJob {
+  id: string;
+  status: string;
+  input: string;
+  output: string;
+  manifest?: {
+    model?: string;
+    version?: string;
+    rows: number;
+    succeeded: number;
+    failed: number;
+    startedAt: string;
+    durationMs?: number;
+    error?: string;
+  };
+}

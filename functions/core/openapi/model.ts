@@ -1,0 +1,256 @@
+/**
+ * An OpenAPI 3.1 document for one model (`GET /v2/models/{m}/openapi.json`):
+ * its infer and predict bodies with the manifest's input names, shapes,
+ * datatypes, feature names and labels, so clients can generate typed code.
+ */
+import type { V2Datatype } from '../protocols/datatypes.ts';
+import type { Manifest, TensorSpec } from '../registry/manifest.ts';
+import { OPENAPI_VERSION, SECURITY_SCHEMES } from './document.ts';
+import { RESPONSE_SCHEMAS } from './schemas.ts';
+
+type Json = Record<string, unknown>;
+const KEYED = [{ apiKey: [] }, { bearer: [] }];
+
+function element(datatype: V2Datatype): Json {
+  if (datatype === 'BOOL') return { type: 'boolean' };
+  if (datatype === 'BYTES') return { type: 'string' };
+  if (datatype.startsWith('FP')) return { type: 'number' };
+  return { type: 'integer', ...(datatype.startsWith('UINT') && { minimum: 0 }) };
+}
+
+function sample(datatype: V2Datatype): unknown {
+  return datatype === 'BOOL' ? false : datatype === 'BYTES' ? '' : 0;
+}
+
+/** The shape of one request tensor: fixed dimensions as constants, -1 as any size. */
+function shapeSchema(spec: TensorSpec): Json {
+  return {
+    type: 'array',
+    minItems: spec.shape.length,
+    maxItems: spec.shape.length,
+    prefixItems: spec.shape.map((d) => (d < 0 ? { type: 'integer', minimum: 0 } : { const: d })),
+  };
+}
+
+function inputSchema(spec: TensorSpec): Json {
+  return {
+    type: 'object',
+    required: ['name', 'shape', 'datatype', 'data'],
+    properties: {
+      name: { const: spec.name },
+      shape: shapeSchema(spec),
+      datatype: { const: spec.datatype },
+      data: {
+        type: 'array',
+        description: 'Row-major elements, flat or nested.',
+        items: { oneOf: [element(spec.datatype), { type: 'array' }] },
+      },
+    },
+  };
+}
+
+/** One example tensor of a spec: any-size dimensions set to 1, elements zero. */
+function exampleTensor(spec: TensorSpec) {
+  const shape = spec.shape.map((d) => (d < 0 ? 1 : d));
+  const count = shape.reduce((a, b) => a * b, 1);
+  return { name: spec.name, shape, datatype: spec.datatype, data: Array(count).fill(sample(spec.datatype)) };
+}
+
+/** Whether the predict route takes this model: one input of shape [-1, F...] with fixed F. */
+export function predictable(manifest: Manifest): TensorSpec | undefined {
+  const spec = manifest.inputs[0];
+  if (!spec || manifest.inputs.length !== 1 || spec.shape.length < 2) return undefined;
+  return spec.shape.slice(1).every((d) => d > 0) ? spec : undefined;
+}
+
+function predictPaths(manifest: Manifest, spec: TensorSpec): Json {
+  const perRow = spec.shape.slice(1).reduce((a, b) => a * b, 1);
+  const row = { type: 'array', minItems: perRow, maxItems: perRow, items: element(spec.datatype) };
+  const features = manifest.features;
+  const instance = features
+    ? {
+        oneOf: [
+          row,
+          {
+            type: 'object',
+            required: features,
+            additionalProperties: false,
+            properties: Object.fromEntries(features.map((f) => [f, element(spec.datatype)])),
+          },
+        ],
+      }
+    : row;
+  const labels = manifest.labels;
+  const example = features
+    ? Object.fromEntries(features.map((f) => [f, sample(spec.datatype)]))
+    : Array(perRow).fill(sample(spec.datatype));
+  return {
+    post: {
+      operationId: 'predict',
+      summary: `Predict with ${manifest.name}`,
+      security: KEYED,
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: {
+              type: 'object',
+              required: ['instances'],
+              properties: { instances: { type: 'array', minItems: 1, items: instance } },
+            },
+            example: { instances: [example] },
+          },
+        },
+      },
+      responses: {
+        '200': {
+          description: 'One prediction per instance',
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['predictions', 'model_name', 'model_version'],
+                properties: {
+                  predictions: { type: 'array', ...(labels && { items: { enum: labels } }) },
+                  ...(labels && {
+                    probabilities: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: labels,
+                        properties: Object.fromEntries(labels.map((l) => [l, { type: 'number' }])),
+                      },
+                    },
+                  }),
+                  model_name: { const: manifest.name },
+                  model_version: { type: 'string' },
+                },
+              },
+            },
+          },
+        },
+        ...errors(),
+      },
+    },
+  };
+}
+
+function errors(): Json {
+  const error = { $ref: '#/components/schemas/Error' };
+  const gateway = { $ref: '#/components/schemas/GatewayError' };
+  return {
+    '400': {
+      description: 'Not what this model takes; the message says what it expects',
+      content: { 'application/json': { schema: error } },
+    },
+    '403': { description: 'No key, or an unknown one', content: { 'application/json': { schema: gateway } } },
+    '404': { description: 'No such model or version', content: { 'application/json': { schema: error } } },
+  };
+}
+
+/** The document for one model version. */
+export function modelOpenApiDocument(
+  manifest: Manifest,
+  versions: readonly string[],
+  serverVersion: string,
+): Json {
+  const inputs = manifest.inputs;
+  const base = `/v2/models/${manifest.name}`;
+  const spec = predictable(manifest);
+  const outputNames = manifest.outputs.map((o) => o.name);
+  return {
+    openapi: OPENAPI_VERSION,
+    info: {
+      title: `ModelGate model ${manifest.name}`,
+      version: `${manifest.version} (server ${serverVersion})`,
+      description: [
+        manifest.description,
+        `Versions: ${versions.join(', ')}.`,
+        manifest.features && `Features: ${manifest.features.join(', ')}.`,
+        manifest.labels && `Labels: ${manifest.labels.join(', ')}.`,
+      ]
+        .filter(Boolean)
+        .join(' '),
+    },
+    // The document is served at <api>/v2/models/<name>/openapi.json.
+    servers: [{ url: '../../..' }],
+    paths: {
+      [`${base}/infer`]: {
+        post: {
+          operationId: 'infer',
+          summary: `Run ${manifest.name} on V2 tensors`,
+          security: KEYED,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['inputs'],
+                  properties: {
+                    id: { type: 'string' },
+                    inputs: {
+                      type: 'array',
+                      minItems: inputs.length,
+                      maxItems: inputs.length,
+                      items:
+                        inputs.length === 1
+                          ? inputSchema(inputs[0] as TensorSpec)
+                          : { oneOf: inputs.map(inputSchema) },
+                    },
+                    outputs: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['name'],
+                        properties: { name: { enum: outputNames } },
+                      },
+                    },
+                  },
+                },
+                example: { inputs: inputs.map(exampleTensor) },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'The outputs',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['model_name', 'model_version', 'outputs'],
+                    properties: {
+                      model_name: { const: manifest.name },
+                      model_version: { type: 'string' },
+                      id: { type: 'string' },
+                      outputs: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          required: ['name', 'shape', 'datatype', 'data'],
+                          properties: {
+                            name: { enum: outputNames },
+                            shape: { type: 'array', items: { type: 'integer' } },
+                            datatype: { enum: [...new Set(manifest.outputs.map((o) => o.datatype))] },
+                            data: { type: 'array' },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            ...errors(),
+          },
+        },
+      },
+      ...(spec && { [`/v1/models/${manifest.name}/predict`]: predictPaths(manifest, spec) }),
+    },
+    components: {
+      schemas: { Error: RESPONSE_SCHEMAS.Error, GatewayError: RESPONSE_SCHEMAS.GatewayError },
+      securitySchemes: SECURITY_SCHEMES,
+    },
+  };
+}

@@ -1,0 +1,238 @@
+/**
+ * The console, the API reference and the OpenAPI document in Debian's Chromium
+ * against the whole local topology: sign in, models, try predict, chat
+ * streaming and stop, batches, live metrics, hostile names shown as text,
+ * axe-core clean, no console error, nothing fetched from another origin.
+ */
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { settledManifest } from '../fixtures/batch.ts';
+import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
+import { accessibilityProblems, launch, screenshot, type Watched, watchedPage } from './browser.ts';
+
+const HOSTILE = '<img src=x onerror="alert(1)">';
+let api: TestTopology;
+let browser: Browser;
+let tab: Watched;
+
+/** Publishes iris's model file again as `hostile`, with markup in every text field of its manifest. */
+async function publishHostile(): Promise<void> {
+  const read = async (key: string) =>
+    (await api.s3
+      .send(new GetObjectCommand({ Bucket: api.bucket, Key: key }))
+      .then((o) => o.Body?.transformToByteArray())) as Uint8Array;
+  const manifest = JSON.parse(new TextDecoder().decode(await read('models/iris/1/manifest.json')));
+  const hostile = {
+    ...manifest,
+    name: 'hostile',
+    description: `<script>alert(1)</script>${HOSTILE}`,
+    labels: [HOSTILE, '<b>bold</b>', 'plain'],
+    features: manifest.features.map((f: string, i: number) => (i === 0 ? HOSTILE : f)),
+  };
+  await api.s3.send(
+    new PutObjectCommand({
+      Bucket: api.bucket,
+      Key: 'models/hostile/1/model.onnx',
+      Body: await read('models/iris/1/model.onnx'),
+    }),
+  );
+  await api.s3.send(
+    new PutObjectCommand({
+      Bucket: api.bucket,
+      Key: 'models/hostile/1/manifest.json',
+      Body: JSON.stringify(hostile),
+    }),
+  );
+}
+
+beforeAll(async () => {
+  api = await startTestTopology({ languageModels: true });
+  await publishHostile();
+  browser = await launch();
+  tab = await watchedPage(browser, api.apiUrl);
+});
+afterAll(async () => {
+  await browser?.close();
+  await api?.close();
+});
+
+describe('the console in a browser', () => {
+  it('refuses a wrong key with a message', async () => {
+    const { page } = await watchedPage(browser, api.apiUrl);
+    await page.goto(`${api.apiUrl}/console`);
+    await page.getByLabel('API key').fill('not-a-key');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/key was refused \(Forbidden\)/);
+    expect(await page.evaluate('sessionStorage.length + localStorage.length')).toBe(0);
+    await screenshot(page, 'sign-in-refused');
+    await page.context().close();
+  });
+
+  it('signs in and lists every model with versions, routing, size and date; hostile text stays text', async () => {
+    const { page } = tab;
+    const response = await page.goto(`${api.apiUrl}/console`);
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(response?.headers()['x-content-type-options']).toBe('nosniff');
+    await page.getByLabel('API key').fill(api.apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const rows = page.locator('tbody tr');
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(5);
+    expect(await page.locator('tbody').textContent()).toMatch(/iris1latest \(version 1\)/);
+    expect(page.url()).not.toContain(api.apiKey);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
+    await screenshot(page, 'models');
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('shows a hostile manifest as text, never as markup', async () => {
+    const { page } = tab;
+    await page.goto(`${api.apiUrl}/console#/models/hostile`);
+    await expect
+      .poll(() => page.locator('main').textContent())
+      .toContain(`Labels: ${HOSTILE}, <b>bold</b>, plain`);
+    await page.getByRole('button', { name: 'Predict' }).click();
+    await expect
+      .poll(() => page.locator('.bar-label').allTextContents())
+      .toEqual([HOSTILE, '<b>bold</b>', 'plain']);
+    expect(await page.locator('main img, main script, main b').count()).toBe(0);
+    expect(await page.getByLabel(HOSTILE, { exact: true }).count()).toBe(1);
+    await screenshot(page, 'model-hostile');
+  });
+
+  it('tries predict on a tabular model: fields per feature, probability bars, V2 JSON, copy as curl', async () => {
+    const { page } = tab;
+    await page.goto(`${api.apiUrl}/console#/models/iris`);
+    for (const [feature, value] of Object.entries({
+      sepal_length: 6.7,
+      sepal_width: 3,
+      petal_length: 5.2,
+      petal_width: 2.3,
+    }))
+      await page.getByLabel(feature).fill(String(value));
+    await page.getByRole('button', { name: 'Predict' }).click();
+    await expect.poll(() => page.locator('.prediction').textContent()).toBe('Prediction: virginica');
+    expect(await page.locator('.bar').count()).toBe(3);
+    expect(await page.locator('details pre').textContent()).toContain('"model_name": "iris"');
+    await page.getByRole('button', { name: 'Copy as curl' }).click();
+    const curl = await page.getByLabel('Request code').textContent();
+    expect(curl).toContain(`curl -s '${api.apiUrl}/v2/models/iris/infer'`);
+    expect(curl).toContain('[6.7,3,5.2,2.3]');
+    expect(curl).not.toContain(api.apiKey);
+    await page.getByRole('button', { name: 'Copy as Python' }).click();
+    expect(await page.getByLabel('Request code').textContent()).toContain('requests.post(');
+    await screenshot(page, 'model-iris');
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('streams a chat answer token by token, and stops it', async () => {
+    const { page } = tab;
+    await page.goto(`${api.apiUrl}/console#/chat`);
+    await expect.poll(() => page.getByLabel('Model').inputValue()).toBe('demo-lm');
+    await page.getByLabel('Message').fill('Tell me a long story');
+    await page.getByLabel('Max tokens').fill('1500');
+    await page.getByLabel('Temperature').fill('1');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => page.locator('.stats').textContent()).toMatch(/^\d+ tokens, [\d.]+ tokens\/s$/);
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await expect.poll(() => page.locator('.stats').textContent()).toMatch(/^Stopped after \d+ tokens\.$/);
+    expect((await page.getByLabel('Answer').textContent())?.length).toBeGreaterThan(0);
+    // A short answer runs to its end and reports the model's usage.
+    await page.getByLabel('Max tokens').fill('8');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect
+      .poll(() => page.locator('.stats').textContent())
+      .toMatch(/usage: \d+ prompt \+ \d+ completion = \d+ tokens/);
+    await screenshot(page, 'chat');
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('lists a finished batch job from its manifest', async () => {
+    const { page } = tab;
+    await api.s3.send(
+      new PutObjectCommand({
+        Bucket: api.bucket,
+        Key: 'batch/input/iris/console.jsonl',
+        Body: '[5.1,3.5,1.4,0.2]\n[1]\n',
+      }),
+    );
+    await settledManifest(api, 'iris/console.jsonl');
+    await page.goto(`${api.apiUrl}/console#/batches`);
+    const row = page.locator('tbody tr', { hasText: 'batch/output/iris/console.jsonl' });
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.locator('td').allTextContents()).toEqual(
+      expect.arrayContaining(['iris', 'completed_with_errors', '2', '1']),
+    );
+    await screenshot(page, 'batches');
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('draws live metrics by model and version after traffic', async () => {
+    const { page } = tab;
+    await page.goto(`${api.apiUrl}/console#/metrics`);
+    await expect.poll(() => page.locator('main').textContent(), { timeout: 10_000 }).toMatch(/Updated/);
+    for (let i = 0; i < 10; i++)
+      await api.call('/v1/models/iris/predict', { body: { instances: [[5.1, 3.5, 1.4, 0.2]] } });
+    await api.call('/v1/models/iris/predict', { body: { instances: [[1]] } });
+    const iris = page.locator('tbody tr', { hasText: /^iris1/ });
+    await expect
+      .poll(
+        async () =>
+          (await iris.count()) > 0 && Number((await iris.locator('td').nth(2).textContent()) ?? 0) > 0,
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+    expect(await page.locator('svg polyline').count()).toBeGreaterThan(0);
+    await screenshot(page, 'metrics');
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('renders the API reference from /openapi.json, and "try it" answers with the key', async () => {
+    const { page } = tab;
+    await page.goto(`${api.apiUrl}/docs`);
+    await page
+      .getByRole('button', { name: /Authorize/ })
+      .first()
+      .click();
+    await page.locator('.modal-ux input').first().fill(api.apiKey);
+    await page.locator('.modal-ux button.authorize').first().click();
+    await page.locator('.modal-ux button.btn-done').first().click();
+    const op = page.locator('#operations-Models-getV2Models');
+    await op.locator('.opblock-summary').click();
+    await op
+      .getByRole('button', { name: 'Try it out' })
+      .click()
+      .catch(() => {});
+    await op.getByRole('button', { name: 'Execute' }).click();
+    await expect
+      .poll(() => op.locator('.live-responses-table tbody .response-col_status').first().textContent())
+      .toContain('200');
+    expect(await op.locator('.live-responses-table').textContent()).toContain('iris');
+    await screenshot(page, 'docs');
+  });
+
+  it("serves /openapi.json without a key and a model's document only with one, both valid OpenAPI 3.1", async () => {
+    const whole = await api.call('/openapi.json', { key: null });
+    expect(whole.status).toBe(200);
+    await expect(SwaggerParser.validate(whole.json)).resolves.toMatchObject({ openapi: '3.1.0' });
+    expect((await api.call('/v2/models/iris/openapi.json', { key: null })).status).toBe(403);
+    const iris = await api.call('/v2/models/iris/openapi.json');
+    expect(iris.status).toBe(200);
+    await expect(SwaggerParser.validate(iris.json)).resolves.toBeDefined();
+    expect(
+      iris.json.paths['/v1/models/iris/predict'].post.requestBody.content['application/json'].schema
+        .properties.instances.items.oneOf[1].required,
+    ).toEqual(['sepal_length', 'sepal_width', 'petal_length', 'petal_width']);
+    expect((await api.call('/v2/models/nope/openapi.json')).json).toEqual({
+      error: "model 'nope' not found",
+    });
+  });
+
+  it('never logged an error nor asked another origin for anything', () => {
+    expect(tab.errors).toEqual([]);
+    expect(tab.foreign).toEqual([]);
+  });
+});

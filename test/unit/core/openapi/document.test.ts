@@ -1,0 +1,114 @@
+/** The OpenAPI document: valid by a maintained validator, every route present, every example valid and accepted by the real parsers. */
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { API_ROUTES, BODY_SCHEMAS } from '../../../../functions/api/routes.ts';
+import { CHAT_ROUTES } from '../../../../functions/chat/routes.ts';
+import { openApiDocument } from '../../../../functions/core/openapi/document.ts';
+import { parseChatRequest, parseCompletionRequest } from '../../../../functions/core/protocols/openai.ts';
+import { parsePredictRequest } from '../../../../functions/core/protocols/predict.ts';
+import { parseInferRequest } from '../../../../functions/core/protocols/v2.ts';
+import type { Manifest } from '../../../../functions/core/registry/manifest.ts';
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON documents.
+type Json = Record<string, any>;
+const doc = openApiDocument({ version: '1.2.3' }) as Json;
+
+const iris: Manifest = {
+  name: 'iris',
+  version: '1',
+  format: 'onnx',
+  inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
+  outputs: [
+    { name: 'label', datatype: 'INT64', shape: [-1] },
+    { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
+  ],
+  labels: ['setosa', 'versicolor', 'virginica'],
+  features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
+  sha256: '0'.repeat(64),
+  sizeBytes: 1,
+  createdAt: '2026-01-01T00:00:00Z',
+};
+
+/** Every example in the document with the schema it sits next to. */
+function examples(): { where: string; schema: Json; example: unknown }[] {
+  const found: { where: string; schema: Json; example: unknown }[] = [];
+  for (const [path, item] of Object.entries(doc.paths as Json)) {
+    for (const [method, op] of Object.entries(item as Json)) {
+      const media = [
+        ...Object.values((op as Json).requestBody?.content ?? {}),
+        ...Object.values((op as Json).responses as Json).flatMap((r) =>
+          Object.values((r as Json).content ?? {}),
+        ),
+      ] as Json[];
+      for (const m of media)
+        if ('example' in m) found.push({ where: `${method} ${path}`, schema: m.schema, example: m.example });
+    }
+  }
+  return found;
+}
+
+describe('GET /openapi.json document', () => {
+  it('is valid OpenAPI 3.1 by @apidevtools/swagger-parser', async () => {
+    const copy = structuredClone(doc);
+    await expect(SwaggerParser.validate(copy as never)).resolves.toMatchObject({ openapi: '3.1.0' });
+  });
+
+  it('describes every route of both route tables, with the right security', () => {
+    for (const route of [...API_ROUTES, ...CHAT_ROUTES]) {
+      const op = doc.paths[route.resource]?.[route.method.toLowerCase()];
+      expect(op, `${route.method} ${route.resource}`).toBeDefined();
+      expect(op.security).toEqual(route.apiKeyRequired ? [{ apiKey: [] }, { bearer: [] }] : []);
+      if (route.apiKeyRequired)
+        expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['403', '429']));
+    }
+    expect(doc.components.securitySchemes).toEqual({
+      apiKey: expect.objectContaining({ type: 'apiKey', in: 'header', name: 'x-api-key' }),
+      bearer: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+    });
+  });
+
+  it('uses the gateway body schemas themselves for bodies API Gateway validates', () => {
+    expect(doc.components.schemas.InferRequest).toBe(BODY_SCHEMAS.infer);
+    expect(doc.components.schemas.PredictRequest).toBe(BODY_SCHEMAS.predict);
+    expect(doc.components.schemas.BatchRequest).toBe(BODY_SCHEMAS.batch);
+  });
+
+  it('gives every error its shape: V2 routes {error}, OpenAI routes {error: {message, type}}, the gateway {message}', () => {
+    const ref = (path: string, method: string, status: string) =>
+      doc.paths[path][method].responses[status].content['application/json'].schema.$ref;
+    expect(ref('/v2/models/{model}/infer', 'post', '400')).toBe('#/components/schemas/Error');
+    expect(ref('/v1/chat/completions', 'post', '400')).toBe('#/components/schemas/OpenAIError');
+    expect(ref('/v1/models', 'get', '500')).toBe('#/components/schemas/OpenAIError');
+    expect(ref('/v2/models', 'get', '403')).toBe('#/components/schemas/GatewayError');
+  });
+
+  it('has examples that validate against their schemas', () => {
+    const ajv = new Ajv2020({ strict: false });
+    ajv.addSchema({ $id: 'doc', components: doc.components });
+    const all = examples();
+    expect(all.length).toBeGreaterThan(30);
+    for (const { where, schema, example } of all) {
+      const validate = ajv.compile(
+        JSON.parse(JSON.stringify(schema).replaceAll('"#/components', '"doc#/components')),
+      );
+      expect(validate(example), `${where}: ${ajv.errorsText(validate.errors)}`).toBe(true);
+    }
+  });
+
+  it('has request examples that the real parsers accept', () => {
+    const body = (path: string) => doc.paths[path].post.requestBody.content['application/json'].example;
+    expect(parseInferRequest(body('/v2/models/{model}/infer'), iris, 100).inputs[0]?.shape).toEqual([1, 4]);
+    expect(parsePredictRequest(body('/v1/models/{model}/predict'), iris, 100).shape).toEqual([2, 4]);
+    expect(parseChatRequest(body('/v1/chat/completions')).messages).toHaveLength(1);
+    expect(parseCompletionRequest(body('/v1/completions')).prompt).toBe('Once upon');
+  });
+
+  it('states the bounds the chat parser checks', () => {
+    const chat = doc.components.schemas.ChatRequest.properties;
+    expect(chat.temperature).toEqual({ type: 'number', minimum: 0, maximum: 2 });
+    expect(() =>
+      parseChatRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], temperature: 2.1 }),
+    ).toThrow(/temperature/);
+  });
+});
