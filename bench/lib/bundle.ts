@@ -16,6 +16,8 @@ export interface ApiServer {
   pid: number;
   handlerUs: { p50: number; p99: number };
   sessionRunUs: { p50: number; p99: number };
+  /** The same for iris-svm (an SVMClassifier): the api handler and session.run alone. */
+  svm: { handlerUs: { p50: number; p99: number }; sessionRunUs: { p50: number; p99: number } };
 }
 
 /**

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { freePort } from '../../local/net.ts';
 import { type ApiServer, startApiServer } from './bundle.ts';
 import { PYTHON, pythonHas, ROOT, startChild, stop, waitForHttp } from './process.ts';
-import { IRIS_ROW, predictBody } from './requests.ts';
+import { DIGIT_IMAGE, IRIS_ROW, predictBody } from './requests.ts';
 
 export interface BenchOptions {
   /** Seconds of load per system per HTTP comparison, split over alternating rounds. */
@@ -18,17 +18,21 @@ export interface BenchOptions {
 
 /** What to install when the Python peer cannot run. */
 export const PEER_MISSING = 'apt install python3-fastapi python3-uvicorn python3-sklearn';
+/** What to install when the PyTorch peers cannot run. */
+export const TORCH_MISSING =
+  'apt install python3-fastapi python3-uvicorn python3-torch python3-onnx python3-pandas';
 
 /**
  * What the benchmarks share, started on first use and stopped at the end:
  * the model bucket (s3rver, in this process), ModelGate's api server (gateway
- * emulator + api handler, a child), the Python peer (two uvicorn workers),
+ * emulator + api handler, a child), the Python peers (two uvicorn workers each),
  * the bare-Node ceiling server.
  */
 export class Lab {
   private readonly children: ChildProcess[] = [];
   private api?: Promise<ApiServer>;
   private peerUrl?: Promise<{ url: string; pid: number } | undefined>;
+  private torchUrl?: Promise<{ url: string; pid: number } | undefined>;
   private ceilingUrl?: Promise<{ url: string; pid: number }>;
 
   constructor(
@@ -62,6 +66,22 @@ export class Lab {
       return { url, pid: child.pid as number };
     })();
     return this.peerUrl;
+  }
+
+  /** FastAPI + uvicorn + PyTorch serving digits-cnn, two workers; undefined when Debian's packages are missing. */
+  torchPeer(): Promise<{ url: string; pid: number } | undefined> {
+    this.torchUrl ??= (async () => {
+      if (!pythonHas(['fastapi', 'uvicorn', 'torch', 'onnx'])) return undefined;
+      const port = await freePort();
+      const child = spawn(PYTHON, [`${ROOT}bench/peers/torch_digits.py`, 'serve', String(port), '2'], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      this.children.push(child);
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHttp(`${url}/v1/models/digits-cnn/predict`, predictBody([DIGIT_IMAGE]));
+      return { url, pid: child.pid as number };
+    })();
+    return this.torchUrl;
   }
 
   /** A bare Node `http` server answering a fixed body the size of ModelGate's iris answer. */

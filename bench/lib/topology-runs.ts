@@ -175,7 +175,7 @@ export async function batchRuns(
 
 /**
  * One file through local mode, upload to manifest: the file is put in the
- * model bucket under batch/input/diabetes/, the S3 event runs the job, the
+ * model bucket under batch/input/<model>/ (diabetes unless told), the S3 event runs the job, the
  * manifest says when it is done. Peak RSS of the ModelGate process is reset
  * before the run.
  */
@@ -183,9 +183,10 @@ export async function batchRun(
   target: { s3Url: string; bucket: string; pid: number },
   format: 'jsonl' | 'csv',
   path: string,
+  model = 'diabetes',
 ) {
   const s3 = localS3Client(target.s3Url);
-  const key = `batch/input/diabetes/bench-${Date.now()}.${format}`;
+  const key = `batch/input/${model}/bench-${Date.now()}.${format}`;
   try {
     writeFileSync(`/proc/${target.pid}/clear_refs`, '5');
   } catch {}

@@ -3,8 +3,8 @@
  * loopback — the gateway emulator in front of the api handler module,
  * configured through the function environment, the model bucket in another
  * process (the bench's s3rver). Prints one JSON line when ready:
- * `{url, apiKey, pid, handlerUs, sessionRunUs}`, the in-process latency of
- * the handler and of a bare onnxruntime session.run, measured before
+ * `{url, apiKey, pid, handlerUs, sessionRunUs, svm}`, the in-process latency of
+ * the handler and of a bare onnxruntime session.run (iris; iris-svm), measured before
  * serving. Serves until killed.
  *
  *   tsx bench/servers/api.ts S3_URL BUCKET
@@ -51,31 +51,33 @@ const gateway = await startGateway({
 // The handler in process, and onnxruntime's bare session.run on the same model in the
 // same process, in alternating blocks (same JIT and GC weather); medians of the blocks.
 const samples = Number(process.env.MODELGATE_BENCH_HANDLER_CALLS ?? 20_000);
-const event = predictEvent('iris', [[5.1, 3.5, 1.4, 0.2]]);
-const session = await ort.InferenceSession.create(
-  readFileSync(join(process.cwd(), 'models/iris/model.onnx')),
-  {
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-  },
-);
-const input = new ort.Tensor('float32', Float32Array.from([5.1, 3.5, 1.4, 0.2]), [1, 4]);
-const blocks: Array<{ handler: { p50: number; p99: number }; run: { p50: number; p99: number } }> = [];
-for (let b = 0; b < 10 && samples > 0; b++) {
-  const handlerBlock = await timeCalls(Math.ceil(samples / 10), async () => {
-    const response = await handler(event);
-    if (response.statusCode !== 200) throw new Error(`handler answered ${response.statusCode}`);
-  });
-  const runBlock = await timeCalls(Math.ceil(samples / 10), () => session.run({ input }));
-  blocks.push({ handler: handlerBlock, run: runBlock });
+async function handlerAgainstSessionRun(model: string, row: number[]) {
+  const event = predictEvent(model, [row]);
+  const session = await ort.InferenceSession.create(
+    readFileSync(join(process.cwd(), `models/${model}/model.onnx`)),
+    { intraOpNumThreads: 1, interOpNumThreads: 1 },
+  );
+  const input = new ort.Tensor('float32', Float32Array.from(row), [1, row.length]);
+  const feeds = { [session.inputNames[0] as string]: input };
+  const blocks: Array<{ handler: { p50: number; p99: number }; run: { p50: number; p99: number } }> = [];
+  for (let b = 0; b < 10 && samples > 0; b++) {
+    const handlerBlock = await timeCalls(Math.ceil(samples / 10), async () => {
+      const response = await handler(event);
+      if (response.statusCode !== 200) throw new Error(`handler answered ${response.statusCode}`);
+    });
+    const runBlock = await timeCalls(Math.ceil(samples / 10), () => session.run(feeds));
+    blocks.push({ handler: handlerBlock, run: runBlock });
+  }
+  await session.release();
+  const summary = (pick: (b: (typeof blocks)[number]) => { p50: number; p99: number }) =>
+    blocks.length === 0
+      ? { p50: 0, p99: 0 }
+      : { p50: median(blocks.map((b) => pick(b).p50)), p99: median(blocks.map((b) => pick(b).p99)) };
+  return { handlerUs: summary((b) => b.handler), sessionRunUs: summary((b) => b.run) };
 }
-const summary = (pick: (b: (typeof blocks)[number]) => { p50: number; p99: number }) =>
-  blocks.length === 0
-    ? { p50: 0, p99: 0 }
-    : { p50: median(blocks.map((b) => pick(b).p50)), p99: median(blocks.map((b) => pick(b).p99)) };
-const handlerUs = summary((b) => b.handler);
-const sessionRunUs = summary((b) => b.run);
-console.log(JSON.stringify({ url: gateway.url, apiKey, pid: process.pid, handlerUs, sessionRunUs }));
+const { handlerUs, sessionRunUs } = await handlerAgainstSessionRun('iris', [5.1, 3.5, 1.4, 0.2]);
+const svm = await handlerAgainstSessionRun('iris-svm', [5.1, 3.5, 1.4, 0.2]);
+console.log(JSON.stringify({ url: gateway.url, apiKey, pid: process.pid, handlerUs, sessionRunUs, svm }));
 process.on('SIGTERM', async () => {
   await gateway.close();
   process.exit(0);

@@ -10,7 +10,7 @@ import type { ArtifactStore } from '../../registry/artifacts.ts';
 import { LruCache } from '../../registry/cache.ts';
 import type { Manifest, TensorSpec } from '../../registry/manifest.ts';
 import type { InputTensor, ModelRunner, OutputTensor } from '../runner.ts';
-import { compileTrees, probeRows, sameResults, treeRun } from '../trees/trees.ts';
+import { compileTrees, probeRows, treeRun, withinRule } from '../trees/trees.ts';
 import { inProcess, OnnxThread, type Session } from './thread.ts';
 
 export interface OnnxRuntimeOptions {
@@ -172,10 +172,10 @@ export class OnnxRuntime {
       const names = [...session.outputNames];
       const expected = (await session.run(feeds, names)).results;
       const run = treeRun(program);
-      if (!sameResults(expected, run(feeds, names), names)) {
+      if (!withinRule(expected, run(feeds, names), names, program.ulps)) {
         return told({
           compiled: false,
-          reason: 'the compiled trees differ from onnxruntime',
+          reason: `the compiled trees differ from onnxruntime${program.ulps ? ` by more than ${program.ulps} ulps` : ''}`,
           mismatch: true,
         });
       }

@@ -2,6 +2,7 @@
  * Reads the one TreeEnsembleRegressor or TreeEnsembleClassifier node of an ONNX graph into typed
  * trees, or declines the model with the reason (it then runs in onnxruntime).
  */
+import { checkClasses } from './classes.ts';
 import { type OnnxAttribute, type OnnxNode, readOnnxGraph } from './onnx-graph.ts';
 
 /** The node modes the compiler covers, and the JavaScript comparison each becomes. */
@@ -82,9 +83,17 @@ export interface Ensemble {
   readonly base: readonly number[];
   /** The classifier's int64 labels (safe integers); empty for a regressor. */
   readonly labels: readonly number[];
+  /** A classifier's post transform (a regressor's is `NONE`). */
+  readonly transform: Transform;
+  /** Whether no class weight is below 0 (onnxruntime picks a binary classifier's label and scores by it). */
+  readonly positive: boolean;
   /** Each feature's distinct thresholds, in the order the trees compare them. */
   readonly thresholds: readonly number[][];
 }
+
+/** The post transforms the compiler covers (classifiers only; regressors take `NONE`). */
+export type Transform = 'NONE' | 'LOGISTIC' | 'SOFTMAX';
+const TRANSFORMS = new Set<string>(['NONE', 'LOGISTIC', 'SOFTMAX']);
 
 /** Why a model is not compiled. */
 export class Decline extends Error {}
@@ -96,7 +105,7 @@ export function decline(reason: string): never {
 /**
  * The ensemble of a model that is one tree-ensemble node the compiler covers.
  * @throws Decline for what it does not cover: other operators or post transforms,
- * binary classifiers, missing or non-positive class weights, tensor-valued
+ * class layouts whose scores onnxruntime picks in other ways (classes.ts), tensor-valued
  * attributes, graphs of more than the one node; any other error for an unreadable graph.
  */
 export function readEnsemble(bytes: Uint8Array, features: number): Ensemble {
@@ -117,8 +126,9 @@ export function readEnsemble(bytes: Uint8Array, features: number): Ensemble {
   const attr = (name: string): OnnxAttribute | undefined => node.attributes.get(name);
   const ints = (name: string) => attr(name)?.ints ?? [];
   const floats = (name: string) => attr(name)?.floats ?? [];
-  if ((attr('post_transform')?.s ?? 'NONE') !== 'NONE')
-    decline(`post_transform ${attr('post_transform')?.s}`);
+  const transform = attr('post_transform')?.s ?? 'NONE';
+  if (!(classifier ? TRANSFORMS.has(transform) : transform === 'NONE'))
+    decline(`post_transform ${transform}`);
 
   const { trees, count } = readNodes(attr, ints, floats, features);
   const byTree = new Map(trees.map((tree) => [tree.id, tree.nodes]));
@@ -132,8 +142,8 @@ export function readEnsemble(bytes: Uint8Array, features: number): Ensemble {
     decline('weight attributes of different lengths');
   }
   const width = classifier ? ints('classlabels_int64s').length : (attr('n_targets')?.i ?? 1);
-  if (classifier && (attr('classlabels_int64s') === undefined || width < 3)) {
-    decline('a classifier of fewer than three int64 labels');
+  if (classifier && (attr('classlabels_int64s') === undefined || width < 2)) {
+    decline('a classifier of fewer than two int64 labels');
   }
   if (!classifier && (attr('aggregate_function')?.s ?? 'SUM') !== 'SUM') {
     decline(`aggregate_function ${attr('aggregate_function')?.s}`);
@@ -145,12 +155,12 @@ export function readEnsemble(bytes: Uint8Array, features: number): Ensemble {
     if (target?.mode !== 'LEAF') decline('a weight on a missing or inner node');
     if (!(id >= 0 && id < width) || target.weights.has(id))
       decline('a weight id out of range or twice on a leaf');
-    const weight = Math.fround(weights[i] as number);
-    if (classifier && !(weight > 0)) decline('a class weight not above 0');
-    target.weights.set(id, weight);
+    target.weights.set(id, Math.fround(weights[i] as number));
   }
   const base = floats('base_values');
-  if (base.length !== 0 && base.length !== width) decline('base values of another length');
+  const positive = weights.every((w) => !(w < 0));
+  if (classifier) checkClasses(trees, width, base, positive && weights.every((w) => w !== 0));
+  else if (base.length !== 0 && base.length !== width) decline('base values of another length');
   if (!classifier && width > 1) {
     // onnxruntime answers 0, without the base value, for a target that no leaf of the row weighs.
     const weighed = base.map(
@@ -178,6 +188,8 @@ export function readEnsemble(bytes: Uint8Array, features: number): Ensemble {
     nodeCount: count,
     base,
     labels,
+    transform: transform as Transform,
+    positive,
     thresholds: thresholds.map((list) => [...new Set(list)]),
   };
 }
@@ -250,7 +262,7 @@ function* reachable(tree: { root: number; nodes: Map<number, TreeNode> }): Gener
   }
 }
 
-function allLeaves(nodes: Map<number, TreeNode>, test: (leaf: TreeNode) => boolean): boolean {
+export function allLeaves(nodes: Map<number, TreeNode>, test: (leaf: TreeNode) => boolean): boolean {
   for (const node of nodes.values()) if (node.mode === 'LEAF' && !test(node)) return false;
   return true;
 }

@@ -3,9 +3,11 @@
  * that scores a batch of rows, and the run function built from that source.
  */
 import { branchesSource } from './branches.ts';
+import { classifierFinish } from './classes.ts';
 import { Decline, type Ensemble, readEnsemble } from './ensemble.ts';
 import { fitsLevels, levelsSource } from './levels.ts';
 import { literal } from './literal.ts';
+import { TRANSFORMED_ULPS } from './verify.ts';
 
 export interface TreeProgram {
   /** The graph's input: float32 [N, features]. */
@@ -24,6 +26,11 @@ export interface TreeProgram {
   readonly thresholds: readonly number[][];
   /** How the trees run: level by level without branches (shallow trees), or as nests of `if`s. */
   readonly layout: 'levels' | 'branches';
+  /**
+   * How far the program's float scores may be from onnxruntime's, in float32 ulps: 0 (bit for bit)
+   * but for LOGISTIC and SOFTMAX, whose exp is the C library's there and V8's here. Labels are exact.
+   */
+  readonly ulps: number;
 }
 
 /** onnxruntime's tensor shape of results, which the program takes and returns. */
@@ -68,10 +75,11 @@ export function compileTrees(
  * The program reproduces onnxruntime's arithmetic exactly: float32 inputs
  * compared with float32 thresholds, leaf weights added in float32 in tree
  * order (a Float32Array store rounds as a C++ float add does), base values
- * added last.
+ * added last, a classifier's label picked from those sums and its scores
+ * transformed as onnxruntime does (classes.ts).
  */
 function assemble(ensemble: Ensemble, features: number): TreeProgram {
-  const { trees, width, classifier, base, labels } = ensemble;
+  const { trees, width, classifier, base, transform } = ensemble;
   const byLevels = fitsLevels(ensemble);
   const constants: string[] = [];
   const functions = trees.map((tree, t) => {
@@ -80,7 +88,7 @@ function assemble(ensemble: Ensemble, features: number): TreeProgram {
     constants.push(levels.constants);
     return levels.source;
   });
-  const finish = classifier ? classifierFinish(width, base, labels) : regressorFinish(width, base);
+  const finish = classifier ? classifierFinish(ensemble) : regressorFinish(width, base);
   const source = `function (input, outputs, features) {
 ${constants.join('\n')}
   function score(x, n) {
@@ -98,6 +106,7 @@ ${RUN_FUNCTION}
     source,
     thresholds: ensemble.thresholds,
     layout: byLevels ? 'levels' : 'branches',
+    ulps: transform === 'NONE' ? 0 : TRANSFORMED_ULPS,
   };
 }
 
@@ -135,30 +144,4 @@ function regressorFinish(targets: number, base: readonly number[]): string {
     ? `  for (let i = 0, r = 0; i < n; i++, r += ${targets}) {\n${adds.join('\n')}\n  }\n`
     : '';
   return `${loop}  return [{ type: 'float32', dims: [n, ${targets}], data: s }];`;
-}
-
-/** The end of `score` for a classifier: base values added, each row's label picked, both returned. */
-function classifierFinish(classes: number, base: readonly number[], labels: readonly number[]): string {
-  // A class no leaf of the row weighs (its sum is 0: weights are positive) takes the base value as it is.
-  const adds = base
-    .map((b, k) =>
-      Object.is(b, 0)
-        ? ''
-        : `    s[r + ${k}] = s[r + ${k}] === 0 ? ${literal(Math.fround(b))} : s[r + ${k}] + ${literal(Math.fround(b))};`,
-    )
-    .filter(Boolean)
-    .join('\n');
-  // The first class of the highest score, as onnxruntime picks it.
-  return `  const labels = [${labels.map((l) => `${l}n`).join(', ')}];
-  const label = new BigInt64Array(n);
-  for (let i = 0, r = 0; i < n; i++, r += ${classes}) {
-${adds}
-    let best = 0;
-    for (let k = 1; k < ${classes}; k++) if (s[r + k] > s[r + best]) best = k;
-    label[i] = labels[best];
-  }
-  return [
-    { type: 'int64', dims: [n], data: label },
-    { type: 'float32', dims: [n, ${classes}], data: s },
-  ];`;
 }

@@ -4,4 +4,4 @@
  * assembling and running: program.ts; checking against onnxruntime: verify.ts.
  */
 export { compileTrees, type TreeProgram, type TreeRun, type TreeTensor, treeRun } from './program.ts';
-export { probeRows, sameResults } from './verify.ts';
+export { probeRows, sameResults, TRANSFORMED_ULPS, ulpDistance, withinRule } from './verify.ts';

@@ -46,11 +46,24 @@ function nextFloat32(value: number, direction: 1 | -1): number {
   return bits[0] as number;
 }
 
-/** True when two results hold the same tensors, element for element (NaN equal to NaN). */
-export function sameResults(
+/**
+ * The rule compiled trees are held to before they serve, and checked against on probe rows:
+ * labels exactly onnxruntime's; float scores bit for bit, or for LOGISTIC and SOFTMAX classifiers
+ * within this many float32 ulps (onnxruntime's exp is the C library's expf, the program's is V8's
+ * Math.exp rounded to float32; they part in the last bit on rare arguments). Property-tested against
+ * onnxruntime in test/unit/core/runners/trees-boosted.test.ts.
+ */
+export const TRANSFORMED_ULPS = 4;
+
+/**
+ * True when two results hold the same tensors, element for element (NaN equal to NaN), float32
+ * elements within `ulps` float32 ulps of each other and every other element identical.
+ */
+export function withinRule(
   a: Record<string, { dims: readonly number[]; data: unknown }>,
   b: Record<string, { dims: readonly number[]; data: unknown }>,
   names: readonly string[],
+  ulps: number,
 ): boolean {
   return names.every((name) => {
     const x = a[name];
@@ -59,7 +72,34 @@ export function sameResults(
     const p = x.data as ArrayLike<unknown>;
     const q = y.data as ArrayLike<unknown>;
     if (p.length !== q.length) return false;
-    for (let i = 0; i < p.length; i++) if (!Object.is(p[i], q[i])) return false;
+    const floats = ulps > 0 && p instanceof Float32Array && q instanceof Float32Array;
+    for (let i = 0; i < p.length; i++) {
+      if (Object.is(p[i], q[i])) continue;
+      if (!floats || ulpDistance(p[i] as number, q[i] as number) > ulps) return false;
+    }
     return true;
   });
+}
+
+/** True when two results hold the same tensors, element for element (NaN equal to NaN). */
+export function sameResults(
+  a: Record<string, { dims: readonly number[]; data: unknown }>,
+  b: Record<string, { dims: readonly number[]; data: unknown }>,
+  names: readonly string[],
+): boolean {
+  return withinRule(a, b, names, 0);
+}
+
+/** float32 values apart from x to y, counting ±0 as one value; NaN is infinitely far from any number. */
+export function ulpDistance(x: number, y: number): number {
+  if (Number.isNaN(x) || Number.isNaN(y))
+    return Number.isNaN(x) && Number.isNaN(y) ? 0 : Number.POSITIVE_INFINITY;
+  return Math.abs(ordered(x) - ordered(y));
+}
+
+/** The float32's position on the number line as an integer: adjacent floats differ by 1. */
+function ordered(value: number): number {
+  bits[0] = value;
+  const w = word[0] as number;
+  return w < 0 ? -(w & 0x7fffffff) : w;
 }

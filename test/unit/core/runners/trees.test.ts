@@ -11,6 +11,18 @@ import {
 } from '../../../../functions/core/runners/trees/trees.ts';
 import { sampleModelBytes } from '../../../fixtures/models.ts';
 import { type AttributeValue, oneNodeModel } from '../../../fixtures/onnx-writer.ts';
+import {
+  classifier,
+  FEATURES,
+  leafWith,
+  MODES,
+  regressor,
+  rowsArbitrary,
+  stump,
+  treeArbitrary,
+  weight,
+  weightsArbitrary,
+} from '../../../fixtures/tree-ensembles.ts';
 
 /** The program's answers and onnxruntime's on the same rows: equal element for element. */
 async function expectSameAsOnnxruntime(bytes: Uint8Array, program: TreeProgram, rows: Float32Array) {
@@ -95,7 +107,10 @@ describe('compiled tree ensembles', () => {
       2,
     );
     expect(compileTrees(oneNodeModel(binary), 3)).toEqual({
-      declined: 'a classifier of fewer than three int64 labels',
+      declined: 'a binary classifier with weights on its second class',
+    });
+    expect(compileTrees(oneNodeModel(classifier([leafWith([[0, 1]])], 1)), 3)).toEqual({
+      declined: 'a classifier of fewer than two int64 labels',
     });
   });
 
@@ -194,197 +209,4 @@ async function expectRandomEnsemblesSame(options: {
   // Both ways of running the trees were checked, many times each.
   expect(layouts.levels).toBeGreaterThan(20);
   expect(layouts.branches).toBeGreaterThan(20);
-}
-
-// Random tree ensembles over three features, thresholds from a small set so that rows hit them exactly.
-
-const FEATURES = 3;
-const THRESHOLDS = [-1, -0.5, 0, 0.25, 0.5, 1.5, 3].map(Math.fround);
-const MODES = ['BRANCH_LEQ', 'BRANCH_LT', 'BRANCH_GTE', 'BRANCH_GT', 'BRANCH_EQ', 'BRANCH_NEQ'] as const;
-
-type Tree =
-  | { leaf: true; weights: Array<[number, number]> }
-  | {
-      leaf: false;
-      feature: number;
-      threshold: number;
-      mode: string;
-      missingTrue: boolean;
-      yes: Tree;
-      no: Tree;
-    };
-
-const leaf = (weights: Array<[number, number]>): Tree => ({ leaf: true, weights });
-const leafWith = leaf;
-
-/** One split at 0.5 on `feature`, leaves weighing 1 and 2. */
-const stump = (feature: number, mode: string, missingTrue: boolean): Tree => ({
-  leaf: false,
-  feature,
-  threshold: 0.5,
-  mode,
-  missingTrue,
-  yes: leaf([[0, 1]]),
-  no: leaf([[0, 2]]),
-});
-
-const weight = (positive: boolean) =>
-  fc
-    .float({ min: positive ? Math.fround(0.001) : Math.fround(-2), max: Math.fround(2), noNaN: true })
-    .map(Math.fround);
-
-function weightsArbitrary(outputs: number, positive: boolean): fc.Arbitrary<Array<[number, number]>> {
-  return fc
-    .uniqueArray(fc.integer({ min: 0, max: outputs - 1 }), {
-      minLength: positive ? 1 : 0,
-      maxLength: outputs,
-    })
-    .chain((ids) => fc.tuple(...ids.map((id) => weight(positive).map((w): [number, number] => [id, w]))));
-}
-
-/**
- * Random trees. With `uniform`: boosting-like trees, complete but for a leaf
- * now and then just above the last level, every split comparing the same way, none
- * tracking NaN — the trees that run level by level.
- */
-function treeArbitrary(weights: fc.Arbitrary<Array<[number, number]>>, uniform?: string): fc.Arbitrary<Tree> {
-  const split = (yes: fc.Arbitrary<Tree>, no: fc.Arbitrary<Tree>) =>
-    fc.record({
-      leaf: fc.constant(false as const),
-      feature: fc.integer({ min: 0, max: FEATURES - 1 }),
-      threshold: fc.constantFrom(...THRESHOLDS),
-      mode: uniform ? fc.constant(uniform) : fc.constantFrom(...MODES),
-      missingTrue: uniform ? fc.constant(false) : fc.boolean(),
-      yes,
-      no,
-    });
-  if (uniform) {
-    const complete = (depth: number): fc.Arbitrary<Tree> =>
-      depth === 0
-        ? weights.map(leaf)
-        : split(
-            complete(depth - 1),
-            // A leaf one level early, just above the last level: padded with one copy.
-            depth === 2
-              ? fc.oneof({ weight: 3, arbitrary: complete(1) }, weights.map(leaf))
-              : complete(depth - 1),
-          );
-    return fc.integer({ min: 0, max: 4 }).chain(complete);
-  }
-  const { tree } = fc.letrec<{ tree: Tree }>((tie) => ({
-    tree: fc.oneof(
-      { maxDepth: 4, depthIdentifier: 'tree' },
-      weights.map(leaf),
-      split(tie('tree'), tie('tree')),
-    ),
-  }));
-  return tree;
-}
-
-const rowsArbitrary = fc
-  .array(
-    fc.oneof(
-      fc.constantFrom(...THRESHOLDS, Number.NaN, Number.POSITIVE_INFINITY),
-      fc.float({ min: -4, max: 4, noNaN: true }),
-    ),
-    { minLength: FEATURES, maxLength: 30 * FEATURES },
-  )
-  .map((values) => values.slice(0, values.length - (values.length % FEATURES)));
-
-/** The node attributes of trees, each tree's nodes depth first (the root first, id 0). */
-function flatten(trees: readonly Tree[], prefix: 'target' | 'class') {
-  const n = {
-    treeids: [] as number[],
-    nodeids: [] as number[],
-    featureids: [] as number[],
-    values: [] as number[],
-    modes: [] as string[],
-    truenodeids: [] as number[],
-    falsenodeids: [] as number[],
-    missing: [] as number[],
-  };
-  const w = {
-    treeids: [] as number[],
-    nodeids: [] as number[],
-    ids: [] as number[],
-    weights: [] as number[],
-  };
-  trees.forEach((tree, t) => {
-    let next = 0;
-    const visit = (node: Tree): number => {
-      const id = next++;
-      const at = n.treeids.length;
-      n.treeids.push(t);
-      n.nodeids.push(id);
-      n.featureids.push(node.leaf ? 0 : node.feature);
-      n.values.push(node.leaf ? 0 : node.threshold);
-      n.modes.push(node.leaf ? 'LEAF' : node.mode);
-      n.truenodeids.push(0);
-      n.falsenodeids.push(0);
-      n.missing.push(!node.leaf && node.missingTrue ? 1 : 0);
-      if (node.leaf) {
-        for (const [k, v] of node.weights) {
-          w.treeids.push(t);
-          w.nodeids.push(id);
-          w.ids.push(k);
-          w.weights.push(v);
-        }
-      } else {
-        n.truenodeids[at] = visit(node.yes);
-        n.falsenodeids[at] = visit(node.no);
-      }
-      return id;
-    };
-    visit(tree);
-  });
-  return {
-    nodes_treeids: { ints: n.treeids },
-    nodes_nodeids: { ints: n.nodeids },
-    nodes_featureids: { ints: n.featureids },
-    nodes_values: { floats: n.values },
-    nodes_modes: { strings: n.modes },
-    nodes_truenodeids: { ints: n.truenodeids },
-    nodes_falsenodeids: { ints: n.falsenodeids },
-    nodes_missing_value_tracks_true: { ints: n.missing },
-    [`${prefix}_treeids`]: { ints: w.treeids },
-    [`${prefix}_nodeids`]: { ints: w.nodeids },
-    [`${prefix}_ids`]: { ints: w.ids },
-    [`${prefix}_weights`]: { floats: w.weights },
-  } satisfies Record<string, AttributeValue>;
-}
-
-const input = { name: 'input', elemType: 1, dims: ['N', FEATURES] };
-
-function regressor(trees: readonly Tree[], targets = 1, base?: readonly number[]) {
-  return {
-    opType: 'TreeEnsembleRegressor',
-    domain: 'ai.onnx.ml',
-    attributes: {
-      ...flatten(trees, 'target'),
-      n_targets: { i: targets },
-      aggregate_function: { s: 'SUM' },
-      post_transform: { s: 'NONE' },
-      ...(base && { base_values: { floats: base } }),
-    } as Record<string, AttributeValue>,
-    inputs: [input],
-    outputs: [{ name: 'variable', elemType: 1, dims: ['N', targets] }],
-  };
-}
-
-function classifier(trees: readonly Tree[], classes: number, base?: readonly number[]) {
-  return {
-    opType: 'TreeEnsembleClassifier',
-    domain: 'ai.onnx.ml',
-    attributes: {
-      ...flatten(trees, 'class'),
-      classlabels_int64s: { ints: Array.from({ length: classes }, (_, k) => 10 * (k + 1)) },
-      post_transform: { s: 'NONE' },
-      ...(base && { base_values: { floats: base } }),
-    } as Record<string, AttributeValue>,
-    inputs: [input],
-    outputs: [
-      { name: 'label', elemType: 7, dims: ['N'] },
-      { name: 'probabilities', elemType: 1, dims: ['N', classes] },
-    ],
-  };
 }
