@@ -1,8 +1,22 @@
 import { request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { V2_DATATYPES } from '../../functions/core/protocols/datatypes.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
+import {
+  chatBody,
+  completionBody,
+  contentType,
+  duplicatedKey,
+  encoded,
+  FEATURES,
+  inferBody,
+  modelName,
+  odd,
+  predictBody,
+  type Sent,
+  version,
+  wellFormedInfer,
+} from '../fixtures/requests.ts';
 
 /**
  * Property-based fuzzing of every route through the local gateway, with the
@@ -20,13 +34,6 @@ afterAll(() => api.close());
 const SEED = 20261128;
 /** What no answer may contain: stack frames, file paths, internals. */
 const LEAKS = /(\bat \S+ \(|node_modules|\/work\/|\/tmp\/|\.ts:\d+|ECONNREFUSED|TypeError|ReferenceError)/;
-
-interface Sent {
-  method: 'GET' | 'POST';
-  path: string;
-  body?: string | Buffer;
-  headers?: Record<string, string | string[]>;
-}
 
 function send(req: Sent): Promise<{ status: number; type: string; text: string }> {
   return new Promise((resolve, reject) => {
@@ -85,211 +92,6 @@ function check(req: Sent, res: { status: number; type: string; text: string }, p
     expect(body.error.length, context).toBeGreaterThan(0);
   }
 }
-
-const MODELS = ['iris', 'linear', 'diabetes', 'iris-logistic'];
-const modelName = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom(...MODELS) },
-  fc.constantFrom(
-    '..',
-    '../etc',
-    '%2e%2e',
-    '%2e%2e%2fmodels',
-    'models%2f..%2f..%2fx',
-    '..%2f..%2fetc%2fpasswd',
-    '%00',
-    '%E2%80%AE',
-    'IRIS',
-    '%EF%BD%89%EF%BD%92%EF%BD%89%EF%BD%93',
-    'a'.repeat(64),
-    '%F0%9F%98%80',
-    '-iris',
-    'nope',
-  ),
-  fc.string({ maxLength: 12 }).map(encodeURIComponent),
-);
-const version = fc.oneof(
-  fc.constantFrom('1', '2', '0', '-1', '1.5', '1e3', '01', '99999999999999999999', '%20', 'latest'),
-  fc.string({ maxLength: 5 }).map(encodeURIComponent),
-);
-const odd = fc.oneof(
-  fc.constantFrom(null, true, false, 0, -1, 1e308, -0.5, '', 'NaN', [], {}, [[]], [null]),
-  fc.double(),
-  fc.string({ maxLength: 20 }),
-);
-const number = fc.oneof(
-  fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }),
-  fc.integer(),
-);
-const shape = fc.array(
-  fc.oneof(
-    { weight: 4, arbitrary: fc.integer({ min: -3, max: 6 }) },
-    fc.constantFrom(1e12, 2 ** 53, 0.5, -0.5),
-    odd,
-  ),
-  { maxLength: 4 },
-);
-const flat = fc.array(fc.oneof({ weight: 4, arbitrary: number }, odd), { maxLength: 24 });
-const nested = fc.array(fc.array(fc.oneof({ weight: 4, arbitrary: number }, odd), { maxLength: 10 }), {
-  maxLength: 4,
-});
-const tensor = fc.record(
-  {
-    name: fc.oneof({ weight: 4, arbitrary: fc.constant('input') }, fc.string({ maxLength: 8 }), odd),
-    shape: fc.oneof({ weight: 4, arbitrary: shape }, odd),
-    datatype: fc.oneof(
-      { weight: 4, arbitrary: fc.constantFrom(...V2_DATATYPES) },
-      fc.constantFrom('fp32', 'INT128', 'FLOAT'),
-      odd,
-    ),
-    data: fc.oneof({ weight: 3, arbitrary: flat }, nested, odd),
-    parameters: odd,
-  },
-  { requiredKeys: [] },
-);
-const FEATURES: Record<string, number> = { iris: 4, 'iris-logistic': 4, linear: 1, diabetes: 10 };
-/** Requests that are right in shape and type, with odd values inside: they reach the model. */
-const wellFormedInfer = fc
-  .tuple(fc.constantFrom(...MODELS), fc.integer({ min: 1, max: 5 }), fc.boolean())
-  .chain(([m, rows, nestedData]) =>
-    fc
-      .array(fc.oneof({ weight: 20, arbitrary: number }, fc.constantFrom(1e308, -1e308, 3.4e38, 1e-45, -0)), {
-        minLength: rows * (FEATURES[m] as number),
-        maxLength: rows * (FEATURES[m] as number),
-      })
-      .map((values) => ({
-        model: m,
-        body: {
-          inputs: [
-            {
-              name: 'input',
-              shape: [rows, FEATURES[m]],
-              datatype: 'FP32',
-              data: nestedData
-                ? Array.from({ length: rows }, (_, r) =>
-                    values.slice(r * (FEATURES[m] as number), (r + 1) * (FEATURES[m] as number)),
-                  )
-                : values,
-            },
-          ],
-        },
-      })),
-  );
-const inferBody = fc.record(
-  {
-    id: odd,
-    inputs: fc.oneof({ weight: 5, arbitrary: fc.array(tensor, { maxLength: 3 }) }, odd),
-    outputs: fc.oneof(
-      fc.array(fc.record({ name: fc.oneof(fc.constantFrom('label', 'probabilities', 'prediction'), odd) }), {
-        maxLength: 3,
-      }),
-      odd,
-    ),
-    parameters: odd,
-  },
-  { requiredKeys: [] },
-);
-const instance = fc.oneof(
-  { weight: 4, arbitrary: fc.array(fc.oneof({ weight: 5, arbitrary: number }, odd), { maxLength: 12 }) },
-  fc.dictionary(
-    fc.constantFrom(
-      'sepal_length',
-      'sepal_width',
-      'petal_length',
-      'petal_width',
-      'x',
-      'age',
-      '__proto__',
-      'constructor',
-    ),
-    fc.oneof(number, odd),
-  ),
-  odd,
-);
-const predictBody = fc.record(
-  { instances: fc.oneof({ weight: 5, arbitrary: fc.array(instance, { maxLength: 6 }) }, odd), extra: odd },
-  { requiredKeys: [] },
-);
-const message = fc.record(
-  {
-    role: fc.oneof(
-      { weight: 3, arbitrary: fc.constantFrom('user', 'system', 'assistant') },
-      fc.constantFrom('tool', 'function', 'root', ''),
-      odd,
-    ),
-    content: fc.oneof(
-      { weight: 3, arbitrary: fc.string({ maxLength: 40 }) },
-      fc.constant(''),
-      fc.array(
-        fc.record({ type: fc.constantFrom('text', 'image_url'), text: fc.string({ maxLength: 10 }) }),
-        { maxLength: 2 },
-      ),
-      odd,
-    ),
-    name: odd,
-  },
-  { requiredKeys: [] },
-);
-/** Generation lengths are kept small when valid: the property is about answers, not about waiting for tokens. */
-const maxTokens = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: -5, max: 6 }) },
-  fc.constantFrom(0, 1e12, 2 ** 53, 1.5, '8', null, true),
-);
-const chatBody = fc.record(
-  {
-    model: fc.oneof(
-      { weight: 3, arbitrary: fc.constant('demo-lm') },
-      fc.constantFrom(...MODELS, 'gpt-4', ''),
-      odd,
-    ),
-    messages: fc.oneof({ weight: 5, arbitrary: fc.array(message, { maxLength: 4 }) }, odd),
-    max_tokens: maxTokens,
-    stream: fc.oneof(fc.boolean(), odd),
-    temperature: fc.oneof(fc.double({ min: -1, max: 3, noNaN: true }), odd),
-    top_p: fc.oneof(fc.double({ min: -1, max: 2, noNaN: true }), odd),
-    stop: fc.oneof(fc.string({ maxLength: 4 }), fc.array(fc.string({ maxLength: 3 }), { maxLength: 6 }), odd),
-    n: fc.oneof(fc.integer({ min: -1, max: 3 }), odd),
-    seed: fc.oneof(fc.integer(), odd),
-  },
-  { requiredKeys: ['max_tokens'] },
-);
-const completionBody = fc.record(
-  {
-    model: fc.oneof({ weight: 3, arbitrary: fc.constant('demo-lm') }, odd),
-    prompt: fc.oneof(
-      fc.string({ maxLength: 30 }),
-      fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }),
-      odd,
-    ),
-    max_tokens: maxTokens,
-    stream: fc.oneof(fc.boolean(), odd),
-  },
-  { requiredKeys: ['max_tokens'] },
-);
-
-/** A JSON body as sent: intact mostly, else truncated, with non-JSON numbers, binary, or empty. */
-function encoded(value: fc.Arbitrary<unknown>): fc.Arbitrary<string | Buffer> {
-  return fc.tuple(value, fc.integer({ min: 0, max: 19 }), fc.nat()).map(([v, roll, cut]) => {
-    const text = JSON.stringify(v) ?? 'null';
-    if (roll === 0) return text.slice(0, cut % Math.max(1, text.length));
-    if (roll === 1) return text.replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/, 'NaN');
-    if (roll === 2) return text.replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/, 'Infinity');
-    if (roll === 3) return Buffer.from([0xff, 0xfe, 0x00, 0x7b, 0x80, 0x22]);
-    if (roll === 4) return '';
-    if (roll === 5) return `${'['.repeat(3000)}${']'.repeat(3000)}`;
-    return text;
-  });
-}
-const contentType = fc.oneof(
-  { weight: 8, arbitrary: fc.constant('application/json') },
-  fc.constantFrom(
-    'text/plain',
-    'application/x-www-form-urlencoded',
-    'application/json; charset=latin1',
-    'application/octet-stream',
-  ),
-);
-/** Now and then the key twice (API Gateway then sees one value; the emulator refuses the pair with 403). */
-const duplicatedKey = fc.integer({ min: 0, max: 19 }).map((n) => n === 0);
 
 function withHeaders(req: Omit<Sent, 'headers'>, type: string, dup: boolean): Sent {
   const headers: Record<string, string | string[]> = { 'content-type': type };
