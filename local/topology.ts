@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -12,11 +11,14 @@ import type { Manifest } from '../functions/core/registry/manifest.ts';
 import type { StreamingHandler } from '../functions/core/streaming.ts';
 import { type ModelGateConfig, protocolOf } from '../infra/config.ts';
 import { apiFunctionEnvironment } from '../infra/function-env.ts';
+import { gatewayKeys } from './api-keys.ts';
 import type { DemoLmMode } from './containers/demo-lm/server.ts';
 import { type Container, demoLmContainer } from './containers/supervisor.ts';
+import { startLocalDynamo } from './dynamodb.ts';
 import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway/gateway.ts';
 import { installLambdaStreamingRuntime } from './gateway/lambda-runtime.ts';
 import type { Plan } from './gateway/usage-plans.ts';
+import type { LoopbackServer } from './net.ts';
 import { claimPort, PORTS, portFromEnv } from './ports.ts';
 import { LocalQueue } from './queue.ts';
 import { type LocalS3, localS3Client, S3RVER_CREDENTIALS, startLocalS3 } from './s3.ts';
@@ -44,6 +46,8 @@ export interface LocalOptions {
   readonly streamIdleTimeoutMs?: number;
   /** Publish the sample models when absent (default true). */
   readonly seed?: boolean;
+  /** DynamoDB emulator port (the usage table); 0 for an ephemeral one. */
+  readonly dynamoPort?: number;
   /** SageMaker Runtime emulator port; 0 for an ephemeral one. */
   readonly sagemakerPort?: number;
   /** How long the SageMaker emulator waits on a container, as SageMaker's 60 s (the default). */
@@ -63,6 +67,14 @@ export interface LocalTopology {
   readonly s3Url: string;
   readonly bucket: string;
   readonly apiKey: string;
+  /** Every API key of the configuration, by name (the first is the dev key); the name is its key id. */
+  readonly apiKeys: ReadonlyMap<string, string>;
+  /** DynamoDB emulator URL (the usage table). */
+  readonly dynamoUrl: string;
+  /** The usage table's name. */
+  readonly usageTable: string;
+  /** Resolves once the usage of every request answered so far is written. */
+  drainUsage(): Promise<void>;
   /** An S3 client pointed at the local store. */
   readonly s3: S3Client;
   readonly seeded: Manifest[];
@@ -98,6 +110,7 @@ export function localOptionsFromEnv(
     bucket: env.MODELGATE_BUCKET || 'modelgate',
     apiKey: env.MODELGATE_API_KEY || undefined,
     sagemakerPort: portFromEnv(env, PORTS.sagemaker),
+    dynamoPort: portFromEnv(env, PORTS.dynamodb),
     timeoutMs: millis(env, 'MODELGATE_GATEWAY_TIMEOUT_MS'),
     streamTimeoutMs: millis(env, 'MODELGATE_STREAM_TIMEOUT_MS'),
     streamIdleTimeoutMs: millis(env, 'MODELGATE_STREAM_IDLE_TIMEOUT_MS'),
@@ -119,6 +132,20 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
   const store = await claimPort(PORTS.s3, options.s3Port, () =>
     startLocalS3({ port: options.s3Port, directory: join(options.home, 's3'), bucket: options.bucket }),
   );
+  const dynamoPort = options.dynamoPort ?? 0;
+  let dynamo: LoopbackServer | undefined;
+  try {
+    dynamo = await claimPort(PORTS.dynamodb, dynamoPort, () =>
+      startLocalDynamo({
+        port: dynamoPort,
+        directory: join(options.home, 'dynamodb'),
+        usageTable: USAGE_TABLE,
+      }),
+    );
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const containers = new Map<string, Container>();
   let batchQueue: LocalQueue | undefined;
   let sagemaker: Awaited<ReturnType<typeof startSageMakerEmulator>> | undefined;
@@ -188,13 +215,18 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       [ENV.LARGE_MODELS]: JSON.stringify(largeModels),
+      [ENV.USAGE_TABLE]: USAGE_TABLE,
+      [ENV.DYNAMODB_ENDPOINT]: dynamo.url,
       ...(sagemaker && { [ENV.SAGEMAKER_ENDPOINT]: sagemaker.url }),
     });
     // Quiet by default on a laptop; POWERTOOLS_* set by the user win.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
-    const { handler } = (await import('../functions/api/index.ts')) as { handler: ProxyHandler };
+    const { handler, usageRecorder: apiUsage } = (await import('../functions/api/index.ts')) as {
+      handler: ProxyHandler;
+      usageRecorder?: { drain(): Promise<void> };
+    };
     const batch = (
       (await import('../functions/batch/index.ts')) as {
         handler: (e: SQSEvent) => Promise<SQSBatchResponse>;
@@ -227,16 +259,16 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       },
     );
     installLambdaStreamingRuntime();
-    const chat = sagemaker
-      ? ((await import('../functions/chat/index.ts')) as { handler: StreamingHandler }).handler
+    const chatModule = sagemaker
+      ? ((await import('../functions/chat/index.ts')) as {
+          handler: StreamingHandler;
+          usageRecorder?: { drain(): Promise<void> };
+        })
       : undefined;
+    const chat = chatModule?.handler;
 
-    const apiKey = options.apiKey ?? devApiKey(options.home);
-    const keyConfig = options.config.apiKeys[0];
-    const plan =
-      options.plan ??
-      options.config.usagePlans.find((p) => p.name === keyConfig?.plan) ??
-      (options.config.usagePlans[0] as Plan);
+    const keys = gatewayKeys(options.config, options.home, { value: options.apiKey, plan: options.plan });
+    const apiKey = keys[0]?.value as string;
     const routes: GatewayRoute[] = [
       ...API_ROUTES.map((route) => ({
         ...route,
@@ -248,7 +280,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     const gateway = await claimPort(PORTS.api, options.port, () =>
       startGateway({
         routes,
-        apiKeys: [{ id: keyConfig?.name ?? 'default', value: apiKey, plan }],
+        apiKeys: keys,
         port: options.port,
         stage: options.config.stage,
         ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
@@ -265,6 +297,12 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       s3Url: store.url,
       bucket: options.bucket,
       apiKey,
+      apiKeys: new Map(keys.map((k) => [k.id, k.value])),
+      dynamoUrl: dynamo.url,
+      usageTable: USAGE_TABLE,
+      async drainUsage() {
+        await Promise.all([apiUsage?.drain(), chatModule?.usageRecorder?.drain()]);
+      },
       s3,
       seeded,
       gateway,
@@ -279,6 +317,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
         await sagemaker?.close();
         await Promise.all([...containers.values()].map((c) => c.stop()));
         s3.destroy();
+        await apiUsage?.drain();
+        await chatModule?.usageRecorder?.drain();
+        await dynamo?.close();
         await store.close();
       },
     };
@@ -286,19 +327,14 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     batchQueue?.close();
     await sagemaker?.close();
     await Promise.all([...containers.values()].map((c) => c.stop()));
+    await dynamo?.close();
     await store.close();
     throw error;
   }
 }
 
-/** The dev API key kept in `home`, created on first use. */
-export function devApiKey(home: string): string {
-  const file = join(home, 'api-key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const key = `mg-${randomBytes(24).toString('base64url')}`;
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  return key;
-}
+/** The usage table of local mode. */
+export const USAGE_TABLE = 'modelgate-usage';
 
 /** A positive number of milliseconds from `name`, or undefined when unset. */
 function millis(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -12,6 +12,10 @@ import type { Registry } from '../core/registry/store.ts';
 import type { OnnxRuntime } from '../core/runners/onnx/runtime.ts';
 import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import type { Telemetry } from '../core/telemetry.ts';
+import type { UsageSink } from '../core/usage/recorder.ts';
+import type { UsageReport } from '../core/usage/report.ts';
+import { recordFailed, recordServed, rowsOf } from '../core/usage/requests.ts';
+import { usageRoute } from '../core/usage/route.ts';
 import { API_ROUTES, OPENAI_ROUTES, type RouteKey } from './routes.ts';
 
 export interface ApiDependencies {
@@ -34,6 +38,11 @@ export interface ApiDependencies {
    * their V2 infer requests are forwarded unchanged.
    */
   readonly tensorEndpoints?: ReadonlyMap<string, Pick<SageMakerRunner, 'invoke'>>;
+  /** Usage accounting per API key: where requests are counted, and how a key's usage is read. */
+  readonly usage?: {
+    readonly sink: UsageSink;
+    readonly report: (keyId: string, range: { from: string; to: string }) => Promise<UsageReport>;
+  };
 }
 
 /** Powertools' numeric DEBUG level: below it, the per-request line is not even built. */
@@ -83,6 +92,7 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     }
     const ms = performance.now() - started;
     telemetry.recordRequest(manifest, ms, 200);
+    recordServed(deps.usage?.sink, event, manifest.name, { rows: rowsOf(body) });
     if (telemetry.logger.level <= DEBUG)
       telemetry.logger.debug('request served', { ...labels(event, manifest), ms });
     if (shadow !== undefined) await mirror(event, run, body, { name: manifest.name, version: shadow });
@@ -156,8 +166,12 @@ export function createApiHandler(deps: ApiDependencies): Handler {
         `model '${event.pathParameters.model}' runs on an endpoint and has no versions: use POST /v2/models/${event.pathParameters.model}/infer`,
       );
     }
-    const body = JSON.stringify(jsonBody(event, 'an Open Inference Protocol request {"inputs": [...]}'));
-    const answer = await endpoint.invoke(body);
+    const request = jsonBody(event, 'an Open Inference Protocol request {"inputs": [...]}');
+    const answer = await endpoint.invoke(JSON.stringify(request));
+    const model = event.pathParameters?.model ?? '';
+    recordServed(deps.usage?.sink, event, model, {
+      rows: rowsOf({ outputs: (request as { inputs?: [] }).inputs }),
+    });
     return {
       statusCode: 200,
       headers: { 'Content-Type': answer.contentType ?? 'application/json' },
@@ -201,6 +215,7 @@ export function createApiHandler(deps: ApiDependencies): Handler {
       const job = await submitBatch(deps.batch, jsonBody(event, '{"model", "input": "batch/input/..."}'));
       return json(202, job);
     },
+    'GET /v1/usage': (event) => usageRoute(deps.usage?.report, event),
     'GET /v1/batches/{id}': async (event) =>
       json(200, await batchStatus(deps.batch, event.pathParameters?.id ?? '')),
     'GET /v1/models': async () => {
@@ -240,6 +255,8 @@ export function createApiHandler(deps: ApiDependencies): Handler {
       return await routes[routeOf(event)](event);
     } catch (error) {
       const { statusCode, message, headers } = describeError(error);
+      if (event.httpMethod === 'POST' && event.pathParameters?.model)
+        recordFailed(deps.usage?.sink, event, event.pathParameters.model, statusCode);
       if (statusCode >= 500) {
         // 503 is a dependency outage the client retries; anything else is a fault to fix.
         const log = statusCode === 503 ? telemetry.logger.warn : telemetry.logger.error;

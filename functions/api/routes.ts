@@ -33,6 +33,7 @@ export const API_ROUTES = [
   { method: 'GET', resource: '/v1/models', apiKeyRequired: true },
   { method: 'POST', resource: '/v1/batches', apiKeyRequired: true, bodySchema: 'batch' },
   { method: 'GET', resource: '/v1/batches/{id}', apiKeyRequired: true },
+  { method: 'GET', resource: '/v1/usage', apiKeyRequired: true },
 ] as const satisfies readonly RouteSpec[];
 
 /** Routes that answer errors in OpenAI's shape rather than the Open Inference Protocol's. */

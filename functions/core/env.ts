@@ -33,6 +33,12 @@ export const ENV = {
   LARGE_BATCH_BYTES: 'MODELGATE_LARGE_BATCH_BYTES',
   /** `false` keeps tree ensembles in onnxruntime instead of compiling them to JavaScript. */
   COMPILE_TREES: 'MODELGATE_COMPILE_TREES',
+  /** DynamoDB table of usage per API key, model and day. Unset: usage is not recorded. */
+  USAGE_TABLE: 'MODELGATE_USAGE_TABLE',
+  /** DynamoDB endpoint override (local mode: the emulator's URL). Unset on AWS. */
+  DYNAMODB_ENDPOINT: 'MODELGATE_DYNAMODB_ENDPOINT',
+  /** Days a day of usage is kept before DynamoDB's TTL removes it. */
+  USAGE_RETENTION_DAYS: 'MODELGATE_USAGE_RETENTION_DAYS',
 } as const;
 
 /**
@@ -67,6 +73,10 @@ export interface FunctionEnv {
   readonly largeBatch: { readonly stateMachineArn: string; readonly thresholdBytes: number } | undefined;
   /** Tree ensembles compiled to JavaScript (checked against onnxruntime first). */
   readonly compileTrees: boolean;
+  /** Usage accounting, when the stack gives the function a usage table. */
+  readonly usage:
+    | { readonly table: string; readonly endpoint: string | undefined; readonly retentionDays: number }
+    | undefined;
 }
 
 export const DEFAULTS = {
@@ -75,6 +85,7 @@ export const DEFAULTS = {
   registryTtlSeconds: 15,
   sessionCacheMb: 512,
   maxElements: 1_000_000,
+  usageRetentionDays: 400,
 } as const;
 
 /** What a function without the model bucket (the chat function) reads. */
@@ -117,6 +128,13 @@ export function readEnv(
         })
       : undefined,
     compileTrees: flag(source, ENV.COMPILE_TREES, true),
+    usage: source[ENV.USAGE_TABLE]
+      ? Object.freeze({
+          table: source[ENV.USAGE_TABLE] as string,
+          endpoint: source[ENV.DYNAMODB_ENDPOINT] || undefined,
+          retentionDays: positiveNumber(source, ENV.USAGE_RETENTION_DAYS, DEFAULTS.usageRetentionDays),
+        })
+      : undefined,
   });
 }
 
