@@ -171,6 +171,14 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ api5xxRatePercent: 1, apiP99LatencyMs: 5000 }),
+    /** Usage per API key, model and day (DynamoDB). */
+    usage: z
+      .object({
+        /** Days a day of usage is kept before DynamoDB's TTL deletes it. */
+        retentionDays: z.number().int().min(1).max(3650).default(400),
+      })
+      .strict()
+      .default({ retentionDays: 400 }),
     /** CloudWatch Logs retention of function and API logs, in days. */
     logRetentionDays: z.number().int().positive().default(30),
     /** Large models on SageMaker GPU endpoints. None by default: an endpoint costs money while it runs. */

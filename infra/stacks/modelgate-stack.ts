@@ -13,6 +13,7 @@ import { LogEncryption } from '../constructs/log-encryption.ts';
 import { ModelStore } from '../constructs/model-store.ts';
 import { Monitoring } from '../constructs/monitoring.ts';
 import { NodeFunction } from '../constructs/node-function.ts';
+import { UsageTable } from '../constructs/usage-table.ts';
 import { API_NODE_OPTIONS, apiFunctionEnvironment } from '../function-env.ts';
 
 export interface ModelGateStackProps extends StackProps {
@@ -34,6 +35,7 @@ export class ModelGateStack extends Stack {
   public readonly batch: BatchPredictions;
   public readonly largeFiles: LargeFileBatches;
   public readonly monitoring: Monitoring;
+  public readonly usage: UsageTable;
 
   constructor(scope: Construct, id: string, props: ModelGateStackProps) {
     super(scope, id, props);
@@ -107,6 +109,10 @@ export class ModelGateStack extends Stack {
       // Tensor (V2) models are served by the api function, language models by the chat function.
       endpoint.grantInvoke(endpoint.protocol === 'v2' ? this.inference.function : this.chat.function);
     }
+
+    this.usage = new UsageTable(this, 'Usage', { retention: Duration.days(config.usage.retentionDays) });
+    this.usage.bindRecorder(this.inference.function);
+    this.usage.bindRecorder(this.chat.function);
 
     this.authorizer = new NodeFunction(this, 'KeyAuthorizer', {
       entry: new URL('../../functions/authorizer/index.ts', import.meta.url).pathname,
@@ -190,6 +196,16 @@ export class ModelGateStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.monitoring.topic.topicArn,
       description: 'SNS topic every ModelGate alarm notifies',
+    });
+    new CfnOutput(this, 'UsageTableName', {
+      value: this.usage.table.tableName,
+      description: 'DynamoDB table of usage per API key, model and day (modelgate usage reads it)',
+    });
+    new CfnOutput(this, 'ApiKeyIds', {
+      value: this.toJsonString(
+        Object.fromEntries(config.apiKeys.map((k, i) => [k.name, this.api.apiKeys[i]?.keyId ?? ''])),
+      ),
+      description: 'Id of each API key by name: usage is recorded under the id',
     });
     new CfnOutput(this, 'ApiKeyId', {
       value: this.api.apiKeys[0]?.keyId ?? '',
