@@ -8,6 +8,9 @@ import dynalite from 'dynalite';
 import { USAGE_PK, USAGE_SK } from '../functions/core/usage/table.ts';
 import { type LoopbackServer, listenLoopback } from './net.ts';
 
+/** The usage table of local mode. */
+export const USAGE_TABLE = 'modelgate-usage';
+
 /** Credentials for the emulator: it checks none, but the SDK signs every request. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 

@@ -14,7 +14,7 @@ import { apiFunctionEnvironment } from '../infra/function-env.ts';
 import { gatewayKeys } from './api-keys.ts';
 import type { DemoLmMode } from './containers/demo-lm/server.ts';
 import { type Container, demoLmContainer } from './containers/supervisor.ts';
-import { startLocalDynamo } from './dynamodb.ts';
+import { startLocalDynamo, USAGE_TABLE } from './dynamodb.ts';
 import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway/gateway.ts';
 import { installLambdaStreamingRuntime } from './gateway/lambda-runtime.ts';
 import type { Plan } from './gateway/usage-plans.ts';
@@ -332,9 +332,6 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     throw error;
   }
 }
-
-/** The usage table of local mode. */
-export const USAGE_TABLE = 'modelgate-usage';
 
 /** A positive number of milliseconds from `name`, or undefined when unset. */
 function millis(env: NodeJS.ProcessEnv, name: string): number | undefined {

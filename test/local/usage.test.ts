@@ -5,6 +5,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../infra/config.ts';
+import { runCli } from '../fixtures/cli.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 let api: TestTopology;
@@ -27,7 +28,14 @@ beforeAll(async () => {
 afterAll(() => api.close());
 
 const messages = [{ role: 'user' as const, content: 'Tell me my fortune.' }];
-const zero = { requests: 0, rows: 0, prompt_tokens: 0, completion_tokens: 0, client_errors: 0, server_errors: 0 };
+const zero = {
+  requests: 0,
+  rows: 0,
+  prompt_tokens: 0,
+  completion_tokens: 0,
+  client_errors: 0,
+  server_errors: 0,
+};
 
 /** A key's usage today, by model, once every answered request is written. */
 async function usageByModel(key?: string) {
@@ -89,7 +97,12 @@ describe('usage per API key', () => {
 
   it('counts the tokens of a stream whose client did not ask for usage, without showing it', async () => {
     const before = (await usageByModel())['demo-lm'] ?? zero;
-    const whole = await teamA.chat.completions.create({ model: 'demo-lm', messages, max_tokens: 12, seed: 3 });
+    const whole = await teamA.chat.completions.create({
+      model: 'demo-lm',
+      messages,
+      max_tokens: 12,
+      seed: 3,
+    });
     const chunks = [];
     const stream = await teamA.chat.completions.create({
       model: 'demo-lm',
@@ -130,5 +143,26 @@ describe('usage per API key', () => {
     const today = new Date().toISOString().slice(0, 10);
     const range = await api.call(`/v1/usage?from=${today}&to=${today}`);
     expect(range.json).toMatchObject({ object: 'usage', key_id: 'team-a', from: today, to: today });
+  });
+
+  it("is read by the operator's CLI for one key or every key, as a table or JSON", async () => {
+    await api.drainUsage();
+    const env = { MODELGATE_DYNAMODB_PORT: new URL(api.dynamoUrl).port };
+    const b = await runCli(['usage', '--key', 'team-b', '--json'], env);
+    expect(b.code).toBe(0);
+    const report = JSON.parse(b.out);
+    expect(report.data.map((l: { key: string; model: string }) => `${l.key} ${l.model}`)).toEqual([
+      'team-b iris',
+      'team-b no-such-model',
+    ]);
+    expect(report.totals).toMatchObject({ requests: 2, client_errors: 2 });
+    const all = await runCli(['usage'], env);
+    expect(all.out).toMatch(/^DAY +KEY +MODEL +REQUESTS +ROWS +PROMPT +COMPLETION +4XX +5XX\n/);
+    expect(all.out).toMatch(/ team-a +demo-lm +\d+/);
+    expect(all.out).toMatch(/ team-b +iris +1 +0 +0 +0 +1 +0\n/);
+    expect(all.out).toMatch(/\ntotal +\d+/);
+    const bad = await runCli(['usage', '--from', '2026-13-01'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--from must be a date YYYY-MM-DD/);
   });
 });
