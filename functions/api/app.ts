@@ -1,5 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { type BatchApiDependencies, batchStatus, submitBatch } from '../core/batch/api.ts';
+import { requireCaller } from '../core/auth.ts';
+import type { BatchApiDependencies } from '../core/batch/api.ts';
+import { listOwnedBatches, ownedBatchStatus, submitOwnedBatch } from '../core/batch/tenants.ts';
 import { sameAnswer } from '../core/compare.ts';
 import type { LargeModelBinding } from '../core/env.ts';
 import { BadRequestError, describeError, MethodNotAllowedError, NotFoundError } from '../core/errors.ts';
@@ -212,12 +214,21 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     'POST /v2/models/{model}/infer': infer,
     'POST /v2/models/{model}/versions/{version}/infer': infer,
     'POST /v1/batches': async (event) => {
-      const job = await submitBatch(deps.batch, jsonBody(event, '{"model", "input": "batch/input/..."}'));
-      return json(202, job);
+      const body = jsonBody(event, '{"model", "input": "<file under your prefix batch/keys/<key id>/>"}');
+      return json(202, await submitOwnedBatch(deps.batch, requireCaller(event, 'batch jobs'), body));
     },
+    'GET /v1/batches': async (event) =>
+      json(200, await listOwnedBatches(deps.batch, requireCaller(event, 'batch jobs'))),
     'GET /v1/usage': (event) => usageRoute(deps.usage?.report, event),
     'GET /v1/batches/{id}': async (event) =>
-      json(200, await batchStatus(deps.batch, event.pathParameters?.id ?? '')),
+      json(
+        200,
+        await ownedBatchStatus(
+          deps.batch,
+          requireCaller(event, 'batch jobs'),
+          event.pathParameters?.id ?? '',
+        ),
+      ),
     'GET /v1/models': async () => {
       const small = await registry.listModels();
       const created = await Promise.all(

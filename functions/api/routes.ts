@@ -32,6 +32,7 @@ export const API_ROUTES = [
   { method: 'POST', resource: '/v1/models/{model}/predict', apiKeyRequired: true, bodySchema: 'predict' },
   { method: 'GET', resource: '/v1/models', apiKeyRequired: true },
   { method: 'POST', resource: '/v1/batches', apiKeyRequired: true, bodySchema: 'batch' },
+  { method: 'GET', resource: '/v1/batches', apiKeyRequired: true },
   { method: 'GET', resource: '/v1/batches/{id}', apiKeyRequired: true },
   { method: 'GET', resource: '/v1/usage', apiKeyRequired: true },
 ] as const satisfies readonly RouteSpec[];

@@ -1,16 +1,9 @@
-/**
- * What a request adds to its caller's usage: the caller is the API key API
- * Gateway matched (`requestContext.identity.apiKeyId`), set on every method that requires one.
- */
+/** What a request adds to its caller's usage (the API key API Gateway matched, see auth.ts). */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { callerKey } from '../auth.ts';
 import type { UsageSink } from './recorder.ts';
 
 type Caller = Pick<APIGatewayProxyEvent, 'requestContext'>;
-
-/** The id of the API key a request came with, or undefined for keyless routes. */
-export function callerKey(event: Caller): string | undefined {
-  return event.requestContext?.identity?.apiKeyId ?? undefined;
-}
 
 /** A request a model answered: rows scored, or tokens read and written. */
 export function recordServed(

@@ -1,9 +1,9 @@
 /** `GET /v1/usage`: the calling key's usage by day and model over `?from=YYYY-MM-DD&to=YYYY-MM-DD`. */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ModelGateError, NotFoundError } from '../errors.ts';
+import { requireCaller } from '../auth.ts';
+import { NotFoundError } from '../errors.ts';
 import { json } from '../http.ts';
 import { parseRange, type UsageReport } from './report.ts';
-import { callerKey } from './requests.ts';
 
 export async function usageRoute(
   report: ((keyId: string, range: { from: string; to: string }) => Promise<UsageReport>) | undefined,
@@ -14,8 +14,7 @@ export async function usageRoute(
       'usage is not recorded by this deployment: it has no usage table (MODELGATE_USAGE_TABLE)',
     );
   }
-  const keyId = callerKey(event);
-  if (!keyId) throw new ModelGateError('GET /v1/usage answers for the API key of the request: send one', 403);
+  const keyId = requireCaller(event, 'usage figures');
   const query = event.queryStringParameters ?? {};
   const range = parseRange({ from: query.from, to: query.to });
   return json(200, { key_id: keyId, ...(await report(keyId, range)) });
