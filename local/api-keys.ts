@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { ModelGateConfig } from '../infra/config.ts';
+import { limitsOf, type ModelGateConfig } from '../infra/config.ts';
 import type { Plan } from './gateway/usage-plans.ts';
 
 /**
@@ -39,4 +39,10 @@ export function devApiKey(home: string, name = 'api-key'): string {
   const key = `mg-${randomBytes(24).toString('base64url')}`;
   writeFileSync(file, `${key}\n`, { mode: 0o600 });
   return key;
+}
+
+/** `MODELGATE_KEY_LIMITS` of local mode: each key's budgets and limits under its name, its key id. */
+export function keyLimitsEnv(config: ModelGateConfig): string {
+  const entries = config.apiKeys.map((k) => ({ keyId: k.name, ...limitsOf(config, k.name) }));
+  return JSON.stringify(entries.filter((e) => Object.keys(e).length > 1));
 }

@@ -11,7 +11,7 @@ import type { Manifest } from '../functions/core/registry/manifest.ts';
 import type { StreamingHandler } from '../functions/core/streaming.ts';
 import { type ModelGateConfig, protocolOf } from '../infra/config.ts';
 import { apiFunctionEnvironment } from '../infra/function-env.ts';
-import { gatewayKeys } from './api-keys.ts';
+import { gatewayKeys, keyLimitsEnv } from './api-keys.ts';
 import type { DemoLmMode } from './containers/demo-lm/server.ts';
 import { type Container, demoLmContainer } from './containers/supervisor.ts';
 import { startLocalDynamo, USAGE_TABLE } from './dynamodb.ts';
@@ -217,6 +217,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       [ENV.LARGE_MODELS]: JSON.stringify(largeModels),
       [ENV.USAGE_TABLE]: USAGE_TABLE,
       [ENV.DYNAMODB_ENDPOINT]: dynamo.url,
+      [ENV.KEY_LIMITS]: keyLimitsEnv(options.config),
       ...(sagemaker && { [ENV.SAGEMAKER_ENDPOINT]: sagemaker.url }),
     });
     // Quiet by default on a laptop; POWERTOOLS_* set by the user win.

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { requireCaller } from '../core/auth.ts';
+import { callerKey, requireCaller } from '../core/auth.ts';
 import type { BatchApiDependencies } from '../core/batch/api.ts';
 import { listOwnedBatches, ownedBatchStatus, submitOwnedBatch } from '../core/batch/tenants.ts';
 import { sameAnswer } from '../core/compare.ts';
@@ -14,9 +14,8 @@ import type { Registry } from '../core/registry/store.ts';
 import type { OnnxRuntime } from '../core/runners/onnx/runtime.ts';
 import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import type { Telemetry } from '../core/telemetry.ts';
-import type { UsageSink } from '../core/usage/recorder.ts';
-import type { UsageReport } from '../core/usage/report.ts';
 import { recordFailed, recordServed, rowsOf } from '../core/usage/requests.ts';
+import type { ApiUsage } from '../core/usage/route.ts';
 import { usageRoute } from '../core/usage/route.ts';
 import { API_ROUTES, OPENAI_ROUTES, type RouteKey } from './routes.ts';
 
@@ -41,10 +40,7 @@ export interface ApiDependencies {
    */
   readonly tensorEndpoints?: ReadonlyMap<string, Pick<SageMakerRunner, 'invoke'>>;
   /** Usage accounting per API key: where requests are counted, and how a key's usage is read. */
-  readonly usage?: {
-    readonly sink: UsageSink;
-    readonly report: (keyId: string, range: { from: string; to: string }) => Promise<UsageReport>;
-  };
+  readonly usage?: ApiUsage;
 }
 
 /** Powertools' numeric DEBUG level: below it, the per-request line is not even built. */
@@ -84,6 +80,8 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     run: (manifest: Manifest) => Promise<unknown>,
   ): Promise<APIGatewayProxyResult> => {
     const started = performance.now();
+    const limited =
+      deps.usage?.admit && (await deps.usage.admit(callerKey(event), target(event).name, false));
     const { manifest, shadow } = await resolve(event);
     let body: unknown;
     try {
@@ -98,7 +96,7 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     if (telemetry.logger.level <= DEBUG)
       telemetry.logger.debug('request served', { ...labels(event, manifest), ms });
     if (shadow !== undefined) await mirror(event, run, body, { name: manifest.name, version: shadow });
-    return json(200, body, { [VERSION_HEADER]: manifest.version });
+    return json(200, body, { [VERSION_HEADER]: manifest.version, ...limited });
   };
 
   /**

@@ -32,6 +32,7 @@ const api = createApiHandler({
     usage: {
       sink: usage.recorder,
       report: (keyId, range) => readUsage(usage.client, usage.table, range, keyId),
+      ...(usage.limits && { admit: usage.limits.admit.bind(usage.limits) }),
     },
   }),
 });

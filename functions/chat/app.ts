@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { callerKey } from '../core/auth.ts';
 import { BadRequestError, NotFoundError, UpstreamError } from '../core/errors.ts';
 import { jsonBody } from '../core/http.ts';
 import {
@@ -18,6 +19,7 @@ import type { HttpResponseMetadata, StreamingHandler } from '../core/streaming.t
 import type { Telemetry } from '../core/telemetry.ts';
 import type { UsageSink } from '../core/usage/recorder.ts';
 import { recordFailed, recordServed } from '../core/usage/requests.ts';
+import type { Admit } from '../core/usage/route.ts';
 
 export interface ChatDependencies {
   /** Large models by the name clients use. */
@@ -25,6 +27,8 @@ export interface ChatDependencies {
   readonly telemetry: Telemetry;
   /** Where each answer's tokens are counted for the calling API key. */
   readonly usage?: UsageSink | undefined;
+  /** Budgets and per-minute limits: throws over one, else the `x-ratelimit-*` headers. */
+  readonly admit?: Admit | undefined;
   /** `awslambda.HttpResponseStream.from`. */
   readonly open: (stream: Writable, metadata: HttpResponseMetadata) => Writable;
 }
@@ -42,7 +46,7 @@ const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-
  * token by token when the request says `stream: true`.
  */
 export function createChatHandler(deps: ChatDependencies): StreamingHandler {
-  const { models, telemetry, open, usage } = deps;
+  const { models, telemetry, open, usage, admit } = deps;
 
   const answerJson = (
     stream: Writable,
@@ -82,8 +86,9 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
     first: IteratorResult<StreamChunk>,
     rest: AsyncIterator<StreamChunk>,
     clientWantsUsage: boolean,
+    headers: Record<string, string>,
   ): Promise<TokenUsage | undefined> => {
-    const out = open(stream, { statusCode: 200, headers: SSE_HEADERS });
+    const out = open(stream, { statusCode: 200, headers: { ...SSE_HEADERS, ...headers } });
     let last: StreamChunk | undefined;
     let counted: TokenUsage | undefined;
     try {
@@ -115,6 +120,7 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
   ) => {
     const { request } = generation;
     const runner = runnerFor(request);
+    const limited = admit ? await admit(callerKey(event), request.model, true) : {};
     const body = JSON.stringify(containerBody(generation, runner.model.protocol));
     const where = `model '${runner.model.name}' (endpoint ${runner.model.endpoint})`;
     const started = performance.now();
@@ -137,7 +143,7 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
         }
         const result = wholeAnswer(generation, parsed, where);
         record(200);
-        answerJson(stream, 200, result);
+        answerJson(stream, 200, result, limited);
         recordServed(usage, event, request.model, tokensOf(result.usage));
         return;
       }
@@ -152,7 +158,7 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
       // Errors before the first chunk still get a proper status code.
       const first = await iterator.next();
       record(200);
-      const tokens = await pipe(stream, first, iterator, request.includeUsage);
+      const tokens = await pipe(stream, first, iterator, request.includeUsage, limited);
       if (tokens) recordServed(usage, event, request.model, tokens);
       // A stream cut short: by the client (a client error, 499 as proxies log it) or by the model.
       else recordFailed(usage, event, request.model, signal.aborted ? 499 : 502);

@@ -14,14 +14,17 @@ const runtime = lambdaStreaming();
 const raw = new SageMakerRuntimeClient(env.sagemakerEndpoint ? { endpoint: env.sagemakerEndpoint } : {});
 const client = env.tracing ? await traceClient(raw, 'modelgate-chat') : raw;
 
+const usage = usageFromEnv(env, telemetry.logger);
 /** The usage recorder of this process, for local mode and tests to wait on. */
-export const usageRecorder = usageFromEnv(env, telemetry.logger)?.recorder;
+export const usageRecorder = usage?.recorder;
+const limits = usage?.limits;
 
 export const handler = runtime.streamifyResponse(
   createChatHandler({
     models: new Map(env.largeModels.map((m) => [m.name, new SageMakerRunner(client, m)])),
     telemetry,
     usage: usageRecorder,
+    ...(limits && { admit: limits.admit.bind(limits) }),
     open: (stream, metadata) => runtime.HttpResponseStream.from(stream, metadata),
   }),
 );

@@ -4,7 +4,7 @@ import type { Construct } from 'constructs';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
 import { ENV } from '../../functions/core/env.ts';
-import type { ModelGateConfig } from '../config.ts';
+import { limitsOf, type ModelGateConfig } from '../config.ts';
 import { BatchPredictions } from '../constructs/batch-predictions.ts';
 import { ContainerPreset, GpuEndpoint, GpuInstanceType, ModelSource } from '../constructs/gpu-endpoint.ts';
 import { InferenceApi } from '../constructs/inference-api.ts';
@@ -138,6 +138,17 @@ export class ModelGateStack extends Stack {
       },
       authorizer: this.authorizer.function,
     });
+
+    // Budgets and limits by API key id, for the functions that enforce them.
+    const keyLimits = config.apiKeys.flatMap((key, i) => {
+      const limits = limitsOf(config, key.name);
+      const keyId = this.api.apiKeys[i]?.keyId;
+      return keyId && Object.keys(limits).length > 0 ? [{ keyId, ...limits }] : [];
+    });
+    if (keyLimits.length > 0) {
+      for (const fn of [this.inference, this.chat])
+        fn.function.addEnvironment(ENV.KEY_LIMITS, this.toJsonString(keyLimits));
+    }
 
     const batchEnvironment = { ...apiFunctionEnvironment(config), [ENV.LARGE_MODELS]: largeModels };
     this.batch = new BatchPredictions(this, 'Batch', {

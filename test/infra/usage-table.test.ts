@@ -75,4 +75,24 @@ describe('UsageTable', () => {
     template.hasOutput('UsageTableName', {});
     template.hasOutput('ApiKeyIds', {});
   });
+
+  it("gives the api and chat functions each key's budgets by key id, without a dependency cycle", () => {
+    // Template.fromStack refuses a template whose resources depend on each other in a cycle.
+    const { template } = modelGateTemplate({
+      usagePlans: [{ name: 'standard', limits: { tokensPerMonth: 1000 } }],
+      apiKeys: [
+        { name: 'default', plan: 'standard', limits: { tokensPerMinute: 50 } },
+        { name: 'other', plan: 'standard', limits: { tokensPerMonth: 99 } },
+      ],
+    });
+    const limited = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { MODELGATE_KEY_LIMITS: Match.anyValue() } } },
+    });
+    expect(Object.keys(limited)).toHaveLength(2);
+    const value = JSON.stringify(Object.values(limited)[0]);
+    expect(value).toContain('{\\"keyId\\":\\"');
+    expect(value).toContain('\\"tokensPerMonth\\":1000,\\"tokensPerMinute\\":50}');
+    expect(value).toContain('\\"tokensPerMonth\\":99}');
+    expect(value).toMatch(/"Ref":"ApiKeyDefault[0-9A-F]{8}"/);
+  });
 });

@@ -4,12 +4,15 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FunctionEnv } from '../env.ts';
+import { UsageLimits } from './limits.ts';
 import { UsageRecorder } from './recorder.ts';
 
 export interface UsageStore {
   readonly client: DynamoDBClient;
   readonly table: string;
   readonly recorder: UsageRecorder;
+  /** Budgets and per-minute limits, when some key has them. */
+  readonly limits: UsageLimits | undefined;
 }
 
 /** Undefined when the function has no usage table (usage is then not recorded). */
@@ -24,11 +27,17 @@ export function usageFromEnv(
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 2000, socketTimeout: 5000 },
   });
+  const limits =
+    env.usage.limits.size > 0 ? new UsageLimits({ client, table, limits: env.usage.limits }) : undefined;
   const recorder = new UsageRecorder({
     client,
     table,
     retentionDays,
+    ...(limits && {
+      perMinute: (keyId: string) => limits.perMinute(keyId),
+      onWritten: (keyId: string) => limits.forget(keyId),
+    }),
     onLost: (message, details) => logger.error(message, details),
   });
-  return { client, table, recorder };
+  return { client, table, recorder, limits };
 }

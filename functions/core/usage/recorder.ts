@@ -6,6 +6,7 @@ import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb
 import { type Counters, processCounters } from '../counters.ts';
 import {
   dayOf,
+  minuteKey,
   sortKey,
   USAGE_COUNTERS,
   USAGE_PK,
@@ -32,14 +33,22 @@ export interface UsageRecorderOptions {
   readonly retryDelayMs?: number;
   readonly now?: () => number;
   readonly counters?: Counters;
+  /** Keys with per-minute limits: their additions also go to a per-minute item. */
+  readonly perMinute?: (keyId: string) => boolean;
+  /** Told of each item written for a key (budget checks then read it afresh). */
+  readonly onWritten?: (keyId: string) => void;
   /** Told of a write given up after every attempt (the counts it carried are in the message). */
   readonly onLost?: (message: string, details: Record<string, unknown>) => void;
 }
 
 interface Pending {
   readonly keyId: string;
+  /** The item's sort key: a day's (`<day>#<model>`) or a minute's (`min#<minute>#<model>`). */
+  readonly sk: string;
   readonly day: string;
   readonly model: string;
+  /** Seconds the item lives after its last write. */
+  readonly lifetime: number;
   readonly counts: UsageCounts;
   attempt: number;
 }
@@ -81,7 +90,19 @@ export class UsageRecorder implements UsageSink {
   }
 
   add(addition: UsageAddition): void {
-    this.merge(addition.keyId, dayOf(this.now()), addition.model, addition, 0);
+    const at = this.now();
+    const { keyId, model } = addition;
+    const day = dayOf(at);
+    this.merge(
+      { keyId, sk: sortKey(day, model), day, model, lifetime: this.options.retentionDays * 86_400 },
+      addition,
+      0,
+    );
+    // Per-minute windows count answered requests and their tokens, not refusals and failures.
+    const answered = !addition.clientErrors && !addition.serverErrors;
+    if (answered && this.options.perMinute?.(keyId)) {
+      this.merge({ keyId, sk: minuteKey(at, model), day, model, lifetime: 3600 }, addition, 0);
+    }
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -102,11 +123,11 @@ export class UsageRecorder implements UsageSink {
     this.timers.clear();
   }
 
-  private merge(keyId: string, day: string, model: string, add: Partial<UsageCounts>, attempt: number) {
-    const id = `${keyId}${SEP}${day}${SEP}${model}`;
+  private merge(item: Omit<Pending, 'counts' | 'attempt'>, add: Partial<UsageCounts>, attempt: number) {
+    const id = `${item.keyId}${SEP}${item.sk}`;
     let entry = this.pending.get(id);
     if (!entry) {
-      entry = { keyId, day, model, counts: zeroCounts(), attempt };
+      entry = { ...item, counts: zeroCounts(), attempt };
       this.pending.set(id, entry);
     }
     entry.attempt = Math.max(entry.attempt, attempt);
@@ -124,10 +145,10 @@ export class UsageRecorder implements UsageSink {
   }
 
   private async write(entry: Pending): Promise<void> {
-    const { keyId, day, model, counts } = entry;
+    const { keyId, sk, day, model, counts } = entry;
     const names: Record<string, string> = { '#ttl': USAGE_TTL, '#model': 'model', '#day': 'day' };
     const values: Record<string, { N: string } | { S: string }> = {
-      ':ttl': { N: String(Math.floor(this.now() / 1000) + this.options.retentionDays * 86_400) },
+      ':ttl': { N: String(Math.floor(this.now() / 1000) + entry.lifetime) },
       ':model': { S: model },
       ':day': { S: day },
     };
@@ -139,13 +160,14 @@ export class UsageRecorder implements UsageSink {
       await this.options.client.send(
         new UpdateItemCommand({
           TableName: this.options.table,
-          Key: { [USAGE_PK]: { S: keyId }, [USAGE_SK]: { S: sortKey(day, model) } },
+          Key: { [USAGE_PK]: { S: keyId }, [USAGE_SK]: { S: sk } },
           UpdateExpression: `ADD ${USAGE_COUNTERS.map((n) => `#${n} :${n}`).join(', ')} SET #ttl = :ttl, #model = :model, #day = :day`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
       );
       this.writes.inc();
+      this.options.onWritten?.(keyId);
     } catch (error) {
       const attempt = entry.attempt + 1;
       if (attempt < this.attempts) {
@@ -153,7 +175,7 @@ export class UsageRecorder implements UsageSink {
         const timer = setTimeout(
           () => {
             this.timers.delete(timer);
-            this.merge(keyId, day, model, counts, attempt);
+            this.merge(entry, counts, attempt);
             if (!this.scheduled) this.flush();
           },
           this.retryDelayMs * 2 ** (attempt - 1),

@@ -3,7 +3,22 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { requireCaller } from '../auth.ts';
 import { NotFoundError } from '../errors.ts';
 import { json } from '../http.ts';
+import type { UsageSink } from './recorder.ts';
 import { parseRange, type UsageReport } from './report.ts';
+
+/** What the api function does with usage: count requests, answer a key's usage, enforce limits. */
+export interface ApiUsage {
+  readonly sink: UsageSink;
+  readonly report: (keyId: string, range: { from: string; to: string }) => Promise<UsageReport>;
+  /** Budgets and per-minute limits: throws over one, else the `x-ratelimit-*` headers. */
+  readonly admit?: Admit;
+}
+
+export type Admit = (
+  keyId: string | undefined,
+  model: string,
+  tokens: boolean,
+) => Promise<Record<string, string>>;
 
 export async function usageRoute(
   report: ((keyId: string, range: { from: string; to: string }) => Promise<UsageReport>) | undefined,

@@ -39,6 +39,14 @@ export function sortKey(day: string, model: string): string {
   return `${day}#${model}`;
 }
 
+/**
+ * Sort key of a key's use of a model in one UTC minute (`min#YYYY-MM-DDTHH:MM#model`),
+ * kept an hour, for per-minute limits; it sorts after every day, outside date ranges.
+ */
+export function minuteKey(epochMs: number, model: string): string {
+  return `min#${new Date(epochMs).toISOString().slice(0, 16)}#${model}`;
+}
+
 export function zeroCounts(): UsageCounts {
   return { requests: 0, rows: 0, promptTokens: 0, completionTokens: 0, clientErrors: 0, serverErrors: 0 };
 }
