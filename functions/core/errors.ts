@@ -74,7 +74,12 @@ export class TooManyRequestsError extends ModelGateError {
  */
 export class QuotaExceededError extends ModelGateError {
   constructor(message: string, headers: Record<string, string> = {}) {
-    super(message, 429, { code: 'insufficient_quota', type: 'insufficient_quota', headers });
+    // A budget renews next month: OpenAI's clients honour x-should-retry and do not retry in vain.
+    super(message, 429, {
+      code: 'insufficient_quota',
+      type: 'insufficient_quota',
+      headers: { ...headers, 'x-should-retry': 'false' },
+    });
     this.name = 'QuotaExceededError';
   }
 }

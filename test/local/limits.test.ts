@@ -80,6 +80,7 @@ describe('budgets and token limits per API key', () => {
     expect(error.message).toMatch(
       /monthly budget of 30 tokens \(\d+ this month\); it renews on \d{4}-\d{2}-01/,
     );
+    expect(error.headers?.get('x-should-retry')).toBe('false');
   });
 
   it('refuses every route over a monthly request budget, saying which budget', async () => {
