@@ -6,7 +6,7 @@
  * writes bench/RESULTS.md.
  *
  *   npm run bench                       # everything, minutes
- *   npm run bench -- http handler       # some: http handler cold asset memory gateway streaming batch
+ *   npm run bench -- http handler       # some: http handler cold asset memory gateway streaming usage batch
  *   npm run bench -- --duration 30 --connections 32
  *   npm run bench -- --quick --out /tmp/r.md http   # tiny sizes: checks the harness itself
  */
@@ -29,6 +29,7 @@ import { handler } from './suites/handler.ts';
 import { http } from './suites/http.ts';
 import { memory } from './suites/memory.ts';
 import { streaming } from './suites/streaming.ts';
+import { usage } from './suites/usage.ts';
 
 /** The batch suite's runs, for the report's detail table. */
 let batchRuns: BatchRun[] = [];
@@ -42,6 +43,7 @@ const SUITES = {
   memory,
   gateway,
   streaming,
+  usage,
   batch: async (lab: Lab) => {
     const result = await batch(lab);
     batchRuns = result.runs;
