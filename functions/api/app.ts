@@ -166,15 +166,16 @@ export function createApiHandler(deps: ApiDependencies): Handler {
         `model '${event.pathParameters.model}' runs on an endpoint and has no versions: use POST /v2/models/${event.pathParameters.model}/infer`,
       );
     }
+    const model = event.pathParameters?.model ?? '';
+    const limited = deps.usage?.admit && (await deps.usage.admit(callerKey(event), model, false));
     const request = jsonBody(event, 'an Open Inference Protocol request {"inputs": [...]}');
     const answer = await endpoint.invoke(JSON.stringify(request));
-    const model = event.pathParameters?.model ?? '';
     recordServed(deps.usage?.sink, event, model, {
       rows: rowsOf({ outputs: (request as { inputs?: [] }).inputs }),
     });
     return {
       statusCode: 200,
-      headers: { 'Content-Type': answer.contentType ?? 'application/json' },
+      headers: { 'Content-Type': answer.contentType ?? 'application/json', ...limited },
       body: new TextDecoder().decode(answer.body),
     };
   };
