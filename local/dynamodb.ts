@@ -3,10 +3,12 @@
  * with its data in a folder, and the usage table created as the stack declares it.
  */
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { USAGE_PK, USAGE_SK } from '../functions/core/usage/table.ts';
 import { type LoopbackServer, listenLoopback } from './net.ts';
+import { claimPort, PORTS } from './ports.ts';
 
 /** The usage table of local mode. */
 export const USAGE_TABLE = 'modelgate-usage';
@@ -48,6 +50,14 @@ export async function startLocalDynamo(options: {
     client.destroy();
   }
   return listening;
+}
+
+/** The emulator of `npm start`, its data in `home/dynamodb/`, a taken port told as the other ports are. */
+export function startUsageTable(home: string, port: number): Promise<LoopbackServer> {
+  const directory = join(home, 'dynamodb');
+  return claimPort(PORTS.dynamodb, port, () =>
+    startLocalDynamo({ port, directory, usageTable: USAGE_TABLE }),
+  );
 }
 
 /** The usage table, keyed as `infra/constructs/usage-table.ts` declares it. */

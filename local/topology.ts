@@ -14,11 +14,10 @@ import { apiFunctionEnvironment } from '../infra/function-env.ts';
 import { gatewayKeys, keyLimitsEnv } from './api-keys.ts';
 import type { DemoLmMode } from './containers/demo-lm/server.ts';
 import { type Container, demoLmContainer } from './containers/supervisor.ts';
-import { startLocalDynamo, USAGE_TABLE } from './dynamodb.ts';
+import { startUsageTable, USAGE_TABLE } from './dynamodb.ts';
 import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway/gateway.ts';
 import { installLambdaStreamingRuntime } from './gateway/lambda-runtime.ts';
 import type { Plan } from './gateway/usage-plans.ts';
-import type { LoopbackServer } from './net.ts';
 import { claimPort, PORTS, portFromEnv } from './ports.ts';
 import { LocalQueue } from './queue.ts';
 import { type LocalS3, localS3Client, S3RVER_CREDENTIALS, startLocalS3 } from './s3.ts';
@@ -132,20 +131,10 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
   const store = await claimPort(PORTS.s3, options.s3Port, () =>
     startLocalS3({ port: options.s3Port, directory: join(options.home, 's3'), bucket: options.bucket }),
   );
-  const dynamoPort = options.dynamoPort ?? 0;
-  let dynamo: LoopbackServer | undefined;
-  try {
-    dynamo = await claimPort(PORTS.dynamodb, dynamoPort, () =>
-      startLocalDynamo({
-        port: dynamoPort,
-        directory: join(options.home, 'dynamodb'),
-        usageTable: USAGE_TABLE,
-      }),
-    );
-  } catch (error) {
+  const dynamo = await startUsageTable(options.home, options.dynamoPort ?? 0).catch(async (error) => {
     await store.close();
     throw error;
-  }
+  });
   const containers = new Map<string, Container>();
   let batchQueue: LocalQueue | undefined;
   let sagemaker: Awaited<ReturnType<typeof startSageMakerEmulator>> | undefined;
@@ -320,7 +309,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
         s3.destroy();
         await apiUsage?.drain();
         await chatModule?.usageRecorder?.drain();
-        await dynamo?.close();
+        await dynamo.close();
         await store.close();
       },
     };
@@ -328,7 +317,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     batchQueue?.close();
     await sagemaker?.close();
     await Promise.all([...containers.values()].map((c) => c.stop()));
-    await dynamo?.close();
+    await dynamo.close();
     await store.close();
     throw error;
   }
