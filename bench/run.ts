@@ -6,7 +6,7 @@
  * bench/RESULTS.md (a partial run merges its rows into it).
  *
  *   npm run bench                       # everything, minutes
- *   npm run bench -- http handler       # some: http handler cold asset memory gateway streaming console batch cnn cnn-batch svm
+ *   npm run bench -- http handler       # some: http handler cold asset memory gateway streaming console usage batch cnn cnn-batch svm
  *                                       # (a partial run merges its rows into bench/RESULTS.md)
  *   npm run bench -- --duration 30 --connections 32
  *   npm run bench -- --quick --out /tmp/r.md http   # tiny sizes: checks the harness itself
@@ -35,6 +35,7 @@ import { http } from './suites/http.ts';
 import { memory } from './suites/memory.ts';
 import { streaming } from './suites/streaming.ts';
 import { svm } from './suites/svm.ts';
+import { usage } from './suites/usage.ts';
 
 /** The batch suite's runs, for the report's detail table. */
 let batchRuns: BatchRun[] = [];
@@ -49,6 +50,7 @@ const SUITES = {
   gateway,
   streaming,
   console: consoleSuite,
+  usage,
   batch: async (lab: Lab) => {
     const result = await batch(lab);
     batchRuns = result.runs;

@@ -9,6 +9,7 @@ import { status, submit } from './batch.ts';
 import { type Io, UsageError } from './format.ts';
 import { models } from './models.ts';
 import { resolveTarget, type Target } from './target.ts';
+import { usage } from './usage.ts';
 
 export type { Io } from './format.ts';
 
@@ -34,6 +35,9 @@ Calling the API:
 Batch:
   batch submit <file> --model NAME [--no-wait]   upload a JSONL/CSV file as a batch job and wait for it
   batch status ID                                a batch job's status and summary
+
+Usage (per API key, model and day; an operator's AWS credentials with --stack):
+  usage [--key NAME] [--from YYYY-MM-DD --to YYYY-MM-DD]   every key, or one; the last 30 days by default
 
 Target (local mode by default: the MODELGATE_* variables of npm start: MODELGATE_PORT,
 MODELGATE_S3_PORT, MODELGATE_BUCKET, MODELGATE_HOME, MODELGATE_API_KEY):
@@ -67,6 +71,9 @@ const OPTIONS = {
   system: { type: 'string' },
   'max-tokens': { type: 'string' },
   seed: { type: 'string' },
+  key: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
   stack: { type: 'string' },
   bucket: { type: 'string' },
   endpoint: { type: 'string' },
@@ -103,6 +110,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return await chat(positionals.slice(1), values, target, io);
       case 'batch':
         return await batch(command, rest, values, target, io);
+      case 'usage':
+        if (positionals.length > 1) throw new UsageError('usage takes no arguments, only options');
+        return await usage(
+          target,
+          { key: values.key, from: values.from, to: values.to, json: values.json },
+          io,
+        );
       default:
         throw new UsageError(`unknown command '${positionals.join(' ')}'`);
     }

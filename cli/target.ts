@@ -19,6 +19,8 @@ export interface Target {
   readonly apiUrl: string | undefined;
   readonly apiKey: string | undefined;
   readonly local: boolean;
+  /** The outputs of the deployed stack, with `--stack`. */
+  readonly stackOutputs?: Readonly<Record<string, string>>;
 }
 
 export interface TargetOptions {
@@ -30,7 +32,12 @@ export interface TargetOptions {
 }
 
 /** Stack outputs the CLI reads (see infra/stacks/modelgate-stack.ts). */
-export const STACK_OUTPUTS = { apiUrl: 'ApiUrl', bucket: 'ModelBucketName' } as const;
+export const STACK_OUTPUTS = {
+  apiUrl: 'ApiUrl',
+  bucket: 'ModelBucketName',
+  usageTable: 'UsageTableName',
+  apiKeyIds: 'ApiKeyIds',
+} as const;
 
 /**
  * Resolves the target of a command:
@@ -54,6 +61,7 @@ export async function resolveTarget(options: TargetOptions, env: NodeJS.ProcessE
       apiUrl: trimSlash(options['api-url'] ?? outputs[STACK_OUTPUTS.apiUrl]),
       apiKey: apiKeyGiven,
       local: false,
+      stackOutputs: outputs,
     };
   }
   if (options.bucket && !options.endpoint) {

@@ -8,6 +8,18 @@ import { CONTAINER_PROTOCOLS, type ContainerProtocol } from '../functions/core/e
 import { API_GATEWAY_LIMITS } from './api-gateway-limits.ts';
 import { GpuInstanceType } from './gpu-instances.ts';
 
+/** Budgets and per-minute limits of a key (its own, or every key of a plan). */
+const LimitsSchema = z
+  .object({
+    tokensPerMonth: z.number().int().positive().optional(),
+    requestsPerMonth: z.number().int().positive().optional(),
+    /** Per key and model: prompt and completion tokens of language models. */
+    tokensPerMinute: z.number().int().positive().optional(),
+    /** Per key and model. */
+    requestsPerMinute: z.number().int().positive().optional(),
+  })
+  .strict();
+
 const PlanSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'plan names are 1-64 letters, digits, _ or -'),
@@ -24,6 +36,8 @@ const PlanSchema = z
         period: z.enum(['DAY', 'WEEK', 'MONTH']),
       })
       .optional(),
+    /** Budgets and per-minute limits of every key in the plan, enforced by the functions (docs/TENANTS.md). */
+    limits: LimitsSchema.optional(),
   })
   .strict();
 
@@ -149,7 +163,16 @@ export const ConfigSchema = z
       ]),
     /** API keys to create, each in a usage plan. The first one's id is a stack output. */
     apiKeys: z
-      .array(z.object({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), plan: z.string() }).strict())
+      .array(
+        z
+          .object({
+            name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+            plan: z.string(),
+            /** This key's own budgets and limits, each over its plan's. */
+            limits: LimitsSchema.optional(),
+          })
+          .strict(),
+      )
       .min(1)
       .default([{ name: 'default', plan: 'standard' }]),
     modelStore: z
@@ -175,6 +198,14 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ api5xxRatePercent: 1, apiP99LatencyMs: 5000 }),
+    /** Usage per API key, model and day (DynamoDB). */
+    usage: z
+      .object({
+        /** Days a day of usage is kept before DynamoDB's TTL deletes it. */
+        retentionDays: z.number().int().min(1).max(3650).default(400),
+      })
+      .strict()
+      .default({ retentionDays: 400 }),
     /**
      * CloudWatch Logs retention of function and API logs, in days. One year by default, what AWS
      * Control Tower's CT.CLOUDWATCH.PR.2 asks; fewer days are acknowledged in the synth report.
@@ -251,4 +282,13 @@ export function loadConfig(path: string): ModelGateConfig {
     throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
   }
   return parseConfig(raw, path);
+}
+
+export type KeyLimits = z.infer<typeof LimitsSchema>;
+
+/** A key's budgets and limits: its own, each over its plan's. */
+export function limitsOf(config: ModelGateConfig, keyName: string): KeyLimits {
+  const key = config.apiKeys.find((k) => k.name === keyName);
+  const plan = config.usagePlans.find((p) => p.name === key?.plan);
+  return { ...plan?.limits, ...key?.limits };
 }

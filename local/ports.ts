@@ -9,6 +9,7 @@ export const PORTS = {
   api: { name: 'API', variable: 'MODELGATE_PORT', fallback: 3000 },
   s3: { name: 'S3', variable: 'MODELGATE_S3_PORT', fallback: 4568 },
   sagemaker: { name: 'SageMaker Runtime', variable: 'MODELGATE_SAGEMAKER_PORT', fallback: 4570 },
+  dynamodb: { name: 'DynamoDB', variable: 'MODELGATE_DYNAMODB_PORT', fallback: 4572 },
 } as const;
 
 export type PortRole = (typeof PORTS)[keyof typeof PORTS];

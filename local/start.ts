@@ -29,7 +29,8 @@ console.log(`ModelGate is running locally.
   API       ${apiUrl}
   API key   ${apiKey}
   metrics   ${apiUrl}/metrics (Prometheus)
-  S3        ${topology.s3Url} (bucket '${topology.bucket}')${topology.sagemakerUrl ? `\n  SageMaker ${topology.sagemakerUrl} (large models: ${topology.largeModels.join(', ')})` : ''}
+  S3        ${topology.s3Url} (bucket '${topology.bucket}')
+  DynamoDB  ${topology.dynamoUrl} (usage per API key: GET /v1/usage, npm run modelgate -- usage)${topology.sagemakerUrl ? `\n  SageMaker ${topology.sagemakerUrl} (large models: ${topology.largeModels.join(', ')})` : ''}
   seeded    ${topology.seeded.length === 0 ? 'nothing new' : topology.seeded.map((m) => `${m.name} v${m.version}`).join(', ')}
 
 Try:

@@ -1,9 +1,4 @@
-/**
- * The local topology `npm start` runs: s3rver, the SageMaker Runtime emulator and its containers, the batch
- * queue, and the gateway emulator in front of the same handler modules the Lambdas run.
- */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -17,8 +12,10 @@ import type { Manifest } from '../functions/core/registry/manifest.ts';
 import type { StreamingHandler } from '../functions/core/streaming.ts';
 import { type ModelGateConfig, protocolOf } from '../infra/config.ts';
 import { apiFunctionEnvironment } from '../infra/function-env.ts';
+import { gatewayKeys, keyLimitsEnv } from './api-keys.ts';
 import type { DemoLmMode } from './containers/demo-lm/server.ts';
 import { type Container, demoLmContainer } from './containers/supervisor.ts';
+import { startUsageTable, USAGE_TABLE } from './dynamodb.ts';
 import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway/gateway.ts';
 import { installLambdaStreamingRuntime } from './gateway/lambda-runtime.ts';
 import type { Plan } from './gateway/usage-plans.ts';
@@ -49,6 +46,8 @@ export interface LocalOptions {
   readonly streamIdleTimeoutMs?: number;
   /** Publish the sample models when absent (default true). */
   readonly seed?: boolean;
+  /** DynamoDB emulator port (the usage table); 0 for an ephemeral one. */
+  readonly dynamoPort?: number;
   /** SageMaker Runtime emulator port; 0 for an ephemeral one. */
   readonly sagemakerPort?: number;
   /** How long the SageMaker emulator waits on a container, as SageMaker's 60 s (the default). */
@@ -68,6 +67,14 @@ export interface LocalTopology {
   readonly s3Url: string;
   readonly bucket: string;
   readonly apiKey: string;
+  /** Every API key of the configuration, by name (the first is the dev key); the name is its key id. */
+  readonly apiKeys: ReadonlyMap<string, string>;
+  /** DynamoDB emulator URL (the usage table). */
+  readonly dynamoUrl: string;
+  /** The usage table's name. */
+  readonly usageTable: string;
+  /** Resolves once the usage of every request answered so far is written. */
+  drainUsage(): Promise<void>;
   /** An S3 client pointed at the local store. */
   readonly s3: S3Client;
   readonly seeded: Manifest[];
@@ -103,6 +110,7 @@ export function localOptionsFromEnv(
     bucket: env.MODELGATE_BUCKET || 'modelgate',
     apiKey: env.MODELGATE_API_KEY || undefined,
     sagemakerPort: portFromEnv(env, PORTS.sagemaker),
+    dynamoPort: portFromEnv(env, PORTS.dynamodb),
     timeoutMs: millis(env, 'MODELGATE_GATEWAY_TIMEOUT_MS'),
     streamTimeoutMs: millis(env, 'MODELGATE_STREAM_TIMEOUT_MS'),
     streamIdleTimeoutMs: millis(env, 'MODELGATE_STREAM_IDLE_TIMEOUT_MS'),
@@ -124,6 +132,10 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
   const store = await claimPort(PORTS.s3, options.s3Port, () =>
     startLocalS3({ port: options.s3Port, directory: join(options.home, 's3'), bucket: options.bucket }),
   );
+  const dynamo = await startUsageTable(options.home, options.dynamoPort ?? 0).catch(async (error) => {
+    await store.close();
+    throw error;
+  });
   const containers = new Map<string, Container>();
   let batchQueue: LocalQueue | undefined;
   let sagemaker: Awaited<ReturnType<typeof startSageMakerEmulator>> | undefined;
@@ -193,6 +205,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       [ENV.LARGE_MODELS]: JSON.stringify(largeModels),
+      [ENV.USAGE_TABLE]: USAGE_TABLE,
+      [ENV.DYNAMODB_ENDPOINT]: dynamo.url,
+      [ENV.KEY_LIMITS]: keyLimitsEnv(options.config),
       ...(sagemaker && { [ENV.SAGEMAKER_ENDPOINT]: sagemaker.url }),
       // The console and the reference, built as the deployed function carries them.
       [ENV.ASSETS_DIR]: buildLocalAssets(join(options.home, 'assets')),
@@ -201,7 +216,10 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     process.env.POWERTOOLS_TRACE_ENABLED ??= 'false';
-    const { handler } = (await import('../functions/api/index.ts')) as { handler: ProxyHandler };
+    const { handler, usageRecorder: apiUsage } = (await import('../functions/api/index.ts')) as {
+      handler: ProxyHandler;
+      usageRecorder?: { drain(): Promise<void> };
+    };
     const batch = (
       (await import('../functions/batch/index.ts')) as {
         handler: (e: SQSEvent) => Promise<SQSBatchResponse>;
@@ -234,16 +252,16 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       },
     );
     installLambdaStreamingRuntime();
-    const chat = sagemaker
-      ? ((await import('../functions/chat/index.ts')) as { handler: StreamingHandler }).handler
+    const chatModule = sagemaker
+      ? ((await import('../functions/chat/index.ts')) as {
+          handler: StreamingHandler;
+          usageRecorder?: { drain(): Promise<void> };
+        })
       : undefined;
+    const chat = chatModule?.handler;
 
-    const apiKey = options.apiKey ?? devApiKey(options.home);
-    const keyConfig = options.config.apiKeys[0];
-    const plan =
-      options.plan ??
-      options.config.usagePlans.find((p) => p.name === keyConfig?.plan) ??
-      (options.config.usagePlans[0] as Plan);
+    const keys = gatewayKeys(options.config, options.home, { value: options.apiKey, plan: options.plan });
+    const apiKey = keys[0]?.value as string;
     const routes: GatewayRoute[] = [
       ...API_ROUTES.map((route) => ({
         ...route,
@@ -255,7 +273,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     const gateway = await claimPort(PORTS.api, options.port, () =>
       startGateway({
         routes,
-        apiKeys: [{ id: keyConfig?.name ?? 'default', value: apiKey, plan }],
+        apiKeys: keys,
         port: options.port,
         stage: options.config.stage,
         ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
@@ -272,6 +290,12 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       s3Url: store.url,
       bucket: options.bucket,
       apiKey,
+      apiKeys: new Map(keys.map((k) => [k.id, k.value])),
+      dynamoUrl: dynamo.url,
+      usageTable: USAGE_TABLE,
+      async drainUsage() {
+        await Promise.all([apiUsage?.drain(), chatModule?.usageRecorder?.drain()]);
+      },
       s3,
       seeded,
       gateway,
@@ -286,6 +310,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
         await sagemaker?.close();
         await Promise.all([...containers.values()].map((c) => c.stop()));
         s3.destroy();
+        await apiUsage?.drain();
+        await chatModule?.usageRecorder?.drain();
+        await dynamo.close();
         await store.close();
       },
     };
@@ -293,18 +320,10 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     batchQueue?.close();
     await sagemaker?.close();
     await Promise.all([...containers.values()].map((c) => c.stop()));
+    await dynamo.close();
     await store.close();
     throw error;
   }
-}
-
-/** The dev API key kept in `home`, created on first use. */
-export function devApiKey(home: string): string {
-  const file = join(home, 'api-key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const key = `mg-${randomBytes(24).toString('base64url')}`;
-  writeFileSync(file, `${key}\n`, { mode: 0o600 });
-  return key;
 }
 
 /** A positive number of milliseconds from `name`, or undefined when unset. */

@@ -27,6 +27,7 @@ export interface RegistryView {
 }
 export interface BatchJob {
   id: string;
+  model: string;
   status: string;
   input: string;
   output: string;

@@ -3,8 +3,9 @@
  * and batch jobs, over the S3 registry and the ONNX runtime, with weighted routing and shadow requests.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { type BatchApiDependencies, batchStatus, submitBatch } from '../core/batch/api.ts';
-import { recentBatches } from '../core/batch/recent.ts';
+import { callerKey, requireCaller } from '../core/auth.ts';
+import type { BatchApiDependencies } from '../core/batch/api.ts';
+import { listOwnedBatches, ownedBatchStatus, submitOwnedBatch } from '../core/batch/tenants.ts';
 import { sameAnswer } from '../core/compare.ts';
 import type { LargeModelBinding } from '../core/env.ts';
 import { BadRequestError, describeError, MethodNotAllowedError, NotFoundError } from '../core/errors.ts';
@@ -18,6 +19,9 @@ import { registryView } from '../core/registry/view.ts';
 import type { OnnxRuntime } from '../core/runners/onnx/runtime.ts';
 import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import type { Telemetry } from '../core/telemetry.ts';
+import { recordFailed, recordServed, rowsOf } from '../core/usage/requests.ts';
+import type { ApiUsage } from '../core/usage/route.ts';
+import { usageRoute } from '../core/usage/route.ts';
 import { createPageRoutes } from './pages.ts';
 import { API_ROUTES, OPENAI_ROUTES, ROUTE_KEY_HEADER, type RouteKey } from './routes.ts';
 
@@ -45,6 +49,8 @@ export interface ApiDependencies {
   readonly tensorEndpoints?: ReadonlyMap<string, Pick<SageMakerRunner, 'invoke'>>;
   /** Folder of the built console and reference assets (console/build.ts). */
   readonly assetsDir?: string;
+  /** Usage accounting per API key: where requests are counted, and how a key's usage is read. */
+  readonly usage?: ApiUsage;
 }
 
 /** Powertools' numeric DEBUG level: below it, the per-request line is not even built. */
@@ -82,6 +88,8 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     run: (manifest: Manifest) => Promise<unknown>,
   ): Promise<APIGatewayProxyResult> => {
     const started = performance.now();
+    const limited =
+      deps.usage?.admit && (await deps.usage.admit(callerKey(event), target(event).name, false));
     const { manifest, shadow } = await resolve(event);
     let body: unknown;
     try {
@@ -92,10 +100,11 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     }
     const ms = performance.now() - started;
     telemetry.recordRequest(manifest, ms, 200);
+    recordServed(deps.usage?.sink, event, manifest.name, { rows: rowsOf(body) });
     if (telemetry.logger.level <= DEBUG)
       telemetry.logger.debug('request served', { ...labels(event, manifest), ms });
     if (shadow !== undefined) await mirror(event, run, body, { name: manifest.name, version: shadow });
-    return json(200, body, { [VERSION_HEADER]: manifest.version });
+    return json(200, body, { [VERSION_HEADER]: manifest.version, ...limited });
   };
 
   /**
@@ -165,11 +174,16 @@ export function createApiHandler(deps: ApiDependencies): Handler {
         `model '${event.pathParameters.model}' runs on an endpoint and has no versions: use POST /v2/models/${event.pathParameters.model}/infer`,
       );
     }
-    const body = JSON.stringify(jsonBody(event, 'an Open Inference Protocol request {"inputs": [...]}'));
-    const answer = await endpoint.invoke(body);
+    const model = event.pathParameters?.model ?? '';
+    const limited = deps.usage?.admit && (await deps.usage.admit(callerKey(event), model, false));
+    const request = jsonBody(event, 'an Open Inference Protocol request {"inputs": [...]}');
+    const answer = await endpoint.invoke(JSON.stringify(request));
+    recordServed(deps.usage?.sink, event, model, {
+      rows: rowsOf({ outputs: (request as { inputs?: [] }).inputs }),
+    });
     return {
       statusCode: 200,
-      headers: { 'Content-Type': answer.contentType ?? 'application/json' },
+      headers: { 'Content-Type': answer.contentType ?? 'application/json', ...limited },
       body: new TextDecoder().decode(answer.body),
     };
   };
@@ -217,14 +231,23 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     'POST /v2/models/{model}/infer': infer,
     'POST /v2/models/{model}/versions/{version}/infer': infer,
     'POST /v1/batches': async (event) => {
-      const job = await submitBatch(deps.batch, jsonBody(event, '{"model", "input": "batch/input/..."}'));
-      return json(202, job);
+      const body = jsonBody(event, '{"model", "input": "<file under your prefix batch/keys/<key id>/>"}');
+      return json(202, await submitOwnedBatch(deps.batch, requireCaller(event, 'batch jobs'), body));
     },
-    'GET /v1/batches': async () => json(200, await recentBatches(deps.batch)),
+    'GET /v1/batches': async (event) =>
+      json(200, await listOwnedBatches(deps.batch, requireCaller(event, 'batch jobs'))),
+    'GET /v1/usage': (event) => usageRoute(deps.usage?.report, event),
     'GET /v2/models/{model}/registry': async (event) =>
       json(200, await registryView(registry, target(event).name)),
     'GET /v1/batches/{id}': async (event) =>
-      json(200, await batchStatus(deps.batch, event.pathParameters?.id ?? '')),
+      json(
+        200,
+        await ownedBatchStatus(
+          deps.batch,
+          requireCaller(event, 'batch jobs'),
+          event.pathParameters?.id ?? '',
+        ),
+      ),
     'GET /v1/models': async () => {
       const small = await registry.listModels();
       const created = await Promise.all(
@@ -262,6 +285,8 @@ export function createApiHandler(deps: ApiDependencies): Handler {
       return await routes[routeOf(event)](event);
     } catch (error) {
       const { statusCode, message, headers } = describeError(error);
+      if (event.httpMethod === 'POST' && event.pathParameters?.model)
+        recordFailed(deps.usage?.sink, event, event.pathParameters.model, statusCode);
       if (statusCode >= 500) {
         // 503 is a dependency outage the client retries; anything else is a fault to fix.
         const log = statusCode === 503 ? telemetry.logger.warn : telemetry.logger.error;

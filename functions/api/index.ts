@@ -10,6 +10,8 @@ import { modelRuntime } from '../core/runners/onnx/from-env.ts';
 import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import { createS3Client } from '../core/s3.ts';
 import { createTelemetry, traceClient } from '../core/telemetry.ts';
+import { usageFromEnv } from '../core/usage/from-env.ts';
+import { readUsage } from '../core/usage/report.ts';
 import { createApiHandler } from './app.ts';
 
 /** Lambda entry of the api function: module singletons, then the handler. */
@@ -18,6 +20,7 @@ const telemetry = createTelemetry('modelgate-api');
 // Requests are short: a store that stalls answers 503 (Retry-After) after the SDK's retries.
 const client = createS3Client(env.s3Endpoint, { timeoutMs: env.s3TimeoutMs });
 const s3 = env.tracing ? await traceClient(client, 'modelgate-api') : client;
+const usage = usageFromEnv(env, telemetry.logger);
 
 const api = createApiHandler({
   registry: new Registry({ s3, bucket: env.modelBucket, ttlSeconds: env.registryTtlSeconds }),
@@ -30,7 +33,17 @@ const api = createApiHandler({
   tensorEndpoints: await tensorEndpoints(),
   server: { name: 'modelgate', version: pkg.version },
   assetsDir: env.assetsDir,
+  ...(usage && {
+    usage: {
+      sink: usage.recorder,
+      report: (keyId, range) => readUsage(usage.client, usage.table, range, keyId),
+      ...(usage.limits && { admit: usage.limits.admit.bind(usage.limits) }),
+    },
+  }),
 });
+
+/** The usage recorder of this process, for local mode and tests to wait on. */
+export const usageRecorder = usage?.recorder;
 
 export const handler = (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
   // Lambda runs one request at a time per environment: the logger may carry its context.

@@ -32,14 +32,15 @@ export const API_ROUTES = [
   { method: 'POST', resource: '/v1/models/{model}/predict', apiKeyRequired: true, bodySchema: 'predict' },
   { method: 'GET', resource: '/v1/models', apiKeyRequired: true },
   { method: 'POST', resource: '/v1/batches', apiKeyRequired: true, bodySchema: 'batch' },
-  { method: 'GET', resource: '/v1/batches/{id}', apiKeyRequired: true },
   { method: 'GET', resource: '/v1/batches', apiKeyRequired: true },
+  { method: 'GET', resource: '/v1/batches/{id}', apiKeyRequired: true },
   { method: 'GET', resource: '/v2/models/{model}/registry', apiKeyRequired: true },
   { method: 'GET', resource: '/openapi.json', apiKeyRequired: false },
   { method: 'GET', resource: '/v2/models/{model}/openapi.json', apiKeyRequired: true },
   { method: 'GET', resource: '/docs', apiKeyRequired: false },
   { method: 'GET', resource: '/console', apiKeyRequired: false },
   { method: 'GET', resource: '/assets/{file}', apiKeyRequired: false },
+  { method: 'GET', resource: '/v1/usage', apiKeyRequired: true },
 ] as const satisfies readonly RouteSpec[];
 
 /** Header that pins weighted routing for sticky experiments. */

@@ -3,6 +3,7 @@
  * endpoints, answered whole or streamed as server-sent events, failures as OpenAI-shaped errors.
  */
 import type { Writable } from 'node:stream';
+import { callerKey } from '../core/auth.ts';
 import { BadRequestError, NotFoundError, UpstreamError } from '../core/errors.ts';
 import { jsonBody } from '../core/http.ts';
 import {
@@ -20,11 +21,18 @@ import { openAIError, SSE_DONE, sse } from '../core/protocols/openai.ts';
 import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import type { HttpResponseMetadata, StreamingHandler } from '../core/streaming.ts';
 import type { Telemetry } from '../core/telemetry.ts';
+import type { UsageSink } from '../core/usage/recorder.ts';
+import { recordFailed, recordServed } from '../core/usage/requests.ts';
+import type { Admit } from '../core/usage/route.ts';
 
 export interface ChatDependencies {
   /** Large models by the name clients use. */
   readonly models: ReadonlyMap<string, SageMakerRunner>;
   readonly telemetry: Telemetry;
+  /** Where each answer's tokens are counted for the calling API key. */
+  readonly usage?: UsageSink | undefined;
+  /** Budgets and per-minute limits: throws over one, else the `x-ratelimit-*` headers. */
+  readonly admit?: Admit | undefined;
   /** `awslambda.HttpResponseStream.from`. */
   readonly open: (stream: Writable, metadata: HttpResponseMetadata) => Writable;
 }
@@ -42,7 +50,7 @@ const SSE_HEADERS = { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-
  * token by token when the request says `stream: true`.
  */
 export function createChatHandler(deps: ChatDependencies): StreamingHandler {
-  const { models, telemetry, open } = deps;
+  const { models, telemetry, open, usage, admit } = deps;
 
   const answerJson = (
     stream: Writable,
@@ -81,27 +89,42 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
     stream: Writable,
     first: IteratorResult<StreamChunk>,
     rest: AsyncIterator<StreamChunk>,
-  ) => {
-    const out = open(stream, { statusCode: 200, headers: SSE_HEADERS });
+    clientWantsUsage: boolean,
+    headers: Record<string, string>,
+  ): Promise<TokenUsage | undefined> => {
+    const out = open(stream, { statusCode: 200, headers: { ...SSE_HEADERS, ...headers } });
     let last: StreamChunk | undefined;
+    let counted: TokenUsage | undefined;
     try {
       let next = first;
       while (!next.done) {
         last = next.value;
-        if (!out.write(sse(next.value))) await new Promise((r) => out.once('drain', r));
+        const tokens = usageOf(next.value);
+        // The usage chunk is always made, for accounting; the client sees it only when it asked.
+        if (tokens) counted = tokens;
+        if ((!tokens || clientWantsUsage) && !out.write(sse(next.value)))
+          await new Promise((r) => out.once('drain', r));
         next = await rest.next();
       }
     } catch (error) {
       // The OpenAI SDK reads an `error` event as the failure of the stream and throws it.
       out.write(sse({ error: openAIError(error).body.error }));
       telemetry.logger.warn('stream failed', { error: error as Error, after: last?.id });
+      counted = undefined;
     }
     out.end(SSE_DONE);
+    return counted;
   };
 
-  const run = async (stream: Writable, signal: AbortSignal, generation: Generation) => {
+  const run = async (
+    stream: Writable,
+    signal: AbortSignal,
+    generation: Generation,
+    event: Parameters<StreamingHandler>[0],
+  ) => {
     const { request } = generation;
     const runner = runnerFor(request);
+    const limited = admit ? await admit(callerKey(event), request.model, true) : {};
     const body = JSON.stringify(containerBody(generation, runner.model.protocol));
     const where = `model '${runner.model.name}' (endpoint ${runner.model.endpoint})`;
     const started = performance.now();
@@ -124,12 +147,14 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
         }
         const result = wholeAnswer(generation, parsed, where);
         record(200);
-        answerJson(stream, 200, result);
+        answerJson(stream, 200, result, limited);
+        recordServed(usage, event, request.model, tokensOf(result.usage));
         return;
       }
       const upstream = await runner.stream(body, signal);
+      const counting = { ...generation, request: { ...request, includeUsage: true } } as Generation;
       const chunks = streamedAnswer(
-        generation,
+        counting,
         streamEvents(upstream.chunks, upstream.contentType, where),
         where,
       );
@@ -137,9 +162,13 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
       // Errors before the first chunk still get a proper status code.
       const first = await iterator.next();
       record(200);
-      await pipe(stream, first, iterator);
+      const tokens = await pipe(stream, first, iterator, request.includeUsage, limited);
+      if (tokens) recordServed(usage, event, request.model, tokens);
+      // A stream cut short: by the client (a client error, 499 as proxies log it) or by the model.
+      else recordFailed(usage, event, request.model, signal.aborted ? 499 : 502);
     } catch (error) {
-      record(openAIError(error).statusCode);
+      const status = openAIError(error).statusCode;
+      record(status);
       throw error;
     }
   };
@@ -147,14 +176,18 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
   return async (event, responseStream) => {
     const aborter = new AbortController();
     responseStream.on('close', () => aborter.abort());
+    let model = '-';
     try {
       const route = GENERATION_ROUTES.find((r) => r === event.resource);
       if (event.httpMethod !== 'POST' || !route) {
         throw new NotFoundError(`no route for ${event.httpMethod} ${event.path}`);
       }
-      await run(responseStream, aborter.signal, parseGeneration(route, jsonBody(event, EXPECTED[route])));
+      const generation = parseGeneration(route, jsonBody(event, EXPECTED[route]));
+      model = generation.request.model;
+      await run(responseStream, aborter.signal, generation, event);
     } catch (error) {
       const failure = openAIError(error);
+      recordFailed(usage, event, model, failure.statusCode);
       if (failure.statusCode >= 500) {
         const log = failure.statusCode === 503 ? telemetry.logger.warn : telemetry.logger.error;
         log.call(telemetry.logger, 'request failed', {
@@ -168,4 +201,16 @@ export function createChatHandler(deps: ChatDependencies): StreamingHandler {
       }
     }
   };
+}
+
+type TokenUsage = { promptTokens: number; completionTokens: number };
+
+/** The tokens of a final usage chunk (`choices: []`, `usage`), else undefined. */
+function usageOf(chunk: StreamChunk): TokenUsage | undefined {
+  const c = chunk as { choices?: unknown[]; usage?: { prompt_tokens: number; completion_tokens: number } };
+  return c.usage && c.choices?.length === 0 ? tokensOf(c.usage) : undefined;
+}
+
+function tokensOf(usage: { prompt_tokens: number; completion_tokens: number }): TokenUsage {
+  return { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
 }

@@ -7,6 +7,7 @@ import { readEnv } from '../core/env.ts';
 import { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import { lambdaStreaming } from '../core/streaming.ts';
 import { createTelemetry, traceClient } from '../core/telemetry.ts';
+import { usageFromEnv } from '../core/usage/from-env.ts';
 import { createChatHandler } from './app.ts';
 
 /** Lambda entry of the chat function (response streaming): module singletons, then the handler. */
@@ -17,10 +18,17 @@ const runtime = lambdaStreaming();
 const raw = new SageMakerRuntimeClient(env.sagemakerEndpoint ? { endpoint: env.sagemakerEndpoint } : {});
 const client = env.tracing ? await traceClient(raw, 'modelgate-chat') : raw;
 
+const usage = usageFromEnv(env, telemetry.logger);
+/** The usage recorder of this process, for local mode and tests to wait on. */
+export const usageRecorder = usage?.recorder;
+const limits = usage?.limits;
+
 export const handler = runtime.streamifyResponse(
   createChatHandler({
     models: new Map(env.largeModels.map((m) => [m.name, new SageMakerRunner(client, m)])),
     telemetry,
+    usage: usageRecorder,
+    ...(limits && { admit: limits.admit.bind(limits) }),
     open: (stream, metadata) => runtime.HttpResponseStream.from(stream, metadata),
   }),
 );

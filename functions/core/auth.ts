@@ -1,3 +1,6 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { ModelGateError } from './errors.ts';
+
 /**
  * The API key of a request: the `x-api-key` header, or the token of an
  * `Authorization: Bearer` header, which is how OpenAI clients send it.
@@ -12,4 +15,22 @@ export function apiKeyOf(
     if (lower === 'authorization' && value) bearer = /^Bearer\s+(\S+)$/i.exec(value)?.[1];
   }
   return bearer;
+}
+
+type Caller = Pick<APIGatewayProxyEvent, 'requestContext'>;
+
+/**
+ * The id of the API key API Gateway matched for a request
+ * (`requestContext.identity.apiKeyId`, set on methods that require a key),
+ * or undefined on keyless routes.
+ */
+export function callerKey(event: Caller): string | undefined {
+  return event.requestContext?.identity?.apiKeyId ?? undefined;
+}
+
+/** The caller's key id, for what belongs to a key (its usage, its batch jobs). @throws 403 without one. */
+export function requireCaller(event: Caller, what: string): string {
+  const keyId = callerKey(event);
+  if (!keyId) throw new ModelGateError(`${what} belong to an API key: send one`, 403);
+  return keyId;
 }

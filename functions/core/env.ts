@@ -35,6 +35,14 @@ export const ENV = {
   COMPILE_TREES: 'MODELGATE_COMPILE_TREES',
   /** Folder of the console's and the reference's built assets (console/build.ts); default `assets` beside the bundle. */
   ASSETS_DIR: 'MODELGATE_ASSETS_DIR',
+  /** DynamoDB table of usage per API key, model and day. Unset: usage is not recorded. */
+  USAGE_TABLE: 'MODELGATE_USAGE_TABLE',
+  /** DynamoDB endpoint override (local mode: the emulator's URL). Unset on AWS. */
+  DYNAMODB_ENDPOINT: 'MODELGATE_DYNAMODB_ENDPOINT',
+  /** Days a day of usage is kept before DynamoDB's TTL removes it. */
+  USAGE_RETENTION_DAYS: 'MODELGATE_USAGE_RETENTION_DAYS',
+  /** Budgets and per-minute limits by API key id: JSON `[{"keyId", "tokensPerMonth"?, ...}]`. */
+  KEY_LIMITS: 'MODELGATE_KEY_LIMITS',
 } as const;
 
 /**
@@ -45,6 +53,15 @@ export const ENV = {
  */
 export const CONTAINER_PROTOCOLS = ['openai', 'tgi', 'lmi', 'v2'] as const;
 export type ContainerProtocol = (typeof CONTAINER_PROTOCOLS)[number];
+
+/** The budgets and per-minute limits of one API key, as the functions enforce them. */
+export interface KeyLimits {
+  readonly tokensPerMonth?: number;
+  readonly requestsPerMonth?: number;
+  readonly tokensPerMinute?: number;
+  readonly requestsPerMinute?: number;
+}
+const LIMIT_NAMES = ['tokensPerMonth', 'requestsPerMonth', 'tokensPerMinute', 'requestsPerMinute'] as const;
 
 /** A large model as the functions see it. */
 export interface LargeModelBinding {
@@ -71,6 +88,16 @@ export interface FunctionEnv {
   readonly compileTrees: boolean;
   /** Folder of the built console and reference assets. */
   readonly assetsDir: string;
+  /** Usage accounting, when the stack gives the function a usage table. */
+  readonly usage:
+    | {
+        readonly table: string;
+        readonly endpoint: string | undefined;
+        readonly retentionDays: number;
+        /** Keys that have budgets or limits, by key id. */
+        readonly limits: ReadonlyMap<string, KeyLimits>;
+      }
+    | undefined;
 }
 
 export const DEFAULTS = {
@@ -79,6 +106,7 @@ export const DEFAULTS = {
   registryTtlSeconds: 15,
   sessionCacheMb: 512,
   maxElements: 1_000_000,
+  usageRetentionDays: 400,
 } as const;
 
 /** What a function without the model bucket (the chat function) reads. */
@@ -123,6 +151,14 @@ export function readEnv(
     compileTrees: flag(source, ENV.COMPILE_TREES, true),
     assetsDir:
       source[ENV.ASSETS_DIR] || (source.LAMBDA_TASK_ROOT ? `${source.LAMBDA_TASK_ROOT}/assets` : 'assets'),
+    usage: source[ENV.USAGE_TABLE]
+      ? Object.freeze({
+          table: source[ENV.USAGE_TABLE] as string,
+          endpoint: source[ENV.DYNAMODB_ENDPOINT] || undefined,
+          retentionDays: positiveNumber(source, ENV.USAGE_RETENTION_DAYS, DEFAULTS.usageRetentionDays),
+          limits: keyLimits(source[ENV.KEY_LIMITS]),
+        })
+      : undefined,
   });
 }
 
@@ -132,6 +168,35 @@ function flag(source: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   if (raw === 'true') return true;
   if (raw === 'false') return false;
   throw new Error(`${name} must be true or false, got '${raw}'`);
+}
+
+function keyLimits(raw: string | undefined): ReadonlyMap<string, KeyLimits> {
+  if (!raw) return new Map();
+  const fail = (why: string): never => {
+    throw new Error(
+      `${ENV.KEY_LIMITS} ${why}: expected JSON [{"keyId", ${LIMIT_NAMES.map((n) => `"${n}"?`).join(', ')}}] with positive integers`,
+    );
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    fail('is not JSON');
+  }
+  if (!Array.isArray(parsed)) fail('is not an array');
+  return new Map(
+    (parsed as Array<Record<string, unknown>>).map((entry, i) => {
+      if (typeof entry?.keyId !== 'string') fail(`has no keyId at ${i}`);
+      const limits: Record<string, number> = {};
+      for (const name of LIMIT_NAMES) {
+        const value = entry[name];
+        if (value === undefined) continue;
+        if (!Number.isInteger(value) || (value as number) < 1) fail(`has a bad ${name} at ${i}`);
+        limits[name] = value as number;
+      }
+      return [entry.keyId as string, Object.freeze(limits)];
+    }),
+  );
 }
 
 function largeModels(raw: string | undefined): LargeModelBinding[] {

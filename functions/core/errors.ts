@@ -11,6 +11,8 @@ export class ModelGateError extends Error {
   readonly param: string | undefined;
   /** A machine-readable code, for protocols that report it (OpenAI's `code`). */
   readonly code: string | undefined;
+  /** The error's type where a protocol names it apart from the status (OpenAI's `type`). */
+  readonly type: string | undefined;
 
   constructor(message: string, statusCode: number, options: ErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -19,6 +21,7 @@ export class ModelGateError extends Error {
     this.headers = options.headers ?? {};
     this.param = options.param;
     this.code = options.code;
+    this.type = options.type;
   }
 }
 
@@ -27,6 +30,7 @@ export interface ErrorOptions {
   readonly headers?: Record<string, string>;
   readonly param?: string;
   readonly code?: string;
+  readonly type?: string;
 }
 
 /** The client sent something malformed; the message says what was expected. */
@@ -61,6 +65,30 @@ export class TooManyRequestsError extends ModelGateError {
       headers: { 'Retry-After': String(options.retryAfterSeconds ?? 1) },
     });
     this.name = 'TooManyRequestsError';
+  }
+}
+
+/**
+ * A key is over a monthly budget (tokens or requests): OpenAI's
+ * `insufficient_quota`, which its clients do not retry.
+ */
+export class QuotaExceededError extends ModelGateError {
+  constructor(message: string, headers: Record<string, string> = {}) {
+    // A budget renews next month: OpenAI's clients honour x-should-retry and do not retry in vain.
+    super(message, 429, {
+      code: 'insufficient_quota',
+      type: 'insufficient_quota',
+      headers: { ...headers, 'x-should-retry': 'false' },
+    });
+    this.name = 'QuotaExceededError';
+  }
+}
+
+/** A key is over a per-minute limit: OpenAI's `rate_limit_exceeded`, with the `x-ratelimit-*` headers. */
+export class RateLimitError extends ModelGateError {
+  constructor(message: string, kind: 'tokens' | 'requests', headers: Record<string, string>) {
+    super(message, 429, { code: 'rate_limit_exceeded', type: kind, headers });
+    this.name = 'RateLimitError';
   }
 }
 
@@ -123,6 +151,7 @@ export function describeError(error: unknown): {
   clientError: boolean;
   param: string | undefined;
   code: string | undefined;
+  type?: string | undefined;
 } {
   if (error instanceof ModelGateError) {
     return {
@@ -132,6 +161,7 @@ export function describeError(error: unknown): {
       clientError: error.statusCode < 500,
       param: error.param,
       code: error.code,
+      type: error.type,
     };
   }
   return {

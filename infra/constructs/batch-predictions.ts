@@ -8,7 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BATCH_INPUT, BATCH_OUTPUT } from '../../functions/core/batch/layout.ts';
+import { BATCH_INPUT, BATCH_JOBS, BATCH_KEYS, BATCH_OUTPUT } from '../../functions/core/batch/layout.ts';
 import { GUARD_RULES, guardRule } from '../checks/guard.ts';
 import { BATCH_NODE_OPTIONS, BATCH_PROCESS_ENVIRONMENT } from '../function-env.ts';
 import { grantBucketKey, type ModelStore } from './model-store.ts';
@@ -153,13 +153,15 @@ export class BatchPredictions extends Construct {
   }
 
   /**
-   * Lets `grantee` start jobs (copy objects within batch/input/) and read their
-   * manifests: what `POST /v1/batches` and `GET /v1/batches/{id}` need.
+   * Lets `grantee` start jobs for API keys (read a key's files under
+   * batch/keys/, record the job under batch/jobs/, copy the file into
+   * batch/input/) and read their records and manifests: what `POST /v1/batches`,
+   * `GET /v1/batches` and `GET /v1/batches/{id}` need.
    */
   grantSubmit(grantee: iam.IGrantable): iam.Grant {
     if (grantee.grantPrincipal instanceof Construct) {
       const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket);
-      for (const prefix of Object.values(BATCH_PREFIXES)) {
+      for (const prefix of [...Object.values(BATCH_PREFIXES), BATCH_KEYS, BATCH_JOBS]) {
         Validations.of(grantee.grantPrincipal).acknowledge({
           id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
           reason: `Batch jobs are files data teams name themselves, under ${prefix} only.`,
@@ -175,7 +177,25 @@ export class BatchPredictions extends Construct {
         iam.Grant.addToPrincipal({
           grantee,
           actions: ['s3:GetObject'],
-          resourceArns: [this.bucket.arnForObjects(`${BATCH_PREFIXES.output}*`)],
+          resourceArns: [
+            this.bucket.arnForObjects(`${BATCH_PREFIXES.output}*`),
+            this.bucket.arnForObjects(`${BATCH_KEYS}*`),
+          ],
+        }),
+      )
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:GetObject', 's3:PutObject'],
+          resourceArns: [this.bucket.arnForObjects(`${BATCH_JOBS}*`)],
+        }),
+      )
+      .combine(
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: ['s3:ListBucket'],
+          resourceArns: [this.bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [`${BATCH_JOBS}*`] } },
         }),
       )
       .combine(grantBucketKey(this.bucket, grantee, 'write'));

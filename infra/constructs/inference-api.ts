@@ -187,7 +187,9 @@ export class InferenceApi extends Construct {
       });
     }
     for (const key of props.apiKeys) {
-      const apiKey = this.api.addApiKey(`Key${pascal(key.name)}`, {
+      // Tied to the stage through its usage plan only (no StageKeys): the functions may then name
+      // key ids (budgets by key) without a cycle through the deployment that invokes them.
+      const apiKey = new apigw.ApiKey(this.api, `Key${pascal(key.name)}`, {
         description: `ModelGate API key '${key.name}'`,
       });
       this.usagePlans[key.plan]?.addApiKey(apiKey);

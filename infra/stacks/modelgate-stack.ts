@@ -9,7 +9,7 @@ import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
 import { ENV } from '../../functions/core/env.ts';
 import { GUARD_RULES, guardRule } from '../checks/guard.ts';
-import type { ModelGateConfig } from '../config.ts';
+import { limitsOf, type ModelGateConfig } from '../config.ts';
 import { BatchPredictions } from '../constructs/batch-predictions.ts';
 import { ContainerPreset, GpuEndpoint, GpuInstanceType, ModelSource } from '../constructs/gpu-endpoint.ts';
 import { InferenceApi } from '../constructs/inference-api.ts';
@@ -18,6 +18,7 @@ import { LogEncryption } from '../constructs/log-encryption.ts';
 import { ModelStore } from '../constructs/model-store.ts';
 import { Monitoring } from '../constructs/monitoring.ts';
 import { NodeFunction } from '../constructs/node-function.ts';
+import { UsageTable } from '../constructs/usage-table.ts';
 import { API_NODE_OPTIONS, apiFunctionEnvironment } from '../function-env.ts';
 
 export interface ModelGateStackProps extends StackProps {
@@ -44,6 +45,7 @@ export class ModelGateStack extends Stack {
   public readonly batch: BatchPredictions;
   public readonly largeFiles: LargeFileBatches;
   public readonly monitoring: Monitoring;
+  public readonly usage: UsageTable;
 
   constructor(scope: Construct, id: string, props: ModelGateStackProps) {
     super(scope, id, props);
@@ -125,6 +127,10 @@ export class ModelGateStack extends Stack {
       endpoint.grantInvoke(endpoint.protocol === 'v2' ? this.inference.function : this.chat.function);
     }
 
+    this.usage = new UsageTable(this, 'Usage', { retention: Duration.days(config.usage.retentionDays) });
+    this.usage.bindRecorder(this.inference.function);
+    this.usage.bindRecorder(this.chat.function);
+
     this.authorizer = new NodeFunction(this, 'KeyAuthorizer', {
       entry: new URL('../../functions/authorizer/index.ts', import.meta.url).pathname,
       description: 'ModelGate API key authorizer (x-api-key or bearer token)',
@@ -149,6 +155,17 @@ export class ModelGateStack extends Stack {
       },
       authorizer: this.authorizer.function,
     });
+
+    // Budgets and limits by API key id, for the functions that enforce them.
+    const keyLimits = config.apiKeys.flatMap((key, i) => {
+      const limits = limitsOf(config, key.name);
+      const keyId = this.api.apiKeys[i]?.keyId;
+      return keyId && Object.keys(limits).length > 0 ? [{ keyId, ...limits }] : [];
+    });
+    if (keyLimits.length > 0) {
+      for (const fn of [this.inference, this.chat])
+        fn.function.addEnvironment(ENV.KEY_LIMITS, this.toJsonString(keyLimits));
+    }
 
     const batchEnvironment = { ...apiFunctionEnvironment(config), [ENV.LARGE_MODELS]: largeModels };
     this.batch = new BatchPredictions(this, 'Batch', {
@@ -207,6 +224,16 @@ export class ModelGateStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', {
       value: this.monitoring.topic.topicArn,
       description: 'SNS topic every ModelGate alarm notifies',
+    });
+    new CfnOutput(this, 'UsageTableName', {
+      value: this.usage.table.tableName,
+      description: 'DynamoDB table of usage per API key, model and day (modelgate usage reads it)',
+    });
+    new CfnOutput(this, 'ApiKeyIds', {
+      value: this.toJsonString(
+        Object.fromEntries(config.apiKeys.map((k, i) => [k.name, this.api.apiKeys[i]?.keyId ?? ''])),
+      ),
+      description: 'Id of each API key by name: usage is recorded under the id',
     });
     new CfnOutput(this, 'ApiKeyId', {
       value: this.api.apiKeys[0]?.keyId ?? '',

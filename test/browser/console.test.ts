@@ -150,18 +150,21 @@ describe('the console in a browser', () => {
     expect(await accessibilityProblems(page)).toEqual([]);
   });
 
-  it('lists a finished batch job from its manifest', async () => {
+  it('lists a finished batch job of this key from its manifest', async () => {
     const { page } = tab;
+    // A job of this key: its file under the key's own prefix, submitted through the API.
     await api.s3.send(
       new PutObjectCommand({
         Bucket: api.bucket,
-        Key: 'batch/input/iris/console.jsonl',
+        Key: 'batch/keys/default/console.jsonl',
         Body: '[5.1,3.5,1.4,0.2]\n[1]\n',
       }),
     );
-    await settledManifest(api, 'iris/console.jsonl');
+    const submitted = await api.call('/v1/batches', { body: { model: 'iris', input: 'console.jsonl' } });
+    expect(submitted.status).toBe(202);
+    await settledManifest(api, `iris/jobs/${submitted.json.id}/console.jsonl`);
     await page.goto(`${api.apiUrl}/console#/batches`);
-    const row = page.locator('tbody tr', { hasText: 'batch/output/iris/console.jsonl' });
+    const row = page.locator('tbody tr', { hasText: submitted.json.output });
     await expect.poll(() => row.count()).toBe(1);
     expect(await row.locator('td').allTextContents()).toEqual(
       expect.arrayContaining(['iris', 'completed_with_errors', '2', '1']),

@@ -192,23 +192,25 @@ describe('batch predictions from files dropped in S3', () => {
 });
 
 describe('batch jobs through the API', () => {
-  it('starts a job over an uploaded object and reports its status until it is done', async () => {
-    await put('batch/input/uploads/rows.jsonl', '[1]\n[2]\n');
+  it("starts a job over a file under the key's prefix and reports its status until it is done", async () => {
+    await put('batch/keys/default/uploads/rows.jsonl', '[1]\n[2]\n');
     const submitted = await api.call('/v1/batches', {
-      body: { model: 'linear', input: 'batch/input/uploads/rows.jsonl' },
+      body: { model: 'linear', input: 'uploads/rows.jsonl' },
     });
     expect(submitted.status).toBe(202);
     expect(submitted.json).toMatchObject({
+      id: expect.stringMatching(/^batch_[A-Za-z0-9_-]{32}$/),
+      object: 'batch',
       status: 'queued',
-      input: 'batch/input/linear/uploads/rows.jsonl',
-      output: 'batch/output/linear/uploads/rows.jsonl.jsonl',
+      input: 'batch/keys/default/uploads/rows.jsonl',
+      output: `batch/output/linear/jobs/${submitted.json.id}/rows.jsonl.jsonl`,
     });
-    await settledManifest(api, 'linear/uploads/rows.jsonl');
+    await settledManifest(api, `linear/jobs/${submitted.json.id}/rows.jsonl`);
     const status = await api.call(`/v1/batches/${submitted.json.id}`);
     expect(status.json).toMatchObject({
       id: submitted.json.id,
       status: 'succeeded',
-      manifest: { rows: 2, model: 'linear' },
+      manifest: { id: submitted.json.id, rows: 2, model: 'linear' },
     });
   });
 
@@ -217,15 +219,22 @@ describe('batch jobs through the API', () => {
       status: 400,
       json: { error: 'invalid request body: object has missing required properties (["input"]) at /' },
     });
-    expect(
-      (await api.call('/v1/batches', { body: { model: 'linear', input: 'models/iris/1/model.onnx' } })).json
-        .error,
-    ).toMatch(/"input" must be a key under batch\/input\//);
-    expect(
-      await api.call('/v1/batches', { body: { model: 'linear', input: 'batch/input/linear/none.jsonl' } }),
-    ).toMatchObject({
+    for (const input of [
+      'batch/input/linear/rows.jsonl',
+      'models/../../../input/linear/rows.jsonl',
+      '../other/rows.jsonl',
+    ]) {
+      const answer = await api.call('/v1/batches', { body: { model: 'linear', input } });
+      expect(answer.status).toBe(400);
+      expect(answer.json.error).toMatch(/"input" must name a file under your prefix batch\/keys\/default\//);
+    }
+    expect((await api.call('/v1/batches', { body: { model: 'linear', input: 'model.onnx' } })).json).toEqual({
+      error:
+        "file 'model.onnx' has no supported format: expected .jsonl, .ndjson, .json or .csv, optionally .gz",
+    });
+    expect(await api.call('/v1/batches', { body: { model: 'linear', input: 'none.jsonl' } })).toMatchObject({
       status: 404,
-      json: { error: 'no object batch/input/linear/none.jsonl in the model bucket: upload the file first' },
+      json: { error: 'no object batch/keys/default/none.jsonl: upload the file to your prefix first' },
     });
     expect(await api.call('/v1/batches/bm9wZQ')).toMatchObject({
       status: 404,

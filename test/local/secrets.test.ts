@@ -35,7 +35,7 @@ describe('secrets never reach the logs', () => {
         body: '{"instances": [[1, 2',
         headers: { 'content-type': 'application/json' },
       }),
-      api.call('/v1/batches', { body: { model: 'iris', input: 'batch/input/iris/none.jsonl' } }),
+      api.call('/v1/batches', { body: { model: 'iris', input: 'none.jsonl' } }),
       api.call('/v1/models/iris/predict', { body: { instances: [[1, 2, 3, 4]] }, key: `${KEY}x` }),
     ];
     const statuses = (await Promise.all(calls)).map((r) => r.status);

@@ -20,6 +20,7 @@ function spawnStart(env: Record<string, string> = {}): ChildProcess {
       MODELGATE_PORT: '0',
       MODELGATE_S3_PORT: '0',
       MODELGATE_SAGEMAKER_PORT: '0',
+      MODELGATE_DYNAMODB_PORT: '0',
       MODELGATE_API_KEY: '',
       ...env,
     },

@@ -1,4 +1,4 @@
-/** Batches: recent jobs from their manifests: status, rows, failed rows, duration, output, error. */
+/** Batches: this key's recent jobs from their manifests: status, rows, failed rows, duration, output, error. */
 import { call } from '../api.ts';
 import { errorBox, h, replace, table } from '../dom.ts';
 import type { BatchJob } from '../types.ts';
@@ -7,11 +7,11 @@ export function batchesPage(main: HTMLElement): () => void {
   replace(main, h('h1', {}, 'Batches'), h('p', {}, 'Loading…'));
   (async () => {
     try {
-      const { jobs } = await call<{ jobs: BatchJob[] }>('v1/batches');
+      const { data: jobs } = await call<{ data: BatchJob[] }>('v1/batches');
       const rows = jobs.map((job) => {
         const m = job.manifest;
         return [
-          m?.model ?? '',
+          job.model,
           h('span', { class: `status status-${job.status}` }, job.status),
           m ? String(m.rows) : '',
           m ? String(m.failed) : '',
@@ -28,10 +28,10 @@ export function batchesPage(main: HTMLElement): () => void {
           ? h(
               'p',
               {},
-              'No batch job yet: drop a JSON Lines file under batch/input/<model>/ or POST /v1/batches.',
+              'No batch job of this key yet: put a JSON Lines or CSV file under batch/keys/<key id>/ and POST /v1/batches.',
             )
           : table(
-              `${jobs.length} most recent jobs`,
+              `${jobs.length} most recent jobs of this key`,
               ['Model', 'Status', 'Rows', 'Failed', 'Duration', 'Started', 'Output (in the bucket)', 'Error'],
               rows,
             ),

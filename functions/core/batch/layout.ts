@@ -9,6 +9,11 @@ export const BATCH_INPUT = 'batch/input/';
 /** Where predictions land: `batch/output/<model>/<file>.jsonl` and `.manifest.json`. */
 export const BATCH_OUTPUT = 'batch/output/';
 
+/** Where an API key's own batch files are read from: `batch/keys/<key id>/<file>`. */
+export const BATCH_KEYS = 'batch/keys/';
+/** Where jobs submitted through the API are recorded: `batch/jobs/<key id>/<job id>.json`. */
+export const BATCH_JOBS = 'batch/jobs/';
+
 export type InputFormat = 'jsonl' | 'csv';
 
 export interface BatchTarget {

@@ -5,7 +5,7 @@
  */
 import type { RouteKey } from '../../api/routes.ts';
 import type { ChatRouteKey } from '../../chat/routes.ts';
-import { RECENT_BATCHES } from '../batch/recent.ts';
+import { LIST_LIMIT } from '../batch/tenants.ts';
 
 export interface Operation {
   readonly summary: string;
@@ -175,56 +175,105 @@ export const OPERATIONS: Record<RouteKey | ChatRouteKey, Operation> = {
     },
   },
   'POST /v1/batches': {
-    summary: 'Score a JSON Lines file already in the bucket',
+    summary: 'Score a JSON Lines or CSV file under your key’s prefix (batch/keys/<key id>/)',
     tag: 'Batches',
-    request: { schema: 'BatchRequest', example: { model: 'iris', input: 'batch/input/iris/rows.jsonl' } },
+    request: { schema: 'BatchRequest', example: { model: 'iris', input: 'rows.jsonl' } },
     answer: {
       status: 202,
       type: 'application/json',
       schema: 'BatchJob',
       example: {
-        id: 'YmF0Y2gvaW5wdXQvaXJpcy9yb3dzLmpzb25s',
+        id: 'batch_Zx3qQ8v1TgkQ2mWl9rB0yNc4HjA7pLdE',
+        object: 'batch',
+        model: 'iris',
+        input: 'batch/keys/default/rows.jsonl',
+        output: 'batch/output/iris/keys/default/rows.jsonl',
+        created_at: '2026-11-29T12:00:00.000Z',
         status: 'queued',
-        input: 'batch/input/iris/rows.jsonl',
-        output: 'batch/output/iris/rows.jsonl',
       },
     },
     errors: [400, 404, 409],
   },
   'GET /v1/batches/{id}': {
-    summary: 'A batch job’s status and manifest',
+    summary: 'One of your batch jobs: status and manifest (404 for another key’s job)',
     tag: 'Batches',
     answer: {
       status: 200,
       type: 'application/json',
       schema: 'BatchJob',
       example: {
-        id: 'YmF0Y2gvaW5wdXQvaXJpcy9yb3dzLmpzb25s',
+        id: 'batch_Zx3qQ8v1TgkQ2mWl9rB0yNc4HjA7pLdE',
+        object: 'batch',
+        model: 'iris',
+        input: 'batch/keys/default/rows.jsonl',
+        output: 'batch/output/iris/keys/default/rows.jsonl',
+        created_at: '2026-11-29T12:00:00.000Z',
         status: 'running',
-        input: 'batch/input/iris/rows.jsonl',
-        output: 'batch/output/iris/rows.jsonl',
       },
     },
     errors: [400, 404],
   },
   'GET /v1/batches': {
-    summary: `The ${RECENT_BATCHES} most recent batch jobs, newest first, with their manifests`,
+    summary: `Your key’s batch jobs, newest first (at most ${LIST_LIMIT}), with their manifests`,
     tag: 'Batches',
     answer: {
       status: 200,
       type: 'application/json',
       schema: 'BatchList',
       example: {
-        jobs: [
+        object: 'list',
+        data: [
           {
-            id: 'YmF0Y2gvaW5wdXQvaXJpcy9yb3dzLmpzb25s',
+            id: 'batch_Zx3qQ8v1TgkQ2mWl9rB0yNc4HjA7pLdE',
+            object: 'batch',
+            model: 'iris',
+            input: 'batch/keys/default/rows.jsonl',
+            output: 'batch/output/iris/keys/default/rows.jsonl',
+            created_at: '2026-11-29T12:00:00.000Z',
             status: 'succeeded',
-            input: 'batch/input/iris/rows.jsonl',
-            output: 'batch/output/iris/rows.jsonl',
           },
         ],
+        has_more: false,
       },
     },
+  },
+  'GET /v1/usage': {
+    summary: 'Your key’s usage by day and model over a date range (?from=YYYY-MM-DD&to=YYYY-MM-DD)',
+    tag: 'Batches',
+    answer: {
+      status: 200,
+      type: 'application/json',
+      schema: 'UsageReport',
+      example: {
+        object: 'usage',
+        from: '2026-11-01',
+        to: '2026-11-29',
+        data: [
+          {
+            key_id: 'default',
+            day: '2026-11-29',
+            model: 'iris',
+            requests: 3,
+            rows: 4,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            total_tokens: 0,
+            client_errors: 1,
+            server_errors: 0,
+          },
+        ],
+        totals: {
+          requests: 3,
+          rows: 4,
+          prompt_tokens: 0,
+          completion_tokens: 0,
+          total_tokens: 0,
+          client_errors: 1,
+          server_errors: 0,
+        },
+      },
+    },
+    errors: [400],
   },
   'GET /v2/models/{model}/registry': {
     summary:

@@ -16,6 +16,17 @@ const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` })
 const str = { type: 'string' };
 
 /** A zod schema as plain JSON Schema 2020-12, without the `$schema` key OpenAPI does not want inline. */
+/** What a usage line counts (functions/core/usage/report.ts). */
+const USAGE_COUNTS = [
+  'requests',
+  'rows',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'client_errors',
+  'server_errors',
+] as const;
+
 export function fromZod(schema: z.ZodMiniType): Schema {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12' }) as Schema;
   return rest;
@@ -223,19 +234,53 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   },
   BatchJob: {
     type: 'object',
-    required: ['id', 'status', 'input', 'output'],
+    required: ['id', 'object', 'model', 'status', 'input', 'output', 'created_at'],
     properties: {
-      id: str,
+      id: { type: 'string', pattern: '^batch_[A-Za-z0-9_-]{32}$' },
+      object: { const: 'batch' },
+      model: str,
       status: { enum: ['queued', ...BATCH_STATUSES] },
       input: str,
       output: str,
+      created_at: { type: 'string', format: 'date-time' },
       manifest: { type: 'object', description: 'The job manifest once the job has started.' },
     },
   },
   BatchList: {
     type: 'object',
-    required: ['jobs'],
-    properties: { jobs: { type: 'array', items: ref('BatchJob') } },
+    required: ['object', 'data', 'has_more'],
+    properties: {
+      object: { const: 'list' },
+      data: { type: 'array', items: ref('BatchJob') },
+      has_more: { type: 'boolean' },
+    },
+  },
+  UsageReport: {
+    type: 'object',
+    required: ['object', 'from', 'to', 'data', 'totals'],
+    properties: {
+      object: { const: 'usage' },
+      from: { type: 'string', format: 'date' },
+      to: { type: 'string', format: 'date' },
+      data: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['key_id', 'day', 'model', ...USAGE_COUNTS],
+          properties: {
+            key_id: str,
+            day: { type: 'string', format: 'date' },
+            model: str,
+            ...Object.fromEntries(USAGE_COUNTS.map((count) => [count, { type: 'integer', minimum: 0 }])),
+          },
+        },
+      },
+      totals: {
+        type: 'object',
+        required: [...USAGE_COUNTS],
+        properties: Object.fromEntries(USAGE_COUNTS.map((count) => [count, { type: 'integer', minimum: 0 }])),
+      },
+    },
   },
   Manifest: fromZod(ManifestSchema),
   Alias: fromZod(AliasSchema),

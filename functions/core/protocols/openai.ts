@@ -278,14 +278,15 @@ const ERROR_TYPES: Record<number, string> = {
 
 /** The OpenAI error object of any thrown value; server internals stay hidden. */
 export function openAIError(error: unknown) {
-  const { statusCode, message, headers, param, code } = describeError(error);
+  const { statusCode, message, headers, param, code, type } = describeError(error);
   return {
     statusCode,
     headers,
     body: {
       error: {
         message,
-        type: ERROR_TYPES[statusCode] ?? (statusCode === 503 ? 'service_unavailable_error' : 'api_error'),
+        type:
+          type ?? ERROR_TYPES[statusCode] ?? (statusCode === 503 ? 'service_unavailable_error' : 'api_error'),
         param: param ?? null,
         code: code ?? (statusCode === 404 ? 'model_not_found' : null),
       },

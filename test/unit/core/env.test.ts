@@ -55,6 +55,22 @@ describe('readEnv', () => {
     expect(() => readEnv({ [ENV.MODEL_BUCKET]: 'b', [ENV.LARGE_MODELS]: '{' })).toThrow(/is not JSON/);
   });
 
+  it('reads the usage table and key limits only when a table is given, and refuses bad limits', () => {
+    expect(readEnv({ [ENV.MODEL_BUCKET]: 'b' }).usage).toBeUndefined();
+    const usage = readEnv({
+      [ENV.MODEL_BUCKET]: 'b',
+      [ENV.USAGE_TABLE]: 'usage',
+      [ENV.KEY_LIMITS]: '[{"keyId": "abc123", "tokensPerMinute": 1000, "requestsPerMonth": 5}]',
+    }).usage;
+    expect(usage).toMatchObject({ table: 'usage', retentionDays: 400, endpoint: undefined });
+    expect(usage?.limits.get('abc123')).toEqual({ tokensPerMinute: 1000, requestsPerMonth: 5 });
+    const bad = { [ENV.MODEL_BUCKET]: 'b', [ENV.USAGE_TABLE]: 'usage' };
+    expect(() => readEnv({ ...bad, [ENV.KEY_LIMITS]: '[{"keyId": "k", "tokensPerMinute": 0}]' })).toThrow(
+      /MODELGATE_KEY_LIMITS has a bad tokensPerMinute at 0: expected JSON/,
+    );
+    expect(() => readEnv({ ...bad, [ENV.KEY_LIMITS]: '[{}]' })).toThrow(/has no keyId at 0/);
+  });
+
   it('fails fast naming the variable that is missing or malformed', () => {
     expect(() => readEnv({})).toThrow(/MODELGATE_MODEL_BUCKET is not set/);
     expect(() => readEnv({ [ENV.MODEL_BUCKET]: 'b', [ENV.MAX_ELEMENTS]: 'lots' })).toThrow(
