@@ -83,11 +83,13 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   const meter = new UsageMeter(now);
   const keys = new Map(options.apiKeys.map((k) => [k.value, k]));
   const compiled = options.routes.map((route) => ({ route, ...compile(route.resource) }));
+  const functionName = options.functionName ?? 'api';
+  const served = options.metrics ? gatewaySeries(options.metrics) : undefined;
 
   const server = createServer((req, res) => {
     const requestId = randomUUID();
     res.setHeader('x-amzn-RequestId', requestId);
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url ?? '/');
     const path = url.pathname;
     if (options.metrics && req.method === 'GET' && path === '/metrics') {
       const text = options.metrics.render();
@@ -105,7 +107,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       }
     }
     // The key comes as x-api-key or, from OpenAI clients, as a bearer token (the API's authorizer does the same).
-    const apiKey = apiKeyOf(req.headers as Record<string, string | undefined>);
+    const apiKey = keyOf(req.headers);
     const key = apiKey === undefined ? undefined : keys.get(apiKey);
     if (options.metrics || options.accessLog) {
       const started = performance.now();
@@ -114,17 +116,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         const resource = found?.route.resource ?? 'unmatched';
         // 499: the client went away; 504: the gateway cut a stream at a limit (after its status went out).
         const code = res.writableFinished ? String(res.statusCode) : streamCut(res) ? '504' : '499';
-        options.metrics?.inc(
-          'modelgate_gateway_requests_total',
-          'Requests the gateway answered, by method, resource and status code (499: the client went away; 504 also counts streams cut at a limit).',
-          { method: req.method ?? '', resource, code },
-        );
-        options.metrics?.observe(
-          'modelgate_gateway_request_duration_seconds',
-          'Time from request to the last byte of the answer.',
-          { method: req.method ?? '', resource },
-          ms,
-        );
+        served?.(req.method ?? '', resource, code, ms);
         options.accessLog?.(
           accessLine(req, res, { requestId, code, ms, keyId: key?.id ?? '-', when: new Date(now()) }),
         );
@@ -168,7 +160,6 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         if (overLimit(event, event.body?.length ?? 0, LAMBDA_LIMITS.requestBytes)) {
           return send(res, 413, TOO_LARGE);
         }
-        const functionName = options.functionName ?? 'api';
         if (isStreamingHandler(route.handler)) {
           const context = lambdaContext(requestId, streamLimits.timeoutMs, functionName);
           return streamInvoke(route.handler, event, context, res, streamLimits);
@@ -202,6 +193,52 @@ function accessLine(
   return `${req.socket.remoteAddress ?? '-'} ${at.keyId} [${at.when.toISOString()}] "${req.method} ${req.url} HTTP/${req.httpVersion}" ${at.code} ${bytes} ${at.ms.toFixed(1)}ms v=${version} ${at.requestId}`;
 }
 
+/**
+ * The request target as `new URL` reads it, without building one for the
+ * common plain path (no query, escapes, dot segments or backslashes).
+ */
+function requestUrl(target: string): Pick<URL, 'pathname' | 'searchParams'> {
+  if (/^\/[A-Za-z0-9_~\-/]*$/.test(target) && !target.includes('//')) {
+    return { pathname: target, searchParams: EMPTY_QUERY };
+  }
+  return new URL(target, 'http://localhost');
+}
+const EMPTY_QUERY = new URLSearchParams();
+
+/** {@link apiKeyOf} over Node's request headers, whose names are already lower case. */
+function keyOf(headers: IncomingMessage['headers']): string | undefined {
+  const key = headers['x-api-key'];
+  if (typeof key === 'string' && key) return key;
+  const authorization = headers.authorization;
+  return authorization === undefined ? undefined : apiKeyOf({ authorization });
+}
+
+/** Records one answered request in the gateway's counters; each series is looked up once. */
+function gatewaySeries(metrics: Counters) {
+  const handles = new Map<string, { count: { inc(): void }; time: { observe(ms: number): void } }>();
+  return (method: string, resource: string, code: string, ms: number) => {
+    const id = `${method} ${resource} ${code}`;
+    let handle = handles.get(id);
+    if (!handle) {
+      handle = {
+        count: metrics.counter(
+          'modelgate_gateway_requests_total',
+          'Requests the gateway answered, by method, resource and status code (499: the client went away; 504 also counts streams cut at a limit).',
+          { method, resource, code },
+        ),
+        time: metrics.histogram(
+          'modelgate_gateway_request_duration_seconds',
+          'Time from request to the last byte of the answer.',
+          { method, resource },
+        ),
+      };
+      handles.set(id, handle);
+    }
+    handle.count.inc();
+    handle.time.observe(ms);
+  };
+}
+
 function compile(resource: string) {
   const pattern = resource.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{\w+\}/g, '([^/]+)');
   return {
@@ -226,21 +263,20 @@ function drainThen(req: IncomingMessage, answer: () => void): void {
   answer();
 }
 
-async function invoke(
+function invoke(
   handler: ProxyHandler,
   event: APIGatewayProxyEvent,
   context: Context,
   timeoutMs: number,
 ): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs, 'timeout');
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs, 'timeout');
+    const settle = (value: unknown) => {
+      clearTimeout(timer);
+      resolve(value);
+    };
+    handler(event, context).then(settle, () => settle(undefined));
   });
-  try {
-    return await Promise.race([handler(event, context).catch(() => undefined), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** What API Gateway accepts from a Lambda proxy integration. */
@@ -264,10 +300,10 @@ function isProxyResult(value: unknown): value is APIGatewayProxyResult {
 
 function writeResult(res: ServerResponse, result: APIGatewayProxyResult): void {
   const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
-  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
-    headers[name] = values.map(String);
-  }
+  const single = result.headers;
+  if (single) for (const name in single) headers[name] = String(single[name]);
+  const multi = result.multiValueHeaders;
+  if (multi) for (const name in multi) headers[name] = (multi[name] as unknown[]).map(String);
   if (result.isBase64Encoded && result.body) {
     const body = Buffer.from(result.body, 'base64');
     headers['Content-Length'] = String(body.length);
