@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { RouteSpec } from '../../functions/api/routes.ts';
 import { apiKeyOf } from '../../functions/core/auth.ts';
 import type { Counters } from '../../functions/core/counters.ts';
@@ -9,6 +9,7 @@ import { API_GATEWAY_LIMITS } from '../../infra/api-gateway-limits.ts';
 import { type LoopbackServer, listenLoopback, readBody } from '../net.ts';
 import { isStreamingHandler } from './lambda-runtime.ts';
 import { headerValue, lambdaContext, send, toEvent } from './proxy-event.ts';
+import { isProxyResult, ProxyIntegration, writeResult } from './proxy-integration.ts';
 import { streamCut, streamInvoke } from './stream.ts';
 import { type Plan, UsageMeter } from './usage-plans.ts';
 import { validateBody } from './validate.ts';
@@ -85,6 +86,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   const compiled = options.routes.map((route) => ({ route, ...compile(route.resource) }));
   const functionName = options.functionName ?? 'api';
   const served = options.metrics ? gatewaySeries(options.metrics) : undefined;
+  const integration = new ProxyIntegration(timeoutMs);
 
   const server = createServer((req, res) => {
     const requestId = randomUUID();
@@ -165,7 +167,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
           return streamInvoke(route.handler, event, context, res, streamLimits);
         }
         const context = lambdaContext(requestId, timeoutMs, functionName);
-        const result = await invoke(route.handler as ProxyHandler, event, context, timeoutMs);
+        const result = await integration.invoke(route.handler as ProxyHandler, event, context);
         if (result === 'timeout') return send(res, 504, { message: 'Endpoint request timed out' });
         if (
           !isProxyResult(result) ||
@@ -261,59 +263,4 @@ function overLimit(payload: unknown, bodyChars: number, limit: number): boolean 
 function drainThen(req: IncomingMessage, answer: () => void): void {
   req.resume();
   answer();
-}
-
-function invoke(
-  handler: ProxyHandler,
-  event: APIGatewayProxyEvent,
-  context: Context,
-  timeoutMs: number,
-): Promise<unknown> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs, 'timeout');
-    const settle = (value: unknown) => {
-      clearTimeout(timer);
-      resolve(value);
-    };
-    handler(event, context).then(settle, () => settle(undefined));
-  });
-}
-
-/** What API Gateway accepts from a Lambda proxy integration. */
-function isProxyResult(value: unknown): value is APIGatewayProxyResult {
-  if (typeof value !== 'object' || value === null) return false;
-  const r = value as Record<string, unknown>;
-  if (!Number.isInteger(r.statusCode) || (r.statusCode as number) < 100 || (r.statusCode as number) > 599)
-    return false;
-  if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') return false;
-  if (r.isBase64Encoded !== undefined && typeof r.isBase64Encoded !== 'boolean') return false;
-  const scalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
-  if (r.headers !== undefined && r.headers !== null) {
-    if (typeof r.headers !== 'object' || !Object.values(r.headers).every(scalar)) return false;
-  }
-  if (r.multiValueHeaders !== undefined && r.multiValueHeaders !== null) {
-    if (typeof r.multiValueHeaders !== 'object') return false;
-    if (!Object.values(r.multiValueHeaders).every((v) => Array.isArray(v) && v.every(scalar))) return false;
-  }
-  return true;
-}
-
-function writeResult(res: ServerResponse, result: APIGatewayProxyResult): void {
-  const headers: Record<string, string | string[]> = {};
-  const single = result.headers;
-  if (single) for (const name in single) headers[name] = String(single[name]);
-  const multi = result.multiValueHeaders;
-  if (multi) for (const name in multi) headers[name] = (multi[name] as unknown[]).map(String);
-  if (result.isBase64Encoded && result.body) {
-    const body = Buffer.from(result.body, 'base64');
-    headers['Content-Length'] = String(body.length);
-    res.writeHead(result.statusCode, headers);
-    res.end(body);
-    return;
-  }
-  // A string body goes out in the same write as the headers.
-  const body = result.body ?? '';
-  headers['Content-Length'] = String(Buffer.byteLength(body));
-  res.writeHead(result.statusCode, headers);
-  res.end(body);
 }
