@@ -264,9 +264,12 @@ function labels(event: APIGatewayProxyEvent, manifest?: Pick<Manifest, 'name' | 
   };
 }
 
+/** Every `${method} ${resource}` the api serves, built once. */
+const ROUTE_KEYS: ReadonlySet<string> = new Set(API_ROUTES.map((r) => `${r.method} ${r.resource}`));
+
 function routeOf(event: APIGatewayProxyEvent): RouteKey {
   const key = `${event.httpMethod} ${event.resource}`;
-  if (API_ROUTES.some((r) => `${r.method} ${r.resource}` === key)) return key as RouteKey;
+  if (ROUTE_KEYS.has(key)) return key as RouteKey;
   const allowed = API_ROUTES.filter((r) => r.resource === event.resource).map((r) => r.method);
   if (allowed.length > 0) {
     throw new MethodNotAllowedError(`${event.httpMethod} is not allowed on ${event.resource}`, allowed);

@@ -90,7 +90,7 @@ export function isProxyResult(value: unknown): value is APIGatewayProxyResult {
     return false;
   if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') return false;
   if (r.isBase64Encoded !== undefined && typeof r.isBase64Encoded !== 'boolean') return false;
-  const scalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
+  const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
   if (r.headers !== undefined && r.headers !== null) {
     if (typeof r.headers !== 'object' || !Object.values(r.headers).every(scalar)) return false;
   }
