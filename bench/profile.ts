@@ -3,7 +3,8 @@
  * api server (bundled, as deployed) runs with `node --cpu-prof` while
  * autocannon sends single-row iris predicts for 10 s; prints the functions
  * with the most self time and the heaviest call paths (inclusive time) — the
- * text form of a flame graph — and leaves the .cpuprofile (open it in Chrome
+ * text form of a flame graph —, the server's CPU time per request (a figure
+ * that a shared machine disturbs less than requests/s), and leaves the .cpuprofile (open it in Chrome
  * DevTools or speedscope for the graph itself).
  *
  *   npm run bench:profile [-- --duration 10 --connections 32]
@@ -36,7 +37,8 @@ const child = spawn(
     env: { ...process.env, MODELGATE_BENCH_HANDLER_CALLS: '2000' },
   },
 );
-const ready = JSON.parse(await firstLine(child)) as { url: string; apiKey: string };
+const ready = JSON.parse(await firstLine(child)) as { url: string; apiKey: string; pid: number };
+const cpuBefore = cpuMicros(ready.pid);
 const result = await autocannon({
   url: `${ready.url}/v1/models/iris/predict`,
   method: 'POST',
@@ -45,6 +47,8 @@ const result = await autocannon({
   connections: Number(values.connections),
   duration: Number(values.duration),
 });
+// The server's own CPU time per answered request: what the profile's shares divide.
+const cpuPerRequest = (cpuMicros(ready.pid) - cpuBefore) / result.requests.total;
 await stop(child);
 await store.close();
 
@@ -88,6 +92,14 @@ const top = (m: Map<string, number>, n: number) =>
     .slice(0, n)
     .map(([k, t]) => `${((100 * t) / total).toFixed(1).padStart(5)} %  ${k}`)
     .join('\n');
-console.log(`${result.requests.average.toFixed(0)} requests/s; profile ${join(work, file)}\n`);
+console.log(
+  `${result.requests.average.toFixed(0)} requests/s, ${cpuPerRequest.toFixed(0)} µs of the server's CPU per request (user + system, under the profiler); profile ${join(work, file)}\n`,
+);
 console.log(`Self time\n${top(self, 25)}\n\nInclusive time\n${top(inclusive, 30)}`);
 process.exit(0);
+
+/** User + system CPU time of a process so far, in µs (Linux: /proc, 100 ticks a second). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}

@@ -61,3 +61,20 @@ export function readBody(
     req.on('error', reject);
   });
 }
+
+/**
+ * Writes lines to a stream, those of one turn of the event loop in one write:
+ * a line per request under load would otherwise cost a write call each.
+ */
+export function batchedLines(out: NodeJS.WritableStream): (line: string) => void {
+  let pending: string[] = [];
+  const flush = () => {
+    const lines = pending;
+    pending = [];
+    out.write(`${lines.join('\n')}\n`);
+  };
+  return (line) => {
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(line);
+  };
+}

@@ -3,6 +3,7 @@
  * MODELGATE_* variables, until Ctrl-C.
  */
 import { loadConfig } from '../infra/config.ts';
+import { batchedLines } from './net.ts';
 import { PortInUseError } from './ports.ts';
 import { type LocalTopology, localOptionsFromEnv, startLocal } from './topology.ts';
 
@@ -14,7 +15,7 @@ let topology: LocalTopology;
 try {
   topology = await startLocal({
     ...localOptionsFromEnv(loadConfig(configPath)),
-    ...(!quiet && { accessLog: (line: string) => console.log(line) }),
+    ...(!quiet && { accessLog: batchedLines(process.stdout) }),
   });
 } catch (error) {
   // A taken port is a situation, not a bug: one line saying which and what to do.

@@ -42,7 +42,7 @@ export async function bundle(
     format: 'esm',
     target: 'node20',
     minify,
-    keepNames: !minify,
+    // No keepNames: its __name() calls on every closure made would show in profiles as cost.
     mainFields: ['module', 'main'],
     banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
     external: ['onnxruntime-node'],

@@ -22,16 +22,23 @@ export const PEER_MISSING = 'apt install python3-fastapi python3-uvicorn python3
 export const TORCH_MISSING =
   'apt install python3-fastapi python3-uvicorn python3-torch python3-onnx python3-pandas';
 
+/** What the fastest Python peer runs on when installed (uvicorn falls back to asyncio and h11). */
+export const PEER_FAST_PARTS = ['uvloop', 'httptools'] as const;
+
+/** The Python peer's two handler styles (bench/peers/sklearn_fastapi.py). */
+export type PeerStyle = 'async' | 'def';
+
 /**
  * What the benchmarks share, started on first use and stopped at the end:
  * the model bucket (s3rver, in this process), ModelGate's api server (gateway
- * emulator + api handler, a child), the Python peers (two uvicorn workers each),
- * the bare-Node ceiling server.
+ * emulator + api handler, a child), the Python peer in each style (two uvicorn
+ * workers), the PyTorch peer, the Node peer (node:http + onnxruntime-node), the bare-Node ceiling.
  */
 export class Lab {
   private readonly children: ChildProcess[] = [];
   private api?: Promise<ApiServer>;
-  private peerUrl?: Promise<{ url: string; pid: number } | undefined>;
+  private readonly peers = new Map<PeerStyle, Promise<{ url: string; pid: number } | undefined>>();
+  private nodePeerUrl?: Promise<{ url: string; pid: number }>;
   private torchUrl?: Promise<{ url: string; pid: number } | undefined>;
   private ceilingUrl?: Promise<{ url: string; pid: number }>;
 
@@ -52,20 +59,38 @@ export class Lab {
     return this.api;
   }
 
-  /** FastAPI + uvicorn + scikit-learn, one worker per core; undefined when Debian's packages are missing. */
-  peer(): Promise<{ url: string; pid: number } | undefined> {
-    this.peerUrl ??= (async () => {
-      if (!pythonHas(['fastapi', 'uvicorn', 'sklearn'])) return undefined;
-      const port = await freePort();
-      const child = spawn(PYTHON, [`${ROOT}bench/peers/sklearn_fastapi.py`, String(port), '2'], {
-        stdio: ['ignore', 'inherit', 'inherit'],
-      });
-      this.children.push(child);
-      const url = `http://127.0.0.1:${port}`;
-      await waitForHttp(`${url}/v1/models/iris/predict`, predictBody(IRIS_ROW));
-      return { url, pid: child.pid as number };
-    })();
-    return this.peerUrl;
+  /**
+   * FastAPI + uvicorn + scikit-learn, one worker per core, `async` (the fast
+   * style, the default) or `def`; undefined when Debian's packages are missing.
+   */
+  peer(style: PeerStyle = 'async'): Promise<{ url: string; pid: number } | undefined> {
+    let started = this.peers.get(style);
+    if (!started) {
+      started = (async () => {
+        if (!pythonHas(['fastapi', 'uvicorn', 'sklearn'])) return undefined;
+        const port = await freePort();
+        const child = spawn(PYTHON, [`${ROOT}bench/peers/sklearn_fastapi.py`, String(port), '2', style], {
+          stdio: ['ignore', 'inherit', 'inherit'],
+        });
+        this.children.push(child);
+        const url = `http://127.0.0.1:${port}`;
+        await waitForHttp(`${url}/v1/models/iris/predict`, predictBody(IRIS_ROW));
+        return { url, pid: child.pid as number };
+      })();
+      this.peers.set(style, started);
+    }
+    return started;
+  }
+
+  /** node:http + onnxruntime-node, one session per model, no keys, no metrics (bench/peers/onnx_node.mjs). */
+  nodePeer(): Promise<{ url: string; pid: number }> {
+    this.nodePeerUrl ??= startChild<{ url: string; pid: number }>(`${ROOT}bench/peers/onnx_node.mjs`).then(
+      ({ child, ready }) => {
+        this.children.push(child);
+        return ready;
+      },
+    );
+    return this.nodePeerUrl;
   }
 
   /** FastAPI + uvicorn + PyTorch serving digits-cnn, two workers; undefined when Debian's packages are missing. */

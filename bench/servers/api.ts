@@ -1,7 +1,8 @@
 /**
  * Child process of `npm run bench`: what a deployed api function is, on
- * loopback — the gateway emulator in front of the api handler module,
- * configured through the function environment, the model bucket in another
+ * loopback — the gateway emulator in front of the api handler module (API
+ * key, usage plan and metrics on, as `npm start` has them), configured
+ * through the function environment, the model bucket in another
  * process (the bench's s3rver). Prints one JSON line when ready:
  * `{url, apiKey, pid, handlerUs, sessionRunUs, svm}`, the in-process latency of
  * the handler and of a bare onnxruntime session.run (iris; iris-svm), measured before
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import * as ort from 'onnxruntime-node';
 import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
+import { processCounters } from '../../functions/core/counters.ts';
 import { ENV } from '../../functions/core/env.ts';
 import { type ProxyHandler, startGateway } from '../../local/gateway/gateway.ts';
 import { S3RVER_CREDENTIALS } from '../../local/s3.ts';
@@ -43,8 +45,20 @@ const gateway = await startGateway({
     handler: handler as ProxyHandler,
     ...('bodySchema' in route && { schema: BODY_SCHEMAS[route.bodySchema] }),
   })),
-  // The usage plan is not what is measured: no throttle, no quota.
-  apiKeys: [{ id: 'bench', value: apiKey, plan: { name: 'bench' } }],
+  // As `npm start` runs: a usage plan enforced (its throttle and quota lifted far above
+  // the load, so every answer is a 2xx) and the Prometheus counters kept.
+  apiKeys: [
+    {
+      id: 'bench',
+      value: apiKey,
+      plan: {
+        name: 'bench',
+        throttle: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
+        quota: { limit: 1_000_000_000, period: 'MONTH' },
+      },
+    },
+  ],
+  metrics: processCounters,
   port: 0,
 });
 

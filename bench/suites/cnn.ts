@@ -18,17 +18,18 @@ export async function cnn(lab: Lab): Promise<Row[]> {
   const warm = async (run: (() => Promise<Load>) | undefined) => run && (await run());
   await warm(ours);
   await warm(theirs);
-  const result = await alternate(lab, ours, theirs);
-  if (result.a.errors > 0)
-    throw new Error(`ModelGate answered ${result.a.errors} requests with errors under load`);
+  const result = await alternate(lab, { modelgate: ours, peer: theirs });
+  const a = result.modelgate as Load;
+  const b = result.peer;
+  if (a.errors > 0) throw new Error(`ModelGate answered ${a.errors} requests with errors under load`);
   const c = lab.options.connections;
   return [
     ratioRow(
       {
         id: '9',
         measurement: `HTTP predict, digits-cnn (one 8×8 image), ${c} connections: requests/s (peer: FastAPI + uvicorn + PyTorch, 2 workers)`,
-        ours: result.a.rps,
-        peer: result.b?.rps,
+        ours: a.rps,
+        peer: b?.rps,
         unit: 'req/s',
       },
       10,
@@ -38,8 +39,8 @@ export async function cnn(lab: Lab): Promise<Row[]> {
       {
         id: '9',
         measurement: `HTTP predict, digits-cnn (one 8×8 image), ${c} connections: p99`,
-        ours: result.a.p99,
-        peer: result.b?.p99,
+        ours: a.p99,
+        peer: b?.p99,
         unit: 'ms',
         digits: 1,
       },

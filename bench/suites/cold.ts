@@ -54,6 +54,15 @@ export async function cold(lab: Lab): Promise<Row[]> {
     limitRow(
       {
         id: '4',
+        measurement: `cold start: the slowest of the ${runs.length} runs (every run must pass)`,
+        ours: Math.max(...runs),
+        unit: 'ms',
+      },
+      300,
+    ),
+    limitRow(
+      {
+        id: '4',
         measurement: 'api bundle size (onnxruntime-node external)',
         ours: statSync(api).size / 2 ** 20,
         unit: 'MB',

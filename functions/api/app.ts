@@ -23,9 +23,9 @@ import { recordFailed, recordServed, rowsOf } from '../core/usage/requests.ts';
 import type { ApiUsage } from '../core/usage/route.ts';
 import { usageRoute } from '../core/usage/route.ts';
 import { createPageRoutes } from './pages.ts';
-import { API_ROUTES, OPENAI_ROUTES, ROUTE_KEY_HEADER, type RouteKey } from './routes.ts';
+import { API_ROUTES, OPENAI_ROUTES, ROUTE_KEY_HEADER, type RouteKey, VERSION_HEADER } from './routes.ts';
 
-export { ROUTE_KEY_HEADER };
+export { ROUTE_KEY_HEADER, VERSION_HEADER };
 
 export interface ApiDependencies {
   readonly registry: Registry;
@@ -58,9 +58,6 @@ const DEBUG = 8;
 
 /** How long an answer waits for its shadow copy, by default. */
 export const DEFAULT_SHADOW_WAIT_MS = 200;
-
-/** Header carrying the version that served a request. */
-export const VERSION_HEADER = 'x-modelgate-model-version';
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
@@ -311,9 +308,12 @@ function labels(event: APIGatewayProxyEvent, manifest?: Pick<Manifest, 'name' | 
   };
 }
 
+/** Every `${method} ${resource}` the api serves, built once. */
+const ROUTE_KEYS: ReadonlySet<string> = new Set(API_ROUTES.map((r) => `${r.method} ${r.resource}`));
+
 function routeOf(event: APIGatewayProxyEvent): RouteKey {
   const key = `${event.httpMethod} ${event.resource}`;
-  if (API_ROUTES.some((r) => `${r.method} ${r.resource}` === key)) return key as RouteKey;
+  if (ROUTE_KEYS.has(key)) return key as RouteKey;
   const allowed = API_ROUTES.filter((r) => r.resource === event.resource).map((r) => r.method);
   if (allowed.length > 0) {
     throw new MethodNotAllowedError(`${event.httpMethod} is not allowed on ${event.resource}`, allowed);

@@ -45,6 +45,8 @@ export const API_ROUTES = [
 
 /** Header that pins weighted routing for sticky experiments. */
 export const ROUTE_KEY_HEADER = 'x-modelgate-route-key';
+/** Header carrying the version that served a request. */
+export const VERSION_HEADER = 'x-modelgate-model-version';
 
 /** Routes that answer errors in OpenAI's shape rather than the Open Inference Protocol's. */
 export const OPENAI_ROUTES: ReadonlySet<string> = new Set(['GET /v1/models']);

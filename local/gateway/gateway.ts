@@ -4,8 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { RouteSpec } from '../../functions/api/routes.ts';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { type RouteSpec, VERSION_HEADER } from '../../functions/api/routes.ts';
 import { apiKeyOf } from '../../functions/core/auth.ts';
 import type { Counters } from '../../functions/core/counters.ts';
 import type { StreamingHandler } from '../../functions/core/streaming.ts';
@@ -13,6 +13,7 @@ import { API_GATEWAY_LIMITS } from '../../infra/api-gateway-limits.ts';
 import { type LoopbackServer, listenLoopback, readBody } from '../net.ts';
 import { isStreamingHandler } from './lambda-runtime.ts';
 import { headerValue, lambdaContext, send, toEvent } from './proxy-event.ts';
+import { isProxyResult, ProxyIntegration, writeResult } from './proxy-integration.ts';
 import { streamCut, streamInvoke } from './stream.ts';
 import { type Plan, UsageMeter } from './usage-plans.ts';
 import { validateBody } from './validate.ts';
@@ -87,11 +88,14 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   const meter = new UsageMeter(now);
   const keys = new Map(options.apiKeys.map((k) => [k.value, k]));
   const compiled = options.routes.map((route) => ({ route, ...compile(route.resource) }));
+  const functionName = options.functionName ?? 'api';
+  const served = options.metrics ? gatewaySeries(options.metrics) : undefined;
+  const integration = new ProxyIntegration(timeoutMs);
 
   const server = createServer((req, res) => {
     const requestId = randomUUID();
     res.setHeader('x-amzn-RequestId', requestId);
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url ?? '/');
     const path = url.pathname;
     if (options.metrics && req.method === 'GET' && path === '/metrics') {
       const text = options.metrics.render();
@@ -109,7 +113,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       }
     }
     // The key comes as x-api-key or, from OpenAI clients, as a bearer token (the API's authorizer does the same).
-    const apiKey = apiKeyOf(req.headers as Record<string, string | undefined>);
+    const apiKey = keyOf(req.headers);
     const key = apiKey === undefined ? undefined : keys.get(apiKey);
     if (options.metrics || options.accessLog) {
       const started = performance.now();
@@ -118,17 +122,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         const resource = found?.route.resource ?? 'unmatched';
         // 499: the client went away; 504: the gateway cut a stream at a limit (after its status went out).
         const code = res.writableFinished ? String(res.statusCode) : streamCut(res) ? '504' : '499';
-        options.metrics?.inc(
-          'modelgate_gateway_requests_total',
-          'Requests the gateway answered, by method, resource and status code (499: the client went away; 504 also counts streams cut at a limit).',
-          { method: req.method ?? '', resource, code },
-        );
-        options.metrics?.observe(
-          'modelgate_gateway_request_duration_seconds',
-          'Time from request to the last byte of the answer.',
-          { method: req.method ?? '', resource },
-          ms,
-        );
+        served?.(req.method ?? '', resource, code, ms);
         options.accessLog?.(
           accessLine(req, res, { requestId, code, ms, keyId: key?.id ?? '-', when: new Date(now()) }),
         );
@@ -172,13 +166,12 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         if (overLimit(event, event.body?.length ?? 0, LAMBDA_LIMITS.requestBytes)) {
           return send(res, 413, TOO_LARGE);
         }
-        const functionName = options.functionName ?? 'api';
         if (isStreamingHandler(route.handler)) {
           const context = lambdaContext(requestId, streamLimits.timeoutMs, functionName);
           return streamInvoke(route.handler, event, context, res, streamLimits);
         }
         const context = lambdaContext(requestId, timeoutMs, functionName);
-        const result = await invoke(route.handler as ProxyHandler, event, context, timeoutMs);
+        const result = await integration.invoke(route.handler as ProxyHandler, event, context);
         if (result === 'timeout') return send(res, 504, { message: 'Endpoint request timed out' });
         if (
           !isProxyResult(result) ||
@@ -202,8 +195,54 @@ function accessLine(
   at: { requestId: string; code: string; ms: number; keyId: string; when: Date },
 ): string {
   const bytes = res.getHeader('content-length') ?? '-';
-  const version = res.getHeader('x-modelgate-model-version') ?? '-';
+  const version = res.getHeader(VERSION_HEADER) ?? '-';
   return `${req.socket.remoteAddress ?? '-'} ${at.keyId} [${at.when.toISOString()}] "${req.method} ${req.url} HTTP/${req.httpVersion}" ${at.code} ${bytes} ${at.ms.toFixed(1)}ms v=${version} ${at.requestId}`;
+}
+
+/**
+ * The request target as `new URL` reads it, without building one for the
+ * common plain path (no query, escapes, dot segments or backslashes).
+ */
+function requestUrl(target: string): Pick<URL, 'pathname' | 'searchParams'> {
+  if (/^\/[A-Za-z0-9_~\-/]*$/.test(target) && !target.includes('//')) {
+    return { pathname: target, searchParams: EMPTY_QUERY };
+  }
+  return new URL(target, 'http://localhost');
+}
+const EMPTY_QUERY = new URLSearchParams();
+
+/** {@link apiKeyOf} over Node's request headers, whose names are already lower case. */
+function keyOf(headers: IncomingMessage['headers']): string | undefined {
+  const key = headers['x-api-key'];
+  if (typeof key === 'string' && key) return key;
+  const authorization = headers.authorization;
+  return authorization === undefined ? undefined : apiKeyOf({ authorization });
+}
+
+/** Records one answered request in the gateway's counters; each series is looked up once. */
+function gatewaySeries(metrics: Counters) {
+  const handles = new Map<string, { count: { inc(): void }; time: { observe(ms: number): void } }>();
+  return (method: string, resource: string, code: string, ms: number) => {
+    const id = `${method} ${resource} ${code}`;
+    let handle = handles.get(id);
+    if (!handle) {
+      handle = {
+        count: metrics.counter(
+          'modelgate_gateway_requests_total',
+          'Requests the gateway answered, by method, resource and status code (499: the client went away; 504 also counts streams cut at a limit).',
+          { method, resource, code },
+        ),
+        time: metrics.histogram(
+          'modelgate_gateway_request_duration_seconds',
+          'Time from request to the last byte of the answer.',
+          { method, resource },
+        ),
+      };
+      handles.set(id, handle);
+    }
+    handle.count.inc();
+    handle.time.observe(ms);
+  };
 }
 
 function compile(resource: string) {
@@ -228,60 +267,4 @@ function overLimit(payload: unknown, bodyChars: number, limit: number): boolean 
 function drainThen(req: IncomingMessage, answer: () => void): void {
   req.resume();
   answer();
-}
-
-async function invoke(
-  handler: ProxyHandler,
-  event: APIGatewayProxyEvent,
-  context: Context,
-  timeoutMs: number,
-): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(resolve, timeoutMs, 'timeout');
-  });
-  try {
-    return await Promise.race([handler(event, context).catch(() => undefined), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** What API Gateway accepts from a Lambda proxy integration. */
-function isProxyResult(value: unknown): value is APIGatewayProxyResult {
-  if (typeof value !== 'object' || value === null) return false;
-  const r = value as Record<string, unknown>;
-  if (!Number.isInteger(r.statusCode) || (r.statusCode as number) < 100 || (r.statusCode as number) > 599)
-    return false;
-  if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') return false;
-  if (r.isBase64Encoded !== undefined && typeof r.isBase64Encoded !== 'boolean') return false;
-  const scalar = (v: unknown) => ['string', 'number', 'boolean'].includes(typeof v);
-  if (r.headers !== undefined && r.headers !== null) {
-    if (typeof r.headers !== 'object' || !Object.values(r.headers).every(scalar)) return false;
-  }
-  if (r.multiValueHeaders !== undefined && r.multiValueHeaders !== null) {
-    if (typeof r.multiValueHeaders !== 'object') return false;
-    if (!Object.values(r.multiValueHeaders).every((v) => Array.isArray(v) && v.every(scalar))) return false;
-  }
-  return true;
-}
-
-function writeResult(res: ServerResponse, result: APIGatewayProxyResult): void {
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
-  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
-    headers[name] = values.map(String);
-  }
-  if (result.isBase64Encoded && result.body) {
-    const body = Buffer.from(result.body, 'base64');
-    headers['Content-Length'] = String(body.length);
-    res.writeHead(result.statusCode, headers);
-    res.end(body);
-    return;
-  }
-  // A string body goes out in the same write as the headers.
-  const body = result.body ?? '';
-  headers['Content-Length'] = String(Buffer.byteLength(body));
-  res.writeHead(result.statusCode, headers);
-  res.end(body);
 }

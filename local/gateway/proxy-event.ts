@@ -13,7 +13,7 @@ export function headerValue(req: IncomingMessage, name: string): string | undefi
 
 export function toEvent(
   req: IncomingMessage,
-  url: URL,
+  url: Pick<URL, 'pathname' | 'searchParams'>,
   resource: string,
   names: readonly string[],
   match: RegExpExecArray,
@@ -79,7 +79,7 @@ export function toEvent(
       path: `/${ctx.stage}${url.pathname}`,
       protocol: `HTTP/${req.httpVersion}`,
       requestId: ctx.requestId,
-      requestTime: new Date(ctx.now).toISOString(),
+      requestTime: isoTime(ctx.now),
       requestTimeEpoch: ctx.now,
       resourceId: 'local',
       resourcePath: resource,
@@ -88,7 +88,15 @@ export function toEvent(
   };
 }
 
+/** `toISOString` of a time, kept for the millisecond: requests under load share it. */
+let lastTime = { ms: Number.NaN, iso: '' };
+function isoTime(ms: number): string {
+  if (ms !== lastTime.ms) lastTime = { ms, iso: new Date(ms).toISOString() };
+  return lastTime.iso;
+}
+
 function safeDecode(segment: string): string {
+  if (!segment.includes('%')) return segment;
   try {
     return decodeURIComponent(segment);
   } catch {
@@ -97,21 +105,35 @@ function safeDecode(segment: string): string {
 }
 
 export function lambdaContext(requestId: string, timeoutMs: number, functionName: string): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: '2048',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+  return new LambdaContext(requestId, Date.now() + timeoutMs, functionName);
+}
+
+/** A Lambda context; its methods on the prototype, so a request makes one object, not five closures. */
+class LambdaContext implements Context {
+  callbackWaitsForEmptyEventLoop = false;
+  readonly functionVersion = '$LATEST';
+  readonly memoryLimitInMB = '2048';
+  readonly logStreamName = 'local';
+
+  readonly invokedFunctionArn: string;
+  readonly logGroupName: string;
+
+  constructor(
+    readonly awsRequestId: string,
+    private readonly deadline: number,
+    readonly functionName: string,
+  ) {
+    this.invokedFunctionArn = `arn:aws:lambda:local:000000000000:function:${functionName}`;
+    this.logGroupName = `/aws/lambda/${functionName}`;
+  }
+
+  getRemainingTimeInMillis(): number {
+    return Math.max(0, this.deadline - Date.now());
+  }
+
+  done(): void {}
+  fail(): void {}
+  succeed(): void {}
 }
 
 /** A JSON answer of the gateway's own (403, 429, 413, 502, 504). */

@@ -15,7 +15,7 @@ export type Verdict = 'ok' | 'throttled' | 'quota';
  */
 export class UsageMeter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  private readonly counts = new Map<string, { period: string; used: number }>();
+  private readonly counts = new Map<string, { period: string; used: number; from: number; until: number }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -31,14 +31,34 @@ export class UsageMeter {
       bucket.tokens -= 1;
     }
     if (plan.quota) {
-      const period = periodOf(at, plan.quota.period);
       const count = this.counts.get(keyId);
+      // Within the period last counted in, no new period is computed.
+      if (count && at >= count.from && at < count.until) {
+        if (count.used >= plan.quota.limit) return 'quota';
+        count.used += 1;
+        return 'ok';
+      }
+      const period = periodOf(at, plan.quota.period);
       const used = count?.period === period ? count.used : 0;
       if (used >= plan.quota.limit) return 'quota';
-      this.counts.set(keyId, { period, used: used + 1 });
+      this.counts.set(keyId, { period, used: used + 1, ...periodBounds(at, plan.quota.period) });
     }
     return 'ok';
   }
+}
+
+/** The first millisecond of the period `epochMs` is in, and the first after it. */
+function periodBounds(epochMs: number, period: 'DAY' | 'WEEK' | 'MONTH'): { from: number; until: number } {
+  const d = new Date(epochMs);
+  if (period === 'MONTH') {
+    return {
+      from: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1),
+      until: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1),
+    };
+  }
+  const day = Math.floor(epochMs / 86_400_000);
+  const first = period === 'DAY' ? day : Math.floor((day + 3) / 7) * 7 - 3;
+  return { from: first * 86_400_000, until: (first + (period === 'DAY' ? 1 : 7)) * 86_400_000 };
 }
 
 function periodOf(epochMs: number, period: 'DAY' | 'WEEK' | 'MONTH'): string {

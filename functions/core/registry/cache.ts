@@ -3,7 +3,7 @@
  * load; a failed load is forgotten at once so an outage never poisons it.
  */
 export class TtlCache<V> {
-  private readonly entries = new Map<string, { value: Promise<V>; expires: number }>();
+  private readonly entries = new Map<string, { value: Promise<V>; expires: number; settled?: V }>();
 
   constructor(
     private readonly ttlMs: number,
@@ -14,11 +14,26 @@ export class TtlCache<V> {
     const hit = this.entries.get(key);
     if (hit && hit.expires > this.now()) return hit.value;
     const value = load();
-    this.entries.set(key, { value, expires: this.now() + this.ttlMs });
-    value.catch(() => {
-      if (this.entries.get(key)?.value === value) this.entries.delete(key);
-    });
+    const entry: { value: Promise<V>; expires: number; settled?: V } = {
+      value,
+      expires: this.now() + this.ttlMs,
+    };
+    this.entries.set(key, entry);
+    value.then(
+      (loaded) => {
+        entry.settled = loaded;
+      },
+      () => {
+        if (this.entries.get(key)?.value === value) this.entries.delete(key);
+      },
+    );
     return value;
+  }
+
+  /** The loaded value while it is fresh, without waiting: undefined while loading, failed or expired. */
+  peek(key: string): V | undefined {
+    const hit = this.entries.get(key);
+    return hit && hit.expires > this.now() ? hit.settled : undefined;
   }
 
   delete(key: string): void {

@@ -150,6 +150,16 @@ export class Registry {
     if (options.version !== undefined) {
       return { manifest: await this.getManifest(name, checkModelVersion(options.version)) };
     }
+    // Warm: what is in the caches is taken without waiting on a promise per read.
+    const aliases = this.aliases.peek(name);
+    if (aliases !== undefined) {
+      const production = aliases[PRODUCTION];
+      const pick = production ? canaryPick(production, options) : undefined;
+      const version = pick?.version ?? (this.versions.peek(name) ?? (await this.listVersions(name))).at(-1);
+      const manifest =
+        this.manifests.peek(`${name}/${version}`) ?? (await this.getManifest(name, version as string));
+      return pick?.shadow !== undefined ? { manifest, shadow: pick.shadow } : { manifest };
+    }
     // Both are read at once (one round trip on a cold cache); the version list is only used without an alias.
     const versionList = this.listVersions(name);
     versionList.catch(() => {});
