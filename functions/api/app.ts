@@ -6,9 +6,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { callerKey, requireCaller } from '../core/auth.ts';
 import type { BatchApiDependencies } from '../core/batch/api.ts';
 import { listOwnedBatches, ownedBatchStatus, submitOwnedBatch } from '../core/batch/tenants.ts';
-import { sameAnswer } from '../core/compare.ts';
 import type { LargeModelBinding } from '../core/env.ts';
-import { BadRequestError, describeError, MethodNotAllowedError, NotFoundError } from '../core/errors.ts';
+import { describeError, MethodNotAllowedError, NotFoundError } from '../core/errors.ts';
 import { header, json, jsonBody } from '../core/http.ts';
 import { openAIError } from '../core/protocols/openai.ts';
 import { parsePredictRequest, predictResponse } from '../core/protocols/predict.ts';
@@ -22,10 +21,12 @@ import type { Telemetry } from '../core/telemetry.ts';
 import { recordFailed, recordServed, rowsOf } from '../core/usage/requests.ts';
 import type { ApiUsage } from '../core/usage/route.ts';
 import { usageRoute } from '../core/usage/route.ts';
+import { forwardTensors } from './forward.ts';
 import { createPageRoutes } from './pages.ts';
 import { API_ROUTES, OPENAI_ROUTES, ROUTE_KEY_HEADER, type RouteKey, VERSION_HEADER } from './routes.ts';
+import { DEFAULT_SHADOW_WAIT_MS, mirrorToShadow } from './shadow.ts';
 
-export { ROUTE_KEY_HEADER, VERSION_HEADER };
+export { DEFAULT_SHADOW_WAIT_MS, ROUTE_KEY_HEADER, VERSION_HEADER };
 
 export interface ApiDependencies {
   readonly registry: Registry;
@@ -55,9 +56,6 @@ export interface ApiDependencies {
 
 /** Powertools' numeric DEBUG level: below it, the per-request line is not even built. */
 const DEBUG = 8;
-
-/** How long an answer waits for its shadow copy, by default. */
-export const DEFAULT_SHADOW_WAIT_MS = 200;
 
 type Handler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
@@ -100,47 +98,10 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     recordServed(deps.usage?.sink, event, manifest.name, { rows: rowsOf(body) });
     if (telemetry.logger.level <= DEBUG)
       telemetry.logger.debug('request served', { ...labels(event, manifest), ms });
-    if (shadow !== undefined) await mirror(event, run, body, { name: manifest.name, version: shadow });
+    if (shadow !== undefined) {
+      await mirrorToShadow(deps, labels(event), run, body, { name: manifest.name, version: shadow });
+    }
     return json(200, body, { [VERSION_HEADER]: manifest.version, ...limited });
-  };
-
-  /**
-   * Sends a copy of a served request to the shadow version and compares its
-   * answer with production's. Nothing it does reaches the client: failures
-   * are counted and logged. The answer waits at most `shadowWaitMs` for it (a
-   * Lambda environment is frozen once it answers); a slower shadow finishes
-   * when the environment next runs.
-   */
-  const mirror = async (
-    event: APIGatewayProxyEvent,
-    run: (manifest: Manifest) => Promise<unknown>,
-    expected: unknown,
-    shadow: { name: string; version: string },
-  ): Promise<void> => {
-    const done = (async () => {
-      try {
-        const answer = await run(await registry.getManifest(shadow.name, shadow.version));
-        const agree = sameAnswer(expected, answer);
-        telemetry.recordShadow(shadow, agree ? 'agree' : 'disagree');
-        if (!agree)
-          telemetry.logger.info('shadow disagreed', { ...labels(event), shadowVersion: shadow.version });
-      } catch (error) {
-        telemetry.recordShadow(shadow, 'error');
-        telemetry.logger.warn('shadow request failed', {
-          ...labels(event),
-          shadowVersion: shadow.version,
-          error: describeError(error).message,
-        });
-      }
-    })();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      done,
-      new Promise<void>((wake) => {
-        timer = setTimeout(wake, deps.shadowWaitMs ?? DEFAULT_SHADOW_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
   };
 
   const metadata = async (event: APIGatewayProxyEvent) => {
@@ -164,30 +125,9 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     return json(200, { name: manifest.name, ready: true });
   };
 
-  /** A V2 request for a tensor model on a SageMaker endpoint, forwarded as it came. */
-  const forward = async (event: APIGatewayProxyEvent, endpoint: Pick<SageMakerRunner, 'invoke'>) => {
-    if (event.pathParameters?.version !== undefined) {
-      throw new BadRequestError(
-        `model '${event.pathParameters.model}' runs on an endpoint and has no versions: use POST /v2/models/${event.pathParameters.model}/infer`,
-      );
-    }
-    const model = event.pathParameters?.model ?? '';
-    const limited = deps.usage?.admit && (await deps.usage.admit(callerKey(event), model, false));
-    const request = jsonBody(event, 'an Open Inference Protocol request {"inputs": [...]}');
-    const answer = await endpoint.invoke(JSON.stringify(request));
-    recordServed(deps.usage?.sink, event, model, {
-      rows: rowsOf({ outputs: (request as { inputs?: [] }).inputs }),
-    });
-    return {
-      statusCode: 200,
-      headers: { 'Content-Type': answer.contentType ?? 'application/json', ...limited },
-      body: new TextDecoder().decode(answer.body),
-    };
-  };
-
   const infer = (event: APIGatewayProxyEvent) => {
     const endpoint = deps.tensorEndpoints?.get(event.pathParameters?.model ?? '');
-    if (endpoint) return forward(event, endpoint);
+    if (endpoint) return forwardTensors(event, endpoint, deps.usage);
     return serve(event, async (manifest) => {
       const request = parseInferRequest(
         jsonBody(event, 'an Open Inference Protocol request {"inputs": [...]}'),
