@@ -42,3 +42,24 @@ export interface BatchJob {
     error?: string;
   };
 }
+export interface UsageCounts {
+  requests: number;
+  rows: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  client_errors: number;
+  server_errors: number;
+}
+export interface UsageLine extends UsageCounts {
+  key_id: string;
+  day: string;
+  model: string;
+}
+export interface UsageReport {
+  key_id: string;
+  from: string;
+  to: string;
+  data: UsageLine[];
+  totals: UsageCounts;
+}

@@ -193,6 +193,52 @@ describe('the console in a browser', () => {
     expect(await accessibilityProblems(page)).toEqual([]);
   });
 
+  it("shows the key's own usage by model and day, over a date range", async () => {
+    const { page } = tab;
+    await page.goto(`${api.apiUrl}/console#/usage`);
+    await expect.poll(() => page.locator('main h2').count()).toBe(2);
+    // The iris predictions of the tests before, written to the table after their answers.
+    const byModel = page.getByRole('table', { name: /by model/ });
+    const iris = byModel.locator('tbody tr', { hasText: /^iris\d/ });
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('button', { name: 'Show' }).click();
+          return Number(
+            await iris
+              .locator('td')
+              .nth(1)
+              .textContent({ timeout: 1000 })
+              .catch(() => '0'),
+          );
+        },
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThanOrEqual(10);
+    expect(Number(await iris.locator('td').nth(6).textContent())).toBeGreaterThanOrEqual(1); // the bad row's 400
+    const daily = page
+      .getByRole('table', { name: /by day and model/ })
+      .locator('tbody tr', { hasText: 'iris' });
+    expect(await daily.first().locator('td').first().textContent()).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const lm = byModel.locator('tbody tr', { hasText: /^demo-lm/ });
+    expect(Number((await lm.locator('td').nth(5).textContent())?.replaceAll(',', ''))).toBeGreaterThan(0);
+    expect(await page.locator('.totals').textContent()).toMatch(/^Key default, \d{4}-\d{2}-\d{2} to /);
+    await screenshot(page, 'usage');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    // A range with no traffic, then a reversed one, refused before any request.
+    await page.getByLabel('From (UTC)').fill('2020-01-01');
+    await page.getByLabel('To (UTC)').fill('2020-01-31');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect
+      .poll(() => page.locator('main').textContent())
+      .toContain('No usage recorded for key default from 2020-01-01 to 2020-01-31.');
+    await page.getByLabel('From (UTC)').fill('2020-02-01');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toBe('"from" (2020-02-01) is after "to" (2020-01-31)');
+  });
+
   it('renders the API reference from /openapi.json, and "try it" answers with the key', async () => {
     const { page } = tab;
     await page.goto(`${api.apiUrl}/docs`);
