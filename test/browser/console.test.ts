@@ -128,6 +128,29 @@ describe('the console in a browser', () => {
     expect(await accessibilityProblems(page)).toEqual([]);
   });
 
+  it('tries predict on an image model: draws in the grid, bars over the ten digits', async () => {
+    const { page } = tab;
+    await page.goto(`${api.apiUrl}/console#/models/digits-cnn`);
+    await expect.poll(() => page.locator('.grid .cell').count()).toBe(64);
+    // A "1": one stroke down the middle of the 8×8 grid.
+    for (let row = 1; row <= 6; row++)
+      await page.getByRole('button', { name: `pixel ${row},4`, exact: true }).click();
+    expect(await page.locator('.cell[aria-pressed="true"]').count()).toBe(6);
+    await page.getByRole('button', { name: 'Predict' }).click();
+    await expect
+      .poll(() => page.locator('.bar-label').allTextContents())
+      .toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
+    const values = (await page.locator('.bar-value').allTextContents()).map(Number);
+    expect(values.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
+    const predicted = (await page.locator('.prediction strong').textContent()) as string;
+    expect(values.indexOf(Math.max(...values))).toBe(Number(predicted));
+    expect(predicted).toBe('1');
+    const request = (await page.locator('details pre').first().textContent()) as string;
+    expect(request).toMatch(/"shape": \[\s*1,\s*1,\s*8,\s*8\s*\]/);
+    await screenshot(page, 'model-digits-cnn');
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
   it('streams a chat answer token by token, and stops it', async () => {
     const { page } = tab;
     await page.goto(`${api.apiUrl}/console#/chat`);
