@@ -63,3 +63,19 @@ export interface UsageReport {
   data: UsageLine[];
   totals: UsageCounts;
 }
+/** `GET /v1/metrics` (deployed): the last hour from CloudWatch, in the metrics page's rows. */
+export interface MetricsReport {
+  from: string;
+  to: string;
+  period_seconds: number;
+  data: {
+    model: string;
+    version: string;
+    rps: number;
+    client: number;
+    server: number;
+    p50?: number;
+    p99?: number;
+    per_minute: number[];
+  }[];
+}

@@ -41,7 +41,8 @@ describe('MetricsRead', () => {
       JSON.stringify(p).includes('cloudwatch:GetMetricData'),
     );
     expect(readers).toHaveLength(1);
-    const roles = (readers[0]?.[1] as { Properties: { Roles: { Ref: string }[] } }).Properties.Roles;
+    const [, reader] = readers[0] as [string, { Properties: { Roles: { Ref: string }[] } }];
+    const roles = reader.Properties.Roles;
     expect(roles.map((r) => r.Ref)).toEqual([expect.stringMatching(/^Inference/)]);
     const flagged = Object.values(template.findResources('AWS::Lambda::Function')).filter(
       (f) =>
