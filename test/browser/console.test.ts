@@ -1,55 +1,25 @@
 /**
  * The console, the API reference and the OpenAPI document in Debian's Chromium
- * against the whole local topology: sign in, models, try predict, chat
- * streaming and stop, batches, live metrics, hostile names shown as text,
+ * against the whole local topology: sign in, models, try predict (tabular and
+ * image), chat streaming and stop, batches, live metrics, usage, hostile names shown as text,
  * axe-core clean, no console error, nothing fetched from another origin.
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settledManifest } from '../fixtures/batch.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { accessibilityProblems, launch, screenshot, type Watched, watchedPage } from './browser.ts';
+import { HOSTILE, publishHostile } from './hostile.ts';
 
-const HOSTILE = '<img src=x onerror="alert(1)">';
 let api: TestTopology;
 let browser: Browser;
 let tab: Watched;
 
-/** Publishes iris's model file again as `hostile`, with markup in every text field of its manifest. */
-async function publishHostile(): Promise<void> {
-  const read = async (key: string) =>
-    (await api.s3
-      .send(new GetObjectCommand({ Bucket: api.bucket, Key: key }))
-      .then((o) => o.Body?.transformToByteArray())) as Uint8Array;
-  const manifest = JSON.parse(new TextDecoder().decode(await read('models/iris/1/manifest.json')));
-  const hostile = {
-    ...manifest,
-    name: 'hostile',
-    description: `<script>alert(1)</script>${HOSTILE}`,
-    labels: [HOSTILE, '<b>bold</b>', 'plain'],
-    features: manifest.features.map((f: string, i: number) => (i === 0 ? HOSTILE : f)),
-  };
-  await api.s3.send(
-    new PutObjectCommand({
-      Bucket: api.bucket,
-      Key: 'models/hostile/1/model.onnx',
-      Body: await read('models/iris/1/model.onnx'),
-    }),
-  );
-  await api.s3.send(
-    new PutObjectCommand({
-      Bucket: api.bucket,
-      Key: 'models/hostile/1/manifest.json',
-      Body: JSON.stringify(hostile),
-    }),
-  );
-}
-
 beforeAll(async () => {
   api = await startTestTopology({ languageModels: true });
-  await publishHostile();
+  await publishHostile(api);
   browser = await launch();
   tab = await watchedPage(browser, api.apiUrl);
 });
