@@ -1,6 +1,6 @@
 /**
  * The console's entry: sign in with an API key, then a hash router over the
- * pages (models, a model, chat, batches, metrics). Read and try only.
+ * pages (models, a model, chat, batches, metrics, usage). Read and try only.
  */
 import { ApiError, call, session } from './api.ts';
 import { errorBox, h, replace } from './dom.ts';
@@ -9,6 +9,7 @@ import { chatPage } from './pages/chat.ts';
 import { metricsPage } from './pages/metrics.ts';
 import { modelPage } from './pages/model.ts';
 import { modelsPage } from './pages/models.ts';
+import { usagePage } from './pages/usage.ts';
 
 const app = document.getElementById('app') as HTMLElement;
 /** Stops what a page left running (polling, a stream) when another page opens. */
@@ -77,6 +78,7 @@ function shell(active: string): HTMLElement {
         link('#/chat', 'Chat'),
         link('#/batches', 'Batches'),
         link('#/metrics', 'Metrics'),
+        link('#/usage', 'Usage'),
         h('a', { attrs: { href: 'docs' } }, 'API reference'),
       ),
       h(
@@ -117,6 +119,8 @@ function route(): void {
     leave = batchesPage(shell(hash));
   } else if (hash === '#/metrics') {
     leave = metricsPage(shell(hash));
+  } else if (hash === '#/usage') {
+    leave = usagePage(shell(hash));
   } else {
     leave = modelsPage(shell('#/models'));
   }

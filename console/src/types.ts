@@ -42,3 +42,40 @@ export interface BatchJob {
     error?: string;
   };
 }
+export interface UsageCounts {
+  requests: number;
+  rows: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  client_errors: number;
+  server_errors: number;
+}
+export interface UsageLine extends UsageCounts {
+  key_id: string;
+  day: string;
+  model: string;
+}
+export interface UsageReport {
+  key_id: string;
+  from: string;
+  to: string;
+  data: UsageLine[];
+  totals: UsageCounts;
+}
+/** `GET /v1/metrics` (deployed): the last hour from CloudWatch, in the metrics page's rows. */
+export interface MetricsReport {
+  from: string;
+  to: string;
+  period_seconds: number;
+  data: {
+    model: string;
+    version: string;
+    rps: number;
+    client: number;
+    server: number;
+    p50?: number;
+    p99?: number;
+    per_minute: number[];
+  }[];
+}

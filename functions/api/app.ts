@@ -9,6 +9,7 @@ import { listOwnedBatches, ownedBatchStatus, submitOwnedBatch } from '../core/ba
 import type { LargeModelBinding } from '../core/env.ts';
 import { describeError, MethodNotAllowedError, NotFoundError } from '../core/errors.ts';
 import { header, json, jsonBody } from '../core/http.ts';
+import { metricsRoute, type ReadMetrics } from '../core/metrics/route.ts';
 import { openAIError } from '../core/protocols/openai.ts';
 import { parsePredictRequest, predictResponse } from '../core/protocols/predict.ts';
 import { inferResponse, modelMetadata, ONNX_PLATFORM, parseInferRequest } from '../core/protocols/v2.ts';
@@ -52,6 +53,8 @@ export interface ApiDependencies {
   readonly assetsDir?: string;
   /** Usage accounting per API key: where requests are counted, and how a key's usage is read. */
   readonly usage?: ApiUsage;
+  /** The namespace's last hour from CloudWatch (deployed only). */
+  readonly metrics?: ReadMetrics;
 }
 
 /** Powertools' numeric DEBUG level: below it, the per-request line is not even built. */
@@ -174,6 +177,7 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     'GET /v1/batches': async (event) =>
       json(200, await listOwnedBatches(deps.batch, requireCaller(event, 'batch jobs'))),
     'GET /v1/usage': (event) => usageRoute(deps.usage?.report, event),
+    'GET /v1/metrics': (event) => metricsRoute(deps.metrics, event),
     'GET /v2/models/{model}/registry': async (event) =>
       json(200, await registryView(registry, target(event).name)),
     'GET /v1/batches/{id}': async (event) =>

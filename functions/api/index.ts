@@ -2,9 +2,12 @@
  * Lambda entry of the api function: the registry, ONNX runtime, telemetry and SageMaker tensor endpoints,
  * built once from the function's environment, then the handler of each REST proxy event.
  */
+
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import pkg from '../../package.json' with { type: 'json' };
 import { readEnv } from '../core/env.ts';
+import { readMetrics } from '../core/metrics/cloudwatch.ts';
 import { Registry } from '../core/registry/store.ts';
 import { modelRuntime } from '../core/runners/onnx/from-env.ts';
 import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
@@ -21,6 +24,8 @@ const telemetry = createTelemetry('modelgate-api');
 const client = createS3Client(env.s3Endpoint, { timeoutMs: env.s3TimeoutMs });
 const s3 = env.tracing ? await traceClient(client, 'modelgate-api') : client;
 const usage = usageFromEnv(env, telemetry.logger);
+const cloudwatch =
+  env.cloudwatchMetrics && new CloudWatchClient({ endpoint: env.cloudwatchMetrics.endpoint });
 
 const api = createApiHandler({
   registry: new Registry({ s3, bucket: env.modelBucket, ttlSeconds: env.registryTtlSeconds }),
@@ -33,6 +38,7 @@ const api = createApiHandler({
   tensorEndpoints: await tensorEndpoints(),
   server: { name: 'modelgate', version: pkg.version },
   assetsDir: env.assetsDir,
+  ...(cloudwatch && { metrics: () => readMetrics(cloudwatch) }),
   ...(usage && {
     usage: {
       sink: usage.recorder,

@@ -41,6 +41,7 @@ export const API_ROUTES = [
   { method: 'GET', resource: '/console', apiKeyRequired: false },
   { method: 'GET', resource: '/assets/{file}', apiKeyRequired: false },
   { method: 'GET', resource: '/v1/usage', apiKeyRequired: true },
+  { method: 'GET', resource: '/v1/metrics', apiKeyRequired: true },
 ] as const satisfies readonly RouteSpec[];
 
 /** Header that pins weighted routing for sticky experiments. */

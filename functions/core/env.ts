@@ -43,6 +43,10 @@ export const ENV = {
   USAGE_RETENTION_DAYS: 'MODELGATE_USAGE_RETENTION_DAYS',
   /** Budgets and per-minute limits by API key id: JSON `[{"keyId", "tokensPerMonth"?, ...}]`. */
   KEY_LIMITS: 'MODELGATE_KEY_LIMITS',
+  /** `true`: `GET /v1/metrics` reads ModelGate's CloudWatch namespace (the stack sets it with the read grant). */
+  CLOUDWATCH_METRICS: 'MODELGATE_CLOUDWATCH_METRICS',
+  /** CloudWatch endpoint override (tests: a loopback server). Unset on AWS. */
+  CLOUDWATCH_ENDPOINT: 'MODELGATE_CLOUDWATCH_ENDPOINT',
 } as const;
 
 /**
@@ -98,6 +102,8 @@ export interface FunctionEnv {
         readonly limits: ReadonlyMap<string, KeyLimits>;
       }
     | undefined;
+  /** `GET /v1/metrics` from CloudWatch, when the stack grants the read. */
+  readonly cloudwatchMetrics: { readonly endpoint: string | undefined } | undefined;
 }
 
 export const DEFAULTS = {
@@ -158,6 +164,9 @@ export function readEnv(
           retentionDays: positiveNumber(source, ENV.USAGE_RETENTION_DAYS, DEFAULTS.usageRetentionDays),
           limits: keyLimits(source[ENV.KEY_LIMITS]),
         })
+      : undefined,
+    cloudwatchMetrics: flag(source, ENV.CLOUDWATCH_METRICS, false)
+      ? Object.freeze({ endpoint: source[ENV.CLOUDWATCH_ENDPOINT] || undefined })
       : undefined,
   });
 }

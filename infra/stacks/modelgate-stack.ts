@@ -15,6 +15,7 @@ import { ContainerPreset, GpuEndpoint, GpuInstanceType, ModelSource } from '../c
 import { InferenceApi } from '../constructs/inference-api.ts';
 import { LargeFileBatches } from '../constructs/large-file-batches.ts';
 import { LogEncryption } from '../constructs/log-encryption.ts';
+import { MetricsRead } from '../constructs/metrics-read.ts';
 import { ModelStore } from '../constructs/model-store.ts';
 import { Monitoring } from '../constructs/monitoring.ts';
 import { NodeFunction } from '../constructs/node-function.ts';
@@ -110,6 +111,7 @@ export class ModelGateStack extends Stack {
       afterBundling: consoleAssets,
     });
     this.store.bindModels(this.inference.function);
+    new MetricsRead(this, 'MetricsRead', { fn: this.inference.function });
 
     this.chat = new NodeFunction(this, 'Chat', {
       entry: new URL('../../functions/chat/index.ts', import.meta.url).pathname,

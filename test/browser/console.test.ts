@@ -1,55 +1,25 @@
 /**
  * The console, the API reference and the OpenAPI document in Debian's Chromium
- * against the whole local topology: sign in, models, try predict, chat
- * streaming and stop, batches, live metrics, hostile names shown as text,
+ * against the whole local topology: sign in, models, try predict (tabular and
+ * image), chat streaming and stop, batches, live metrics, usage, hostile names shown as text,
  * axe-core clean, no console error, nothing fetched from another origin.
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settledManifest } from '../fixtures/batch.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { accessibilityProblems, launch, screenshot, type Watched, watchedPage } from './browser.ts';
+import { HOSTILE, publishHostile } from './hostile.ts';
 
-const HOSTILE = '<img src=x onerror="alert(1)">';
 let api: TestTopology;
 let browser: Browser;
 let tab: Watched;
 
-/** Publishes iris's model file again as `hostile`, with markup in every text field of its manifest. */
-async function publishHostile(): Promise<void> {
-  const read = async (key: string) =>
-    (await api.s3
-      .send(new GetObjectCommand({ Bucket: api.bucket, Key: key }))
-      .then((o) => o.Body?.transformToByteArray())) as Uint8Array;
-  const manifest = JSON.parse(new TextDecoder().decode(await read('models/iris/1/manifest.json')));
-  const hostile = {
-    ...manifest,
-    name: 'hostile',
-    description: `<script>alert(1)</script>${HOSTILE}`,
-    labels: [HOSTILE, '<b>bold</b>', 'plain'],
-    features: manifest.features.map((f: string, i: number) => (i === 0 ? HOSTILE : f)),
-  };
-  await api.s3.send(
-    new PutObjectCommand({
-      Bucket: api.bucket,
-      Key: 'models/hostile/1/model.onnx',
-      Body: await read('models/iris/1/model.onnx'),
-    }),
-  );
-  await api.s3.send(
-    new PutObjectCommand({
-      Bucket: api.bucket,
-      Key: 'models/hostile/1/manifest.json',
-      Body: JSON.stringify(hostile),
-    }),
-  );
-}
-
 beforeAll(async () => {
   api = await startTestTopology({ languageModels: true });
-  await publishHostile();
+  await publishHostile(api);
   browser = await launch();
   tab = await watchedPage(browser, api.apiUrl);
 });
@@ -128,6 +98,29 @@ describe('the console in a browser', () => {
     expect(await accessibilityProblems(page)).toEqual([]);
   });
 
+  it('tries predict on an image model: draws in the grid, bars over the ten digits', async () => {
+    const { page } = tab;
+    await page.goto(`${api.apiUrl}/console#/models/digits-cnn`);
+    await expect.poll(() => page.locator('.grid .cell').count()).toBe(64);
+    // A "1": one stroke down the middle of the 8×8 grid.
+    for (let row = 1; row <= 6; row++)
+      await page.getByRole('button', { name: `pixel ${row},4`, exact: true }).click();
+    expect(await page.locator('.cell[aria-pressed="true"]').count()).toBe(6);
+    await page.getByRole('button', { name: 'Predict' }).click();
+    await expect
+      .poll(() => page.locator('.bar-label').allTextContents())
+      .toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
+    const values = (await page.locator('.bar-value').allTextContents()).map(Number);
+    expect(values.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 2);
+    const predicted = (await page.locator('.prediction strong').textContent()) as string;
+    expect(values.indexOf(Math.max(...values))).toBe(Number(predicted));
+    expect(predicted).toBe('1');
+    const request = (await page.locator('details pre').first().textContent()) as string;
+    expect(request).toMatch(/"shape": \[\s*1,\s*1,\s*8,\s*8\s*\]/);
+    await screenshot(page, 'model-digits-cnn');
+    expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
   it('streams a chat answer token by token, and stops it', async () => {
     const { page } = tab;
     await page.goto(`${api.apiUrl}/console#/chat`);
@@ -191,6 +184,52 @@ describe('the console in a browser', () => {
     expect(await page.locator('svg polyline').count()).toBeGreaterThan(0);
     await screenshot(page, 'metrics');
     expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it("shows the key's own usage by model and day, over a date range", async () => {
+    const { page } = tab;
+    await page.goto(`${api.apiUrl}/console#/usage`);
+    await expect.poll(() => page.locator('main h2').count()).toBe(2);
+    // The iris predictions of the tests before, written to the table after their answers.
+    const byModel = page.getByRole('table', { name: /by model/ });
+    const iris = byModel.locator('tbody tr', { hasText: /^iris\d/ });
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('button', { name: 'Show' }).click();
+          return Number(
+            await iris
+              .locator('td')
+              .nth(1)
+              .textContent({ timeout: 1000 })
+              .catch(() => '0'),
+          );
+        },
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThanOrEqual(10);
+    expect(Number(await iris.locator('td').nth(6).textContent())).toBeGreaterThanOrEqual(1); // the bad row's 400
+    const daily = page
+      .getByRole('table', { name: /by day and model/ })
+      .locator('tbody tr', { hasText: 'iris' });
+    expect(await daily.first().locator('td').first().textContent()).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const lm = byModel.locator('tbody tr', { hasText: /^demo-lm/ });
+    expect(Number((await lm.locator('td').nth(5).textContent())?.replaceAll(',', ''))).toBeGreaterThan(0);
+    expect(await page.locator('.totals').textContent()).toMatch(/^Key default, \d{4}-\d{2}-\d{2} to /);
+    await screenshot(page, 'usage');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    // A range with no traffic, then a reversed one, refused before any request.
+    await page.getByLabel('From (UTC)').fill('2020-01-01');
+    await page.getByLabel('To (UTC)').fill('2020-01-31');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect
+      .poll(() => page.locator('main').textContent())
+      .toContain('No usage recorded for key default from 2020-01-01 to 2020-01-31.');
+    await page.getByLabel('From (UTC)').fill('2020-02-01');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toBe('"from" (2020-02-01) is after "to" (2020-01-31)');
   });
 
   it('renders the API reference from /openapi.json, and "try it" answers with the key', async () => {

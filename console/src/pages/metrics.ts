@@ -1,13 +1,16 @@
 /**
- * Metrics, live: requests/s, p50/p99 latency, 4xx/5xx by model and version
- * (canary versions next to production), from the gateway's counters at
- * /metrics, read every 2 s, with a requests/s chart per version.
+ * Metrics: requests/s, p50/p99 latency, 4xx/5xx by model and version (canary
+ * next to production). Locally the gateway's counters at /metrics every 2 s;
+ * deployed, where /metrics is not served, the last hour from CloudWatch (GET /v1/metrics).
  */
-import { base } from '../api.ts';
+import { base, call } from '../api.ts';
 import { errorBox, h, replace, table } from '../dom.ts';
 import { compare, parse, type Row, type Sample } from '../prometheus.ts';
+import type { MetricsReport } from '../types.ts';
 
 const EVERY_MS = 2000;
+/** CloudWatch's figures are per minute: reading them more often only costs requests. */
+const CLOUD_EVERY_MS = 60_000;
 const KEEP = 60;
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -44,13 +47,53 @@ export function metricsPage(main: HTMLElement): () => void {
   let previous: { at: number; samples: Sample[] } | undefined;
   let stopped = false;
 
+  const render = (caption: string, rows: Row[]) =>
+    replace(
+      view,
+      chart(history),
+      h(
+        'p',
+        { class: 'legend' },
+        ...[...history.keys()].map((name, i) => h('span', { class: `key series-${i % 6}` }, name)),
+      ),
+      table(
+        caption,
+        ['Model', 'Version', 'Requests/s', 'p50', 'p99', '4xx', '5xx'],
+        rows.map((r) => [
+          r.model,
+          r.version,
+          r.rps.toFixed(2),
+          ms(r.p50),
+          ms(r.p99),
+          String(r.client),
+          String(r.server),
+        ]),
+      ),
+    );
+  /** Deployed: the last hour from CloudWatch, one point a minute. */
+  let cloud = false;
+  let lastCloud = 0;
+  const readCloud = async () => {
+    if (performance.now() - lastCloud < CLOUD_EVERY_MS && lastCloud > 0) return;
+    lastCloud = performance.now();
+    const report = await call<MetricsReport>('v1/metrics');
+    history.clear();
+    for (const r of report.data)
+      history.set(
+        `${r.model} v${r.version}`,
+        r.per_minute.slice(-KEEP).map((n) => n / report.period_seconds),
+      );
+    render(`Last hour (${report.from} to ${report.to}) from CloudWatch, by model and version`, report.data);
+    replace(status, `Updated ${new Date().toLocaleTimeString()} from CloudWatch (every minute)`);
+  };
+
   const read = async () => {
     try {
+      if (cloud) return await readCloud();
       const response = await fetch(new URL('metrics', base));
       if (!response.ok) {
-        throw new Error(
-          `the counters are not served here (HTTP ${response.status}): locally they are at /metrics; deployed, see the ModelGate CloudWatch dashboard (docs/OPERATIONS.md)`,
-        );
+        cloud = true;
+        return await readCloud();
       }
       const now = performance.now();
       const samples = parse(await response.text());
@@ -62,33 +105,19 @@ export function metricsPage(main: HTMLElement): () => void {
           points.push(r.rps);
           history.set(name, points.slice(-KEEP));
         }
-        replace(
-          view,
-          chart(history),
-          h(
-            'p',
-            { class: 'legend' },
-            ...[...history.keys()].map((name, i) => h('span', { class: `key series-${i % 6}` }, name)),
-          ),
-          table(
-            'Last 2 seconds, by model and version',
-            ['Model', 'Version', 'Requests/s', 'p50', 'p99', '4xx', '5xx'],
-            rows.map((r) => [
-              r.model,
-              r.version,
-              r.rps.toFixed(2),
-              ms(r.p50),
-              ms(r.p99),
-              String(r.client),
-              String(r.server),
-            ]),
-          ),
-        );
+        render('Last 2 seconds, by model and version', rows);
         replace(status, `Updated ${new Date().toLocaleTimeString()}`);
       }
       previous = { at: now, samples };
     } catch (error) {
-      replace(status, errorBox((error as Error).message));
+      replace(
+        status,
+        errorBox(
+          cloud
+            ? `Metrics are not available here: ${(error as Error).message}. Locally they are at /metrics; deployed, GET /v1/metrics reads CloudWatch.`
+            : (error as Error).message,
+        ),
+      );
     }
   };
   void read();

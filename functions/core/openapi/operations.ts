@@ -275,6 +275,38 @@ export const OPERATIONS: Record<RouteKey | ChatRouteKey, Operation> = {
     },
     errors: [400],
   },
+  'GET /v1/metrics': {
+    summary:
+      'Deployed: the last hour of CloudWatch by model and version (requests, p50/p99 ms, 4xx, 5xx); locally 404, the gateway serves /metrics',
+    tag: 'Models',
+    answer: {
+      status: 200,
+      type: 'application/json',
+      schema: 'MetricsReport',
+      example: {
+        object: 'metrics',
+        source: 'cloudwatch',
+        namespace: 'ModelGate',
+        from: '2026-11-29T11:00:00.000Z',
+        to: '2026-11-29T12:00:00.000Z',
+        period_seconds: 60,
+        data: [
+          {
+            model: 'iris',
+            version: '1',
+            requests: 120,
+            rps: 0.0333,
+            client: 1,
+            server: 0,
+            p50: 2.1,
+            p99: 9.5,
+            per_minute: [2, 2, 2],
+          },
+        ],
+      },
+    },
+    errors: [404],
+  },
   'GET /v2/models/{model}/registry': {
     summary:
       'A model in the registry: every version’s manifest, the aliases, production’s weights and shadow',

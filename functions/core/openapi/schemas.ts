@@ -282,6 +282,36 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       },
     },
   },
+  MetricsReport: {
+    type: 'object',
+    required: ['object', 'source', 'namespace', 'from', 'to', 'period_seconds', 'data'],
+    properties: {
+      object: { const: 'metrics' },
+      source: { const: 'cloudwatch' },
+      namespace: str,
+      from: { type: 'string', format: 'date-time' },
+      to: { type: 'string', format: 'date-time' },
+      period_seconds: { type: 'integer' },
+      data: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['model', 'version', 'requests', 'rps', 'client', 'server', 'per_minute'],
+          properties: {
+            model: str,
+            version: str,
+            ...Object.fromEntries(
+              ['requests', 'rps', 'client', 'server', 'p50', 'p99'].map((n) => [
+                n,
+                { type: 'number', minimum: 0 },
+              ]),
+            ),
+            per_minute: { type: 'array', items: { type: 'number', minimum: 0 } },
+          },
+        },
+      },
+    },
+  },
   Manifest: fromZod(ManifestSchema),
   Alias: fromZod(AliasSchema),
   RegistryView: {
