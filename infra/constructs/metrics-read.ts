@@ -7,11 +7,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/core/env.ts';
-import { METRICS_NAMESPACE } from '../../functions/core/telemetry.ts';
 
-/** Why `GetMetricData` is granted on `*`: CloudWatch gives it no resource type and no namespace condition. */
+/**
+ * Why both reads are granted on `*`: CloudWatch gives ListMetrics and GetMetricData no resource type,
+ * and documents its `cloudwatch:namespace` condition key for PutMetricData only.
+ */
 export const GET_METRIC_DATA_REASON =
-  'cloudwatch:GetMetricData supports no resource-level permissions and no cloudwatch:namespace condition key, so IAM cannot confine it to the ModelGate namespace; the function asks only for that namespace (functions/core/metrics/cloudwatch.ts), and the grant is read-only: no PutMetricData, alarms or dashboards.';
+  'cloudwatch:ListMetrics and cloudwatch:GetMetricData support no resource-level permissions, and CloudWatch documents the cloudwatch:namespace condition key for PutMetricData only, so IAM cannot confine these reads to the ModelGate namespace; the function asks only for that namespace (functions/core/metrics/cloudwatch.ts), and the grant is read-only: no PutMetricData, alarms or dashboards.';
 
 export class MetricsRead extends Construct {
   readonly policy: iam.Policy;
@@ -20,16 +22,10 @@ export class MetricsRead extends Construct {
     super(scope, id);
     this.policy = new iam.Policy(this, 'Policy', {
       statements: [
-        // ListMetrics evaluates cloudwatch:namespace: only ModelGate's series can be listed.
+        // A namespace condition here would deny every call: the key is documented for PutMetricData only.
         new iam.PolicyStatement({
-          sid: 'ListModelGateMetrics',
-          actions: ['cloudwatch:ListMetrics'],
-          resources: ['*'],
-          conditions: { StringEquals: { 'cloudwatch:namespace': METRICS_NAMESPACE } },
-        }),
-        new iam.PolicyStatement({
-          sid: 'ReadMetricData',
-          actions: ['cloudwatch:GetMetricData'],
+          sid: 'ReadModelGateMetrics',
+          actions: ['cloudwatch:ListMetrics', 'cloudwatch:GetMetricData'],
           resources: ['*'],
         }),
       ],
