@@ -56,9 +56,17 @@ const LargeModelSchema = z
       .optional(),
     instanceType: z.string(),
     initialInstanceCount: z.number().int().min(1).default(1),
-    minInstances: z.number().int().min(1).optional(),
+    /** 0: an inference component on managed instance scaling that scales to zero when idle. */
+    minInstances: z.number().int().min(0).optional(),
     maxInstances: z.number().int().min(1).optional(),
     targetInvocationsPerInstance: z.number().positive().default(60),
+    /** With minInstances 0: minutes without a request before copies and instances go to zero. */
+    scaleToZeroAfterMinutes: z.number().int().min(1).max(1440).default(15),
+    /**
+     * With minInstances 0: how long the functions hold a request that finds no capacity, retrying,
+     * before answering 503 with Retry-After. 0 answers 503 at once.
+     */
+    coldStartWaitSeconds: z.number().int().min(0).max(900).default(0),
     env: z.record(z.string(), z.string()).default({}),
     maxInputTokens: z.number().int().positive().optional(),
     maxTotalTokens: z.number().int().positive().optional(),
@@ -241,6 +249,13 @@ export const ConfigSchema = z
           code: 'custom',
           path: ['largeModels', i],
           message: `instance counts must satisfy minInstances (${min}) <= initialInstanceCount (${m.initialInstanceCount}) <= maxInstances (${max})`,
+        });
+      }
+      if (m.coldStartWaitSeconds > 0 && (min !== 0 || m.coldStartWaitSeconds >= config.chat.timeoutSeconds)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['largeModels', i, 'coldStartWaitSeconds'],
+          message: `coldStartWaitSeconds needs minInstances 0 and must be under chat.timeoutSeconds (${config.chat.timeoutSeconds})`,
         });
       }
     });

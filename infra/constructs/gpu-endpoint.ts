@@ -16,6 +16,7 @@ import {
   PRODUCTION_VARIANT,
 } from '../gpu-containers.ts';
 import { GpuInstanceType } from '../gpu-instances.ts';
+import { componentName, componentVariant, ScaleToZeroComponent } from './gpu-component.ts';
 import { grantBucketKey } from './model-store.ts';
 
 export { ContainerPreset, type ContainerProtocol, ModelSource } from '../gpu-containers.ts';
@@ -30,8 +31,10 @@ export interface GpuEndpointProps {
   readonly environment?: Record<string, string>;
   /** @default - 1 */
   readonly initialInstanceCount?: number;
-  /** @default - initialInstanceCount */
+  /** 0 deploys the model as an inference component that scales to zero when idle. @default - initialInstanceCount */
   readonly minInstances?: number;
+  /** With minInstances 0: idle minutes before copies and instances go to zero. @default 15 minutes */
+  readonly scaleToZeroAfter?: Duration;
   /** @default - initialInstanceCount */
   readonly maxInstances?: number;
   /**
@@ -69,6 +72,8 @@ export class GpuEndpoint extends Construct {
   public readonly endpointName: string;
   public readonly endpointArn: string;
   public readonly scalableTarget: autoscaling.ScalableTarget;
+  /** With minInstances 0: the inference component invocations must name. */
+  public readonly scaleToZero: ScaleToZeroComponent | undefined;
   public readonly protocol: ContainerProtocol;
   /** The endpoint's one production variant, as CloudWatch dimensions and scaling name it. */
   public readonly variantName = PRODUCTION_VARIANT;
@@ -82,9 +87,9 @@ export class GpuEndpoint extends Construct {
     const initial = props.initialInstanceCount ?? 1;
     const min = props.minInstances ?? initial;
     const max = props.maxInstances ?? initial;
-    if (!(min >= 1 && min <= initial && initial <= max)) {
+    if (!(min >= 0 && min <= initial && initial <= max)) {
       throw new Error(
-        `instance counts must satisfy 1 <= min (${min}) <= initial (${initial}) <= max (${max})`,
+        `instance counts must satisfy 0 <= min (${min}) <= initial (${initial}) <= max (${max})`,
       );
     }
     const modelData = props.model.modelData;
@@ -132,10 +137,12 @@ export class GpuEndpoint extends Construct {
     });
     model.node.addDependency(this.role);
 
-    const captureDestination = props.dataCapture
-      ? `s3://${props.dataCapture.bucket.bucketName}/data-capture/${this.endpointName}`
-      : undefined;
-    if (props.dataCapture) {
+    const zero = min === 0;
+    const captureDestination =
+      props.dataCapture && !zero
+        ? `s3://${props.dataCapture.bucket.bucketName}/data-capture/${this.endpointName}`
+        : undefined;
+    if (props.dataCapture && captureDestination) {
       this.role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['s3:PutObject'],
@@ -151,16 +158,20 @@ export class GpuEndpoint extends Construct {
     }
 
     const config = new sagemaker.CfnEndpointConfig(this, 'Config', {
+      // Inference components need the role on the config; their variant names no model.
+      ...(zero && { executionRoleArn: this.role.roleArn }),
       productionVariants: [
-        {
-          variantName: PRODUCTION_VARIANT,
-          modelName: model.attrModelName,
-          instanceType: props.instanceType.name,
-          initialInstanceCount: initial,
-          initialVariantWeight: 1,
-          containerStartupHealthCheckTimeoutInSeconds: startup.toSeconds(),
-          modelDataDownloadTimeoutInSeconds: download.toSeconds(),
-        },
+        zero
+          ? componentVariant(PRODUCTION_VARIANT, props.instanceType, max)
+          : {
+              variantName: PRODUCTION_VARIANT,
+              modelName: model.attrModelName,
+              instanceType: props.instanceType.name,
+              initialInstanceCount: initial,
+              initialVariantWeight: 1,
+              containerStartupHealthCheckTimeoutInSeconds: startup.toSeconds(),
+              modelDataDownloadTimeoutInSeconds: download.toSeconds(),
+            },
       ],
       ...(captureDestination && {
         dataCaptureConfig: {
@@ -185,7 +196,9 @@ export class GpuEndpoint extends Construct {
 
     // Alarms on the endpoint's own metrics. They are named, so the endpoint's
     // deployment guardrails can name them before the endpoint exists.
-    const dimensionsMap = { EndpointName: this.endpointName, VariantName: PRODUCTION_VARIANT };
+    const dimensionsMap: Record<string, string> = zero
+      ? { InferenceComponentName: componentName(this.endpointName) }
+      : { EndpointName: this.endpointName, VariantName: PRODUCTION_VARIANT };
     const metric = (namespace: string, metricName: string, statistic: string) =>
       new cloudwatch.Metric({ namespace, metricName, dimensionsMap, statistic, period: Duration.minutes(1) });
     this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
@@ -215,20 +228,23 @@ export class GpuEndpoint extends Construct {
       endpointConfigName: config.attrEndpointConfigName,
       // Deployment guardrails: a new endpoint config (new image, model, instance type)
       // takes a canary share of capacity first; either alarm rolls the update back.
-      deploymentConfig: {
-        blueGreenUpdatePolicy: {
-          trafficRoutingConfiguration: {
-            type: 'CANARY',
-            canarySize: { type: 'CAPACITY_PERCENT', value: props.canaryPercent ?? 10 },
-            waitIntervalInSeconds: (props.canaryBakeTime ?? Duration.minutes(10)).toSeconds(),
+      // With an inference component, the component's rolling update is the guardrail.
+      deploymentConfig: zero
+        ? undefined
+        : {
+            blueGreenUpdatePolicy: {
+              trafficRoutingConfiguration: {
+                type: 'CANARY',
+                canarySize: { type: 'CAPACITY_PERCENT', value: props.canaryPercent ?? 10 },
+                waitIntervalInSeconds: (props.canaryBakeTime ?? Duration.minutes(10)).toSeconds(),
+              },
+              terminationWaitInSeconds: 300,
+              maximumExecutionTimeoutInSeconds: 3600 * 2,
+            },
+            autoRollbackConfiguration: {
+              alarms: [{ alarmName: this.errorsAlarm.alarmName }, { alarmName: this.latencyAlarm.alarmName }],
+            },
           },
-          terminationWaitInSeconds: 300,
-          maximumExecutionTimeoutInSeconds: 3600 * 2,
-        },
-        autoRollbackConfiguration: {
-          alarms: [{ alarmName: this.errorsAlarm.alarmName }, { alarmName: this.latencyAlarm.alarmName }],
-        },
-      },
     });
     this.endpoint.node.addDependency(this.errorsAlarm, this.latencyAlarm);
     this.endpointArn = stack.formatArn({
@@ -237,6 +253,23 @@ export class GpuEndpoint extends Construct {
       resourceName: this.endpointName,
     });
 
+    if (zero) {
+      this.scaleToZero = new ScaleToZeroComponent(this, 'Component', {
+        endpoint: this.endpoint,
+        endpointName: this.endpointName,
+        variantName: PRODUCTION_VARIANT,
+        modelName: model.attrModelName,
+        instanceType: props.instanceType,
+        maxCopies: max,
+        targetInvocationsPerCopy: props.targetInvocationsPerInstance ?? 60,
+        scaleToZeroAfter: props.scaleToZeroAfter ?? Duration.minutes(15),
+        startupHealthCheckTimeout: startup,
+        modelDataDownloadTimeout: download,
+        rollbackAlarms: [this.errorsAlarm, this.latencyAlarm],
+      });
+      this.scalableTarget = this.scaleToZero.scalableTarget;
+      return;
+    }
     this.scalableTarget = new autoscaling.ScalableTarget(this, 'Scaling', {
       serviceNamespace: autoscaling.ServiceNamespace.SAGEMAKER,
       resourceId: `endpoint/${this.endpointName}/variant/${PRODUCTION_VARIANT}`,
@@ -258,7 +291,18 @@ export class GpuEndpoint extends Construct {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'],
-      resourceArns: [this.endpointArn],
+      resourceArns: [
+        this.endpointArn,
+        ...(this.scaleToZero
+          ? [
+              Stack.of(this).formatArn({
+                service: 'sagemaker',
+                resource: 'inference-component',
+                resourceName: this.scaleToZero.componentName,
+              }),
+            ]
+          : []),
+      ],
     });
   }
 
