@@ -75,6 +75,8 @@ const LargeModelSchema = z
     dataCaptureSamplingPercentage: z.number().min(0).max(100).default(10),
     /** Local mode only: forward this endpoint to a server of your own (TGI, vLLM) instead of the demo model. */
     localUrl: z.string().url().optional(),
+    /** Local mode only, with minInstances 0: the component has capacity this long after its first request. */
+    localColdStartSeconds: z.number().min(0).max(900).optional(),
   })
   .strict()
   .refine((m) => Boolean(m.hfModelId) !== Boolean(m.modelDataUrl), {
