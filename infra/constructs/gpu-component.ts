@@ -2,7 +2,7 @@
  * Scale to zero for a GPU endpoint: the model as a SageMaker inference component on an endpoint with
  * managed instance scaling, copies scaled out from zero on NoCapacityInvocationFailures and in after idle minutes.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
@@ -58,6 +58,8 @@ export interface ScaleToZeroComponentProps {
 export class ScaleToZeroComponent extends Construct {
   public readonly component: sagemaker.CfnInferenceComponent;
   public readonly componentName: string;
+  /** What an invoker is granted, with the endpoint. */
+  public readonly componentArn: string;
   public readonly scalableTarget: autoscaling.ScalableTarget;
   /** NoCapacityInvocationFailures: a request found no copy; scales out from zero. */
   public readonly noCapacityAlarm: cloudwatch.Alarm;
@@ -73,6 +75,11 @@ export class ScaleToZeroComponent extends Construct {
       );
     }
     this.componentName = componentName(props.endpointName);
+    this.componentArn = Stack.of(this).formatArn({
+      service: 'sagemaker',
+      resource: 'inference-component',
+      resourceName: this.componentName,
+    });
     this.component = new sagemaker.CfnInferenceComponent(this, 'Component', {
       inferenceComponentName: this.componentName,
       endpointName: props.endpointName,

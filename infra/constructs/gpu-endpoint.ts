@@ -1,5 +1,5 @@
 /** A large model on a SageMaker real-time GPU endpoint, with scaling, alarms and deployment guardrails. */
-import { Aws, type CfnElement, CfnMapping, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,14 +9,12 @@ import { Construct } from 'constructs';
 import {
   type ContainerPreset,
   type ContainerProtocol,
-  DLC_ACCOUNTS,
-  DLC_DEFAULT_ACCOUNT,
-  DLC_REGIONS,
   type ModelSource,
   PRODUCTION_VARIANT,
 } from '../gpu-containers.ts';
 import { GpuInstanceType } from '../gpu-instances.ts';
 import { componentName, componentVariant, ScaleToZeroComponent } from './gpu-component.ts';
+import { containerImage, grantContainerBasics, presetEnvironment } from './gpu-container.ts';
 import { grantBucketKey } from './model-store.ts';
 
 export { ContainerPreset, type ContainerProtocol, ModelSource } from '../gpu-containers.ts';
@@ -111,13 +109,13 @@ export class GpuEndpoint extends Construct {
       .toLowerCase()
       .replace(/[^a-z0-9-]/g, '-')
       .slice(0, 63);
-    const image = this.image(props.container);
+    const image = containerImage(this, props.container);
 
     this.role = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: `SageMaker execution role of endpoint ${this.endpointName}`,
     });
-    this.grantContainerBasics(props.container, image.account);
+    grantContainerBasics(this.role, this.endpointName, props.container, image.account);
     if (modelData) {
       this.role.addToPolicy(
         new iam.PolicyStatement({
@@ -131,7 +129,7 @@ export class GpuEndpoint extends Construct {
       executionRoleArn: this.role.roleArn,
       primaryContainer: {
         image: image.uri,
-        environment: { ...this.presetEnvironment(props), ...props.environment },
+        environment: { ...presetEnvironment(props), ...props.environment },
         ...(modelData && { modelDataUrl: modelData.url }),
       },
     });
@@ -291,111 +289,7 @@ export class GpuEndpoint extends Construct {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'],
-      resourceArns: [
-        this.endpointArn,
-        ...(this.scaleToZero
-          ? [
-              Stack.of(this).formatArn({
-                service: 'sagemaker',
-                resource: 'inference-component',
-                resourceName: this.scaleToZero.componentName,
-              }),
-            ]
-          : []),
-      ],
+      resourceArns: [this.endpointArn, ...(this.scaleToZero ? [this.scaleToZero.componentArn] : [])],
     });
-  }
-
-  private image(container: ContainerPreset): { uri: string; account: string | undefined } {
-    if (container.image) return { uri: container.image, account: undefined };
-    const stack = Stack.of(this);
-    const region = stack.region;
-    if (!Token.isUnresolved(region) && !DLC_REGIONS.includes(region)) {
-      throw new Error(
-        `the ${container.name} container has no image in region ${region}; give an image URI instead`,
-      );
-    }
-    const accounts = new CfnMapping(this, 'DlcAccounts', {
-      mapping: Object.fromEntries(
-        DLC_REGIONS.map((r) => [r, { account: DLC_ACCOUNTS[r] ?? DLC_DEFAULT_ACCOUNT }]),
-      ),
-      lazy: true,
-    });
-    const account = accounts.findInMap(stack.region, 'account');
-    return {
-      uri: `${account}.dkr.ecr.${stack.region}.${stack.urlSuffix}/${container.repository}:${container.tag}`,
-      account,
-    };
-  }
-
-  /** Image pull, logs and metrics: what every SageMaker container needs. */
-  private grantContainerBasics(container: ContainerPreset, account: string | undefined): void {
-    const stack = Stack.of(this);
-    const repository = container.image
-      ? `arn:${stack.partition}:ecr:${stack.region}:${container.image.split('.')[0]}:repository/${container.image.split('/').slice(1).join('/').split(/[:@]/)[0]}`
-      : `arn:${stack.partition}:ecr:${stack.region}:${account}:repository/${container.repository}`;
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-        resources: [repository],
-      }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
-    );
-    // Pseudo parameters here, whatever the stack's environment: the acknowledgement below names this string.
-    const logGroup = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/${this.endpointName}`;
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'logs:CreateLogGroup',
-          'logs:CreateLogStream',
-          'logs:PutLogEvents',
-          'logs:DescribeLogStreams',
-        ],
-        resources: [logGroup, `${logGroup}:*`],
-      }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/Endpoints*' } },
-      }),
-    );
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource-level permissions; PutMetricData is limited to the SageMaker endpoint namespace by condition.',
-    });
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${this.endpointName}:*]`,
-      reason:
-        'SageMaker creates one log stream per instance with generated names inside this endpoint’s own log group.',
-    });
-  }
-
-  private presetEnvironment(props: GpuEndpointProps): Record<string, string> {
-    const gpus = String(props.instanceType.gpus);
-    const hubId = props.model.hfModelId;
-    switch (props.container.name) {
-      case 'lmi':
-        // LMI loads /opt/ml/model by itself when no model id is set.
-        return {
-          ...(hubId && { HF_MODEL_ID: hubId }),
-          OPTION_ROLLING_BATCH: 'vllm',
-          TENSOR_PARALLEL_DEGREE: gpus,
-          ...(props.maxTotalTokens && { OPTION_MAX_MODEL_LEN: String(props.maxTotalTokens) }),
-        };
-      case 'tgi':
-        return {
-          HF_MODEL_ID: props.model.containerModelId,
-          SM_NUM_GPUS: gpus,
-          MAX_INPUT_TOKENS: String(props.maxInputTokens ?? 4096),
-          MAX_TOTAL_TOKENS: String(props.maxTotalTokens ?? 8192),
-        };
-      default:
-        return hubId ? { HF_MODEL_ID: hubId } : {};
-    }
   }
 }
