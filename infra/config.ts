@@ -62,10 +62,7 @@ const LargeModelSchema = z
     targetInvocationsPerInstance: z.number().positive().default(60),
     /** With minInstances 0: minutes without a request before copies and instances go to zero. */
     scaleToZeroAfterMinutes: z.number().int().min(1).max(1440).default(15),
-    /**
-     * With minInstances 0: how long the functions hold a request that finds no capacity, retrying,
-     * before answering 503 with Retry-After. 0 answers 503 at once.
-     */
+    /** With minInstances 0: seconds a request that finds no capacity is held (retrying) before a 503. */
     coldStartWaitSeconds: z.number().int().min(0).max(900).default(0),
     env: z.record(z.string(), z.string()).default({}),
     maxInputTokens: z.number().int().positive().optional(),

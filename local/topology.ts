@@ -22,6 +22,7 @@ import type { Plan } from './gateway/usage-plans.ts';
 import { claimPort, PORTS, portFromEnv } from './ports.ts';
 import { LocalQueue } from './queue.ts';
 import { type LocalS3, localS3Client, S3RVER_CREDENTIALS, startLocalS3 } from './s3.ts';
+import { componentBinding, componentTarget } from './sagemaker/components.ts';
 import { type EndpointTarget, startSageMakerEmulator } from './sagemaker/emulator.ts';
 import { seedSampleModels } from './seed.ts';
 
@@ -156,16 +157,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       // Declared large models: forwarded to a server of the user's own (localUrl), else served by a demo container.
       for (const model of options.config.largeModels) {
         const protocol = protocolOf(model);
-        // minInstances 0: an inference component, named on each invocation, cold-starting if asked.
-        const component: Pick<EndpointTarget, 'component' | 'coldStartMs'> =
-          model.minInstances === 0
-            ? {
-                component: `${model.name}-ic`,
-                ...(model.localColdStartSeconds !== undefined && {
-                  coldStartMs: model.localColdStartSeconds * 1000,
-                }),
-              }
-            : {};
+        const component = componentTarget(model);
         componentsOf.set(model.name, component);
         if (!model.localUrl && protocol === 'v2') {
           throw new Error(
@@ -184,13 +176,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
           containers.set(model.name, own);
           endpoints.set(model.name, { url: '', healthy: own.healthy });
         }
-        largeModels.push({
-          name: model.name,
-          endpoint: model.name,
-          protocol,
-          ...(component.component && { component: component.component }),
-          ...(model.coldStartWaitSeconds > 0 && { coldStartWaitSeconds: model.coldStartWaitSeconds }),
-        });
+        largeModels.push({ name: model.name, endpoint: model.name, protocol, ...componentBinding(model) });
       }
       await Promise.all(
         [...containers.entries()]

@@ -2,7 +2,9 @@
  * Inference components in the SageMaker Runtime emulator: the InferenceComponentName checks SageMaker makes,
  * and a component that starts at zero copies and has capacity a while after its first request.
  */
+import type { LargeModelBinding } from '../../functions/core/env.ts';
 import { NO_CAPACITY_MESSAGE } from '../../functions/core/runners/sagemaker.ts';
+import type { LargeModelConfig } from '../../infra/config.ts';
 import type { EndpointTarget } from './emulator.ts';
 
 /** The header InvokeEndpoint's InferenceComponentName travels in. */
@@ -10,6 +12,9 @@ export const INFERENCE_COMPONENT_HEADER = 'x-amzn-sagemaker-inference-component'
 
 /** When each cold-starting component has capacity: set by the first request that found none. */
 const warmAt = new WeakMap<EndpointTarget, number>();
+
+/** The inference component a model with minInstances 0 gets locally. */
+const localComponent = (model: string) => `${model}-ic`;
 
 /** The ValidationError message SageMaker would answer for this component header, or undefined to serve. */
 export function componentRefusal(
@@ -30,4 +35,24 @@ export function componentRefusal(
   const at = warmAt.get(target) ?? now + target.coldStartMs;
   warmAt.set(target, at);
   return now < at ? NO_CAPACITY_MESSAGE : undefined;
+}
+
+/** A declared model with minInstances 0, as its emulated endpoint: an inference component, cold-starting if asked. */
+export function componentTarget(model: LargeModelConfig): Pick<EndpointTarget, 'component' | 'coldStartMs'> {
+  if (model.minInstances !== 0) return {};
+  return {
+    component: localComponent(model.name),
+    ...(model.localColdStartSeconds !== undefined && { coldStartMs: model.localColdStartSeconds * 1000 }),
+  };
+}
+
+/** What the functions are told about such a model: the component to name, the cold-start wait. */
+export function componentBinding(
+  model: LargeModelConfig,
+): Pick<LargeModelBinding, 'component' | 'coldStartWaitSeconds'> {
+  if (model.minInstances !== 0) return {};
+  return {
+    component: localComponent(model.name),
+    ...(model.coldStartWaitSeconds > 0 && { coldStartWaitSeconds: model.coldStartWaitSeconds }),
+  };
 }

@@ -28,6 +28,8 @@ beforeAll(async () => {
     largeModels: [
       { ...zero, name: 'cold-answered' },
       { ...zero, name: 'cold-held', coldStartWaitSeconds: 60 },
+      { ...zero, name: 'cold-held-whole', coldStartWaitSeconds: 60 },
+      { ...zero, name: 'cold-too-long', coldStartWaitSeconds: 1, localColdStartSeconds: 600 },
     ],
   });
   api = await startTestTopology({ config, languageModels: true });
@@ -74,6 +76,27 @@ describe('a model scaled to zero', () => {
     }
     expect(text.length).toBeGreaterThan(0);
     expect((first ?? 0) - started).toBeGreaterThanOrEqual(COLD_START_SECONDS * 1000 - 50);
+  });
+});
+
+describe('a held request', () => {
+  it('answers whole once capacity is back', async () => {
+    const started = Date.now();
+    const answer = await client().chat.completions.create({ model: 'cold-held-whole', ...hello });
+    expect(answer.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(COLD_START_SECONDS * 1000 - 50);
+  });
+
+  it('answers 503 with Retry-After once coldStartWaitSeconds is spent', async () => {
+    const started = Date.now();
+    const error = await client()
+      .chat.completions.create({ model: 'cold-too-long', stream: true, ...hello })
+      .catch((e: unknown) => e);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(error).toMatchObject({ status: 503, error: { type: 'service_unavailable_error' } });
+    expect((error as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe(
+      String(COLD_START_RETRY_AFTER_SECONDS),
+    );
   });
 });
 
