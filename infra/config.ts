@@ -56,9 +56,14 @@ const LargeModelSchema = z
       .optional(),
     instanceType: z.string(),
     initialInstanceCount: z.number().int().min(1).default(1),
-    minInstances: z.number().int().min(1).optional(),
+    /** 0: an inference component on managed instance scaling that scales to zero when idle. */
+    minInstances: z.number().int().min(0).optional(),
     maxInstances: z.number().int().min(1).optional(),
     targetInvocationsPerInstance: z.number().positive().default(60),
+    /** With minInstances 0: minutes without a request before copies and instances go to zero. */
+    scaleToZeroAfterMinutes: z.number().int().min(1).max(1440).default(15),
+    /** With minInstances 0: seconds a request that finds no capacity is held (retrying) before a 503. */
+    coldStartWaitSeconds: z.number().int().min(0).max(900).default(0),
     env: z.record(z.string(), z.string()).default({}),
     maxInputTokens: z.number().int().positive().optional(),
     maxTotalTokens: z.number().int().positive().optional(),
@@ -67,6 +72,8 @@ const LargeModelSchema = z
     dataCaptureSamplingPercentage: z.number().min(0).max(100).default(10),
     /** Local mode only: forward this endpoint to a server of your own (TGI, vLLM) instead of the demo model. */
     localUrl: z.string().url().optional(),
+    /** Local mode only, with minInstances 0: the component has capacity this long after its first request. */
+    localColdStartSeconds: z.number().min(0).max(900).optional(),
   })
   .strict()
   .refine((m) => Boolean(m.hfModelId) !== Boolean(m.modelDataUrl), {
@@ -241,6 +248,13 @@ export const ConfigSchema = z
           code: 'custom',
           path: ['largeModels', i],
           message: `instance counts must satisfy minInstances (${min}) <= initialInstanceCount (${m.initialInstanceCount}) <= maxInstances (${max})`,
+        });
+      }
+      if (m.coldStartWaitSeconds > 0 && (min !== 0 || m.coldStartWaitSeconds >= config.chat.timeoutSeconds)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['largeModels', i, 'coldStartWaitSeconds'],
+          message: `coldStartWaitSeconds needs minInstances 0 and must be under chat.timeoutSeconds (${config.chat.timeoutSeconds})`,
         });
       }
     });

@@ -22,6 +22,7 @@ import type { Plan } from './gateway/usage-plans.ts';
 import { claimPort, PORTS, portFromEnv } from './ports.ts';
 import { LocalQueue } from './queue.ts';
 import { type LocalS3, localS3Client, S3RVER_CREDENTIALS, startLocalS3 } from './s3.ts';
+import { componentBinding, componentTarget } from './sagemaker/components.ts';
 import { type EndpointTarget, startSageMakerEmulator } from './sagemaker/emulator.ts';
 import { seedSampleModels } from './seed.ts';
 
@@ -144,6 +145,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     const seeded = options.seed === false ? [] : await seedSampleModels(s3, options.bucket);
 
     const largeModels: LargeModelBinding[] = [];
+    const componentsOf = new Map<string, Pick<EndpointTarget, 'component' | 'coldStartMs'>>();
     if (options.languageModels !== false) {
       const demo = demoLmContainer(DEMO_LM, options.onEvent);
       containers.set(DEMO_LM, demo);
@@ -155,13 +157,15 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       // Declared large models: forwarded to a server of the user's own (localUrl), else served by a demo container.
       for (const model of options.config.largeModels) {
         const protocol = protocolOf(model);
+        const component = componentTarget(model);
+        componentsOf.set(model.name, component);
         if (!model.localUrl && protocol === 'v2') {
           throw new Error(
             `large model '${model.name}' speaks V2 tensors: in local mode it needs a localUrl to forward to`,
           );
         }
         if (model.localUrl) {
-          endpoints.set(model.name, { url: model.localUrl, healthy: () => true });
+          endpoints.set(model.name, { url: model.localUrl, healthy: () => true, ...component });
         } else {
           // The demo model in the mode of the declared container: TGI, LMI or an OpenAI-compatible server.
           const own = demoLmContainer(model.name, options.onEvent, protocol as DemoLmMode, {
@@ -172,14 +176,18 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
           containers.set(model.name, own);
           endpoints.set(model.name, { url: '', healthy: own.healthy });
         }
-        largeModels.push({ name: model.name, endpoint: model.name, protocol });
+        largeModels.push({ name: model.name, endpoint: model.name, protocol, ...componentBinding(model) });
       }
       await Promise.all(
         [...containers.entries()]
           .filter(([name]) => name !== DEMO_LM)
           .map(async ([name, container]) => {
             await container.start();
-            endpoints.set(name, { url: container.url, healthy: container.healthy });
+            endpoints.set(name, {
+              url: container.url,
+              healthy: container.healthy,
+              ...componentsOf.get(name),
+            });
           }),
       );
       const sagemakerPort = options.sagemakerPort ?? 0;

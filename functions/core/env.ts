@@ -72,6 +72,10 @@ export interface LargeModelBinding {
   readonly name: string;
   readonly endpoint: string;
   readonly protocol: ContainerProtocol;
+  /** The inference component to name on each invocation, for a model that scales to zero. */
+  readonly component?: string;
+  /** Seconds to hold a request that finds no capacity, retrying, before answering 503. */
+  readonly coldStartWaitSeconds?: number;
 }
 
 export interface FunctionEnv {
@@ -212,7 +216,7 @@ function largeModels(raw: string | undefined): LargeModelBinding[] {
   if (!raw) return [];
   const fail = (why: string): never => {
     throw new Error(
-      `${ENV.LARGE_MODELS} ${why}: expected JSON [{"name", "endpoint", "protocol": ${CONTAINER_PROTOCOLS.join('|')}}]`,
+      `${ENV.LARGE_MODELS} ${why}: expected JSON [{"name", "endpoint", "protocol": ${CONTAINER_PROTOCOLS.join('|')}, "component"?, "coldStartWaitSeconds"?}]`,
     );
   };
   let parsed: unknown;
@@ -231,7 +235,20 @@ function largeModels(raw: string | undefined): LargeModelBinding[] {
     ) {
       fail(`has a bad entry at ${i}`);
     }
-    return Object.freeze({ name: m.name, endpoint: m.endpoint, protocol: m.protocol }) as LargeModelBinding;
+    const wait = m.coldStartWaitSeconds;
+    if (
+      (m.component !== undefined && typeof m.component !== 'string') ||
+      (wait !== undefined && !(typeof wait === 'number' && wait >= 0))
+    ) {
+      fail(`has a bad component or coldStartWaitSeconds at ${i}`);
+    }
+    return Object.freeze({
+      name: m.name,
+      endpoint: m.endpoint,
+      protocol: m.protocol,
+      ...(typeof m.component === 'string' && { component: m.component }),
+      ...(typeof wait === 'number' && wait > 0 && { coldStartWaitSeconds: wait }),
+    }) as LargeModelBinding;
   });
 }
 

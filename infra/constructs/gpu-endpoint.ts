@@ -1,5 +1,5 @@
 /** A large model on a SageMaker real-time GPU endpoint, with scaling, alarms and deployment guardrails. */
-import { Aws, type CfnElement, CfnMapping, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,13 +9,12 @@ import { Construct } from 'constructs';
 import {
   type ContainerPreset,
   type ContainerProtocol,
-  DLC_ACCOUNTS,
-  DLC_DEFAULT_ACCOUNT,
-  DLC_REGIONS,
   type ModelSource,
   PRODUCTION_VARIANT,
 } from '../gpu-containers.ts';
 import { GpuInstanceType } from '../gpu-instances.ts';
+import { componentName, componentVariant, ScaleToZeroComponent } from './gpu-component.ts';
+import { containerImage, grantContainerBasics, presetEnvironment } from './gpu-container.ts';
 import { grantBucketKey } from './model-store.ts';
 
 export { ContainerPreset, type ContainerProtocol, ModelSource } from '../gpu-containers.ts';
@@ -30,8 +29,10 @@ export interface GpuEndpointProps {
   readonly environment?: Record<string, string>;
   /** @default - 1 */
   readonly initialInstanceCount?: number;
-  /** @default - initialInstanceCount */
+  /** 0 deploys the model as an inference component that scales to zero when idle. @default - initialInstanceCount */
   readonly minInstances?: number;
+  /** With minInstances 0: idle minutes before copies and instances go to zero. @default 15 minutes */
+  readonly scaleToZeroAfter?: Duration;
   /** @default - initialInstanceCount */
   readonly maxInstances?: number;
   /**
@@ -69,6 +70,8 @@ export class GpuEndpoint extends Construct {
   public readonly endpointName: string;
   public readonly endpointArn: string;
   public readonly scalableTarget: autoscaling.ScalableTarget;
+  /** With minInstances 0: the inference component invocations must name. */
+  public readonly scaleToZero: ScaleToZeroComponent | undefined;
   public readonly protocol: ContainerProtocol;
   /** The endpoint's one production variant, as CloudWatch dimensions and scaling name it. */
   public readonly variantName = PRODUCTION_VARIANT;
@@ -82,9 +85,9 @@ export class GpuEndpoint extends Construct {
     const initial = props.initialInstanceCount ?? 1;
     const min = props.minInstances ?? initial;
     const max = props.maxInstances ?? initial;
-    if (!(min >= 1 && min <= initial && initial <= max)) {
+    if (!(min >= 0 && min <= initial && initial <= max)) {
       throw new Error(
-        `instance counts must satisfy 1 <= min (${min}) <= initial (${initial}) <= max (${max})`,
+        `instance counts must satisfy 0 <= min (${min}) <= initial (${initial}) <= max (${max})`,
       );
     }
     const modelData = props.model.modelData;
@@ -106,13 +109,13 @@ export class GpuEndpoint extends Construct {
       .toLowerCase()
       .replace(/[^a-z0-9-]/g, '-')
       .slice(0, 63);
-    const image = this.image(props.container);
+    const image = containerImage(this, props.container);
 
     this.role = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: `SageMaker execution role of endpoint ${this.endpointName}`,
     });
-    this.grantContainerBasics(props.container, image.account);
+    grantContainerBasics(this.role, this.endpointName, props.container, image.account);
     if (modelData) {
       this.role.addToPolicy(
         new iam.PolicyStatement({
@@ -126,16 +129,18 @@ export class GpuEndpoint extends Construct {
       executionRoleArn: this.role.roleArn,
       primaryContainer: {
         image: image.uri,
-        environment: { ...this.presetEnvironment(props), ...props.environment },
+        environment: { ...presetEnvironment(props), ...props.environment },
         ...(modelData && { modelDataUrl: modelData.url }),
       },
     });
     model.node.addDependency(this.role);
 
-    const captureDestination = props.dataCapture
-      ? `s3://${props.dataCapture.bucket.bucketName}/data-capture/${this.endpointName}`
-      : undefined;
-    if (props.dataCapture) {
+    const zero = min === 0;
+    const captureDestination =
+      props.dataCapture && !zero
+        ? `s3://${props.dataCapture.bucket.bucketName}/data-capture/${this.endpointName}`
+        : undefined;
+    if (props.dataCapture && captureDestination) {
       this.role.addToPolicy(
         new iam.PolicyStatement({
           actions: ['s3:PutObject'],
@@ -151,16 +156,20 @@ export class GpuEndpoint extends Construct {
     }
 
     const config = new sagemaker.CfnEndpointConfig(this, 'Config', {
+      // Inference components need the role on the config; their variant names no model.
+      ...(zero && { executionRoleArn: this.role.roleArn }),
       productionVariants: [
-        {
-          variantName: PRODUCTION_VARIANT,
-          modelName: model.attrModelName,
-          instanceType: props.instanceType.name,
-          initialInstanceCount: initial,
-          initialVariantWeight: 1,
-          containerStartupHealthCheckTimeoutInSeconds: startup.toSeconds(),
-          modelDataDownloadTimeoutInSeconds: download.toSeconds(),
-        },
+        zero
+          ? componentVariant(PRODUCTION_VARIANT, props.instanceType, max)
+          : {
+              variantName: PRODUCTION_VARIANT,
+              modelName: model.attrModelName,
+              instanceType: props.instanceType.name,
+              initialInstanceCount: initial,
+              initialVariantWeight: 1,
+              containerStartupHealthCheckTimeoutInSeconds: startup.toSeconds(),
+              modelDataDownloadTimeoutInSeconds: download.toSeconds(),
+            },
       ],
       ...(captureDestination && {
         dataCaptureConfig: {
@@ -185,7 +194,9 @@ export class GpuEndpoint extends Construct {
 
     // Alarms on the endpoint's own metrics. They are named, so the endpoint's
     // deployment guardrails can name them before the endpoint exists.
-    const dimensionsMap = { EndpointName: this.endpointName, VariantName: PRODUCTION_VARIANT };
+    const dimensionsMap: Record<string, string> = zero
+      ? { InferenceComponentName: componentName(this.endpointName) }
+      : { EndpointName: this.endpointName, VariantName: PRODUCTION_VARIANT };
     const metric = (namespace: string, metricName: string, statistic: string) =>
       new cloudwatch.Metric({ namespace, metricName, dimensionsMap, statistic, period: Duration.minutes(1) });
     this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
@@ -215,20 +226,23 @@ export class GpuEndpoint extends Construct {
       endpointConfigName: config.attrEndpointConfigName,
       // Deployment guardrails: a new endpoint config (new image, model, instance type)
       // takes a canary share of capacity first; either alarm rolls the update back.
-      deploymentConfig: {
-        blueGreenUpdatePolicy: {
-          trafficRoutingConfiguration: {
-            type: 'CANARY',
-            canarySize: { type: 'CAPACITY_PERCENT', value: props.canaryPercent ?? 10 },
-            waitIntervalInSeconds: (props.canaryBakeTime ?? Duration.minutes(10)).toSeconds(),
+      // With an inference component, the component's rolling update is the guardrail.
+      deploymentConfig: zero
+        ? undefined
+        : {
+            blueGreenUpdatePolicy: {
+              trafficRoutingConfiguration: {
+                type: 'CANARY',
+                canarySize: { type: 'CAPACITY_PERCENT', value: props.canaryPercent ?? 10 },
+                waitIntervalInSeconds: (props.canaryBakeTime ?? Duration.minutes(10)).toSeconds(),
+              },
+              terminationWaitInSeconds: 300,
+              maximumExecutionTimeoutInSeconds: 3600 * 2,
+            },
+            autoRollbackConfiguration: {
+              alarms: [{ alarmName: this.errorsAlarm.alarmName }, { alarmName: this.latencyAlarm.alarmName }],
+            },
           },
-          terminationWaitInSeconds: 300,
-          maximumExecutionTimeoutInSeconds: 3600 * 2,
-        },
-        autoRollbackConfiguration: {
-          alarms: [{ alarmName: this.errorsAlarm.alarmName }, { alarmName: this.latencyAlarm.alarmName }],
-        },
-      },
     });
     this.endpoint.node.addDependency(this.errorsAlarm, this.latencyAlarm);
     this.endpointArn = stack.formatArn({
@@ -237,6 +251,23 @@ export class GpuEndpoint extends Construct {
       resourceName: this.endpointName,
     });
 
+    if (zero) {
+      this.scaleToZero = new ScaleToZeroComponent(this, 'Component', {
+        endpoint: this.endpoint,
+        endpointName: this.endpointName,
+        variantName: PRODUCTION_VARIANT,
+        modelName: model.attrModelName,
+        instanceType: props.instanceType,
+        maxCopies: max,
+        targetInvocationsPerCopy: props.targetInvocationsPerInstance ?? 60,
+        scaleToZeroAfter: props.scaleToZeroAfter ?? Duration.minutes(15),
+        startupHealthCheckTimeout: startup,
+        modelDataDownloadTimeout: download,
+        rollbackAlarms: [this.errorsAlarm, this.latencyAlarm],
+      });
+      this.scalableTarget = this.scaleToZero.scalableTarget;
+      return;
+    }
     this.scalableTarget = new autoscaling.ScalableTarget(this, 'Scaling', {
       serviceNamespace: autoscaling.ServiceNamespace.SAGEMAKER,
       resourceId: `endpoint/${this.endpointName}/variant/${PRODUCTION_VARIANT}`,
@@ -258,100 +289,7 @@ export class GpuEndpoint extends Construct {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'],
-      resourceArns: [this.endpointArn],
+      resourceArns: [this.endpointArn, ...(this.scaleToZero ? [this.scaleToZero.componentArn] : [])],
     });
-  }
-
-  private image(container: ContainerPreset): { uri: string; account: string | undefined } {
-    if (container.image) return { uri: container.image, account: undefined };
-    const stack = Stack.of(this);
-    const region = stack.region;
-    if (!Token.isUnresolved(region) && !DLC_REGIONS.includes(region)) {
-      throw new Error(
-        `the ${container.name} container has no image in region ${region}; give an image URI instead`,
-      );
-    }
-    const accounts = new CfnMapping(this, 'DlcAccounts', {
-      mapping: Object.fromEntries(
-        DLC_REGIONS.map((r) => [r, { account: DLC_ACCOUNTS[r] ?? DLC_DEFAULT_ACCOUNT }]),
-      ),
-      lazy: true,
-    });
-    const account = accounts.findInMap(stack.region, 'account');
-    return {
-      uri: `${account}.dkr.ecr.${stack.region}.${stack.urlSuffix}/${container.repository}:${container.tag}`,
-      account,
-    };
-  }
-
-  /** Image pull, logs and metrics: what every SageMaker container needs. */
-  private grantContainerBasics(container: ContainerPreset, account: string | undefined): void {
-    const stack = Stack.of(this);
-    const repository = container.image
-      ? `arn:${stack.partition}:ecr:${stack.region}:${container.image.split('.')[0]}:repository/${container.image.split('/').slice(1).join('/').split(/[:@]/)[0]}`
-      : `arn:${stack.partition}:ecr:${stack.region}:${account}:repository/${container.repository}`;
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
-        resources: [repository],
-      }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
-    );
-    // Pseudo parameters here, whatever the stack's environment: the acknowledgement below names this string.
-    const logGroup = `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/Endpoints/${this.endpointName}`;
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'logs:CreateLogGroup',
-          'logs:CreateLogStream',
-          'logs:PutLogEvents',
-          'logs:DescribeLogStreams',
-        ],
-        resources: [logGroup, `${logGroup}:*`],
-      }),
-    );
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
-        resources: ['*'],
-        conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/Endpoints*' } },
-      }),
-    );
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource-level permissions; PutMetricData is limited to the SageMaker endpoint namespace by condition.',
-    });
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${this.endpointName}:*]`,
-      reason:
-        'SageMaker creates one log stream per instance with generated names inside this endpoint’s own log group.',
-    });
-  }
-
-  private presetEnvironment(props: GpuEndpointProps): Record<string, string> {
-    const gpus = String(props.instanceType.gpus);
-    const hubId = props.model.hfModelId;
-    switch (props.container.name) {
-      case 'lmi':
-        // LMI loads /opt/ml/model by itself when no model id is set.
-        return {
-          ...(hubId && { HF_MODEL_ID: hubId }),
-          OPTION_ROLLING_BATCH: 'vllm',
-          TENSOR_PARALLEL_DEGREE: gpus,
-          ...(props.maxTotalTokens && { OPTION_MAX_MODEL_LEN: String(props.maxTotalTokens) }),
-        };
-      case 'tgi':
-        return {
-          HF_MODEL_ID: props.model.containerModelId,
-          SM_NUM_GPUS: gpus,
-          MAX_INPUT_TOKENS: String(props.maxInputTokens ?? 4096),
-          MAX_TOTAL_TOKENS: String(props.maxTotalTokens ?? 8192),
-        };
-      default:
-        return hubId ? { HF_MODEL_ID: hubId } : {};
-    }
   }
 }

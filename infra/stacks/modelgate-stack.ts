@@ -81,7 +81,8 @@ export class ModelGateStack extends Stack {
           : ModelSource.s3(model.modelDataUrl as string),
         environment: model.env,
         initialInstanceCount: model.initialInstanceCount,
-        ...(model.minInstances && { minInstances: model.minInstances }),
+        ...(model.minInstances !== undefined && { minInstances: model.minInstances }),
+        scaleToZeroAfter: Duration.minutes(model.scaleToZeroAfterMinutes),
         ...(model.maxInstances && { maxInstances: model.maxInstances }),
         targetInvocationsPerInstance: model.targetInvocationsPerInstance,
         startupHealthCheckTimeout: Duration.seconds(model.startupTimeoutSeconds),
@@ -96,6 +97,10 @@ export class ModelGateStack extends Stack {
         name: m.name,
         endpoint: this.endpoints[m.name]?.endpointName,
         protocol: this.endpoints[m.name]?.protocol,
+        ...(this.endpoints[m.name]?.scaleToZero && {
+          component: this.endpoints[m.name]?.scaleToZero?.componentName,
+          coldStartWaitSeconds: m.coldStartWaitSeconds,
+        }),
       })),
     );
 

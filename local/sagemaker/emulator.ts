@@ -1,6 +1,6 @@
 /**
  * The SageMaker Runtime emulator: InvokeEndpoint and its streamed and async forms on loopback, each endpoint
- * forwarded to a local container's `/invocations`, with SageMaker's errors.
+ * forwarded to a local container's `/invocations`, with SageMaker's errors; inference components and their cold start.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -9,6 +9,7 @@ import { EventStreamCodec } from '@smithy/core/event-streams';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { PRODUCTION_VARIANT } from '../../infra/gpu-containers.ts';
 import { listenLoopback, readBody } from '../net.ts';
+import { componentRefusal, INFERENCE_COMPONENT_HEADER } from './components.ts';
 
 /** Where an emulated endpoint sends its traffic: a process following the SageMaker container contract. */
 export interface EndpointTarget {
@@ -17,6 +18,13 @@ export interface EndpointTarget {
   /** False while the container starts or restarts: invocations get ModelNotReadyException. */
   readonly healthy: () => boolean;
   readonly variant?: string;
+  /** The endpoint hosts this inference component: invocations must name it. */
+  readonly component?: string;
+  /**
+   * The component starts at zero copies: requests get SageMaker's no-capacity ValidationError
+   * until this long after the first of them (a scale-out from zero), then are served.
+   */
+  readonly coldStartMs?: number;
 }
 
 export interface SageMakerEmulatorOptions {
@@ -87,6 +95,8 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions) 
         }
         const fault = options.faults?.get(name);
         if (fault) throw new RuntimeFault(fault, `${fault} (injected) for endpoint ${name}.`);
+        const refusal = componentRefusal(name, target, req.headers[INFERENCE_COMPONENT_HEADER]);
+        if (refusal) throw new RuntimeFault('ValidationError', refusal);
         if (!target.healthy()) {
           throw new RuntimeFault(
             'ModelNotReadyException',

@@ -237,7 +237,7 @@ describe('GpuEndpoint', () => {
 
   it('refuses impossible settings before creating anything', () => {
     expect(() => endpointStack({ initialInstanceCount: 2, maxInstances: 1 })).toThrow(
-      /1 <= min \(2\) <= initial \(2\) <= max \(1\)/,
+      /0 <= min \(2\) <= initial \(2\) <= max \(1\)/,
     );
     expect(() => ModelSource.s3('https://b/m.tar.gz')).toThrow(
       /modelDataUrl 'https:\/\/b\/m.tar.gz' is not an S3 URL like s3:\/\/bucket\/model.tar.gz/,

@@ -1,6 +1,6 @@
 /**
  * The SageMaker runner: requests to a large model's SageMaker endpoint, answered whole or streamed, with
- * SageMaker's errors turned into ModelGate's (400, 429, 502, 503).
+ * SageMaker's errors turned into ModelGate's (400, 429, 502, 503); a model scaled to zero is held or answered 503.
  */
 import {
   InvokeEndpointCommand,
@@ -25,6 +25,28 @@ export interface LargeModel {
   /** SageMaker endpoint name. */
   readonly endpoint: string;
   readonly protocol: ContainerProtocol;
+  /** The inference component to name, for a model that scales to zero. */
+  readonly component?: string;
+  /** Seconds to hold a request that finds no capacity, retrying, before answering 503. */
+  readonly coldStartWaitSeconds?: number;
+}
+
+/** How SageMaker turns away a request to an inference component with no copy (ValidationError, 400). */
+export const NO_CAPACITY_MESSAGE =
+  'Inference Component has no capacity to process this request. ApplicationAutoScaling may be in-progress (if configured) or try to increase the capacity by invoking UpdateInferenceComponentRuntimeConfig API.';
+
+/** Seconds a client is told to wait when a model scaled to zero is starting. */
+export const COLD_START_RETRY_AFTER_SECONDS = 30;
+
+/** A model scaled to zero, starting: answered 503 with Retry-After, or held while coldStartWaitSeconds lasts. */
+export class ColdStartError extends ServiceUnavailableError {
+  constructor(where: string, cause: unknown) {
+    super(`${where} is scaled to zero and starting (a few minutes); retry shortly`, {
+      cause,
+      retryAfterSeconds: COLD_START_RETRY_AFTER_SECONDS,
+    });
+    this.name = 'ColdStartError';
+  }
 }
 
 export interface EndpointAnswer {
@@ -61,10 +83,43 @@ export class SageMakerRunner {
   async load(): Promise<void> {}
 
   async invoke(body: string, signal?: AbortSignal): Promise<EndpointAnswer> {
+    return this.whenCapacity(() => this.invokeOnce(body, signal), signal);
+  }
+
+  async stream(body: string, signal?: AbortSignal): Promise<EndpointStream> {
+    return this.whenCapacity(() => this.streamOnce(body, signal), signal);
+  }
+
+  /**
+   * Runs `call`; while it finds no capacity and coldStartWaitSeconds lasts, waits (backing off from
+   * a quarter second to five) and calls again. The request is held, not failed: a streaming client
+   * gets its first token late.
+   */
+  private async whenCapacity<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const deadline = Date.now() + (this.model.coldStartWaitSeconds ?? 0) * 1000;
+    for (let pause = 250; ; pause = Math.min(pause * 2, 5000)) {
+      try {
+        return await call();
+      } catch (error) {
+        const left = deadline - Date.now();
+        if (!(error instanceof ColdStartError) || left <= 0 || signal?.aborted) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, left)));
+      }
+    }
+  }
+
+  private get target() {
+    return {
+      EndpointName: this.model.endpoint,
+      ...(this.model.component && { InferenceComponentName: this.model.component }),
+    };
+  }
+
+  private async invokeOnce(body: string, signal?: AbortSignal): Promise<EndpointAnswer> {
     try {
       const out = await this.client.send(
         new InvokeEndpointCommand({
-          EndpointName: this.model.endpoint,
+          ...this.target,
           Body: body,
           ContentType: 'application/json',
           Accept: 'application/json',
@@ -77,12 +132,12 @@ export class SageMakerRunner {
     }
   }
 
-  async stream(body: string, signal?: AbortSignal): Promise<EndpointStream> {
+  private async streamOnce(body: string, signal?: AbortSignal): Promise<EndpointStream> {
     let out: InvokeEndpointWithResponseStreamCommandOutput;
     try {
       out = await this.client.send(
         new InvokeEndpointWithResponseStreamCommand({
-          EndpointName: this.model.endpoint,
+          ...this.target,
           Body: body,
           ContentType: 'application/json',
           Accept: 'text/event-stream, application/jsonlines, application/json',
@@ -143,6 +198,7 @@ export class SageMakerRunner {
         case 'ModelStreamError':
           return new UpstreamError(`${where} failed while streaming: ${message}`, { cause: error });
         case 'ValidationError':
+          if (this.model.component && /no capacity/i.test(message)) return new ColdStartError(where, error);
           return new UpstreamError(`SageMaker refused the call to ${where}: ${message}`, { cause: error });
         case 'AbortError':
           return new ModelGateError('request cancelled', 499, { cause: error });

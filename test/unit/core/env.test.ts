@@ -55,6 +55,23 @@ describe('readEnv', () => {
     expect(() => readEnv({ [ENV.MODEL_BUCKET]: 'b', [ENV.LARGE_MODELS]: '{' })).toThrow(/is not JSON/);
   });
 
+  it('reads the inference component and cold-start wait of a model that scales to zero', () => {
+    const zero = {
+      name: 'z',
+      endpoint: 'z-ep',
+      protocol: 'tgi',
+      component: 'z-ep-ic',
+      coldStartWaitSeconds: 120,
+    };
+    const bound = readEnv({ [ENV.MODEL_BUCKET]: 'b', [ENV.LARGE_MODELS]: JSON.stringify([zero]) });
+    expect(bound.largeModels).toEqual([zero]);
+    for (const bad of [{ component: 7 }, { coldStartWaitSeconds: -1 }, { coldStartWaitSeconds: '5' }]) {
+      expect(() =>
+        readEnv({ [ENV.MODEL_BUCKET]: 'b', [ENV.LARGE_MODELS]: JSON.stringify([{ ...zero, ...bad }]) }),
+      ).toThrow(/MODELGATE_LARGE_MODELS has a bad component or coldStartWaitSeconds at 0/);
+    }
+  });
+
   it('reads the usage table and key limits only when a table is given, and refuses bad limits', () => {
     expect(readEnv({ [ENV.MODEL_BUCKET]: 'b' }).usage).toBeUndefined();
     const usage = readEnv({
