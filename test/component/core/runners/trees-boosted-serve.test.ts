@@ -15,19 +15,12 @@ import { classifier, leaf, type Tree } from '../../../fixtures/tree-ensembles.ts
 // A program off by a set factor cannot be produced on purpose: this scales the positive class's score.
 const nudge = vi.hoisted(() => ({ factor: 1 }));
 vi.mock('../../../../functions/core/runners/trees/trees.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../../functions/core/runners/trees/trees.ts')>();
-  return {
-    ...real,
-    compileTrees: (bytes: Uint8Array, features: number) => {
-      const result = real.compileTrees(bytes, features);
-      if (!('program' in result) || nudge.factor === 1) return result;
-      const source = result.program.source.replace(
-        's[r + 1] = logistic(v);',
-        `s[r + 1] = Math.fround(logistic(v) * ${nudge.factor});`,
-      );
-      return { program: { ...result.program, source } };
-    },
-  };
+  const { editCompiledSource } = await import('../../../fixtures/tree-programs.ts');
+  return editCompiledSource(await importOriginal(), (source) =>
+    nudge.factor === 1
+      ? source
+      : source.replace('s[r + 1] = logistic(v);', `s[r + 1] = Math.fround(logistic(v) * ${nudge.factor});`),
+  );
 });
 
 const split = (feature: number, threshold: number, yes: number, no: number): Tree => ({

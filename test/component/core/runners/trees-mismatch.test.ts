@@ -8,20 +8,10 @@ import { startTestS3, type TestS3 } from '../../../fixtures/s3.ts';
 
 // A compiler bug cannot be produced on purpose: this one adds 1 to the first leaf weight it writes.
 vi.mock('../../../../functions/core/runners/trees/trees.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../../functions/core/runners/trees/trees.ts')>();
-  return {
-    ...real,
-    compileTrees: (bytes: Uint8Array, features: number) => {
-      const result = real.compileTrees(bytes, features);
-      if (!('program' in result)) return result;
-      return {
-        program: {
-          ...result.program,
-          source: result.program.source.replace(/\+= ([-0-9.e]+);/, '+= 1 + $1;'),
-        },
-      };
-    },
-  };
+  const { editCompiledSource } = await import('../../../fixtures/tree-programs.ts');
+  return editCompiledSource(await importOriginal(), (source) =>
+    source.replace(/\+= ([-0-9.e]+);/, '+= 1 + $1;'),
+  );
 });
 
 let t: TestS3;
