@@ -62,21 +62,23 @@ def svm_regressor(name, est, n_features, scale, source):
     return make_model(name, [scaler, node], [input_info(n_features)], [out], source)
 
 
-def build_iris_svm(source):
+def write_iris_split(name, est, graph, description, source):
+    """Fits `est` on 70% of iris and writes it with its accuracy on the other 30%; `graph(est)` is its ONNX model."""
     data = load_iris()
     x = data.data.astype(np.float32)
     labels = [str(n) for n in data.target_names]
     x_train, x_test, y_train, y_test = train_test_split(x, data.target, test_size=0.3, random_state=0)
-    est = SVC(kernel="rbf", probability=True, random_state=0).fit(x_train, y_train)
-    write_classifier(
+    est.fit(x_train, y_train)
+    metrics = {"test_accuracy": round(float(est.score(x_test, y_test)), 4)}
+    write_classifier(name, graph(est), est, x, labels, description, IRIS_FEATURES, metrics, source)
+
+
+def build_iris_svm(source):
+    write_iris_split(
         "iris-svm",
-        svm_classifier("iris-svm", est, 4, source),
-        est,
-        x,
-        labels,
+        SVC(kernel="rbf", probability=True, random_state=0),
+        lambda est: svm_classifier("iris-svm", est, 4, source),
         "SVC (RBF kernel, probability=True) on the iris data set",
-        IRIS_FEATURES,
-        {"test_accuracy": round(float(est.score(x_test, y_test)), 4)},
         source,
     )
 
@@ -103,20 +105,11 @@ def build_diabetes_svr(source):
 
 
 def build_iris_tree(source, forest_classifier):
-    data = load_iris()
-    x = data.data.astype(np.float32)
-    labels = [str(n) for n in data.target_names]
-    x_train, x_test, y_train, y_test = train_test_split(x, data.target, test_size=0.3, random_state=0)
-    est = DecisionTreeClassifier(max_depth=4, random_state=0).fit(x_train, y_train)
-    write_classifier(
+    write_iris_split(
         "iris-tree",
-        forest_classifier("iris-tree", est, 4, trees=[est]),
-        est,
-        x,
-        labels,
+        DecisionTreeClassifier(max_depth=4, random_state=0),
+        lambda est: forest_classifier("iris-tree", est, 4, trees=[est]),
         "One DecisionTreeClassifier (depth 4) on the iris data set",
-        IRIS_FEATURES,
-        {"test_accuracy": round(float(est.score(x_test, y_test)), 4)},
         source,
     )
 
