@@ -155,14 +155,7 @@ export class ModelStore extends Construct {
       actions: ['s3:GetObject'],
       resourceArns: [this.bucket.arnForObjects(`${MODELS_PREFIX}*`)],
     })
-      .combine(
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['s3:ListBucket'],
-          resourceArns: [this.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${MODELS_PREFIX}*`] } },
-        }),
-      )
+      .combine(grantListUnder(this.bucket, grantee, MODELS_PREFIX))
       .combine(grantBucketKey(this.bucket, grantee, 'read'));
   }
 
@@ -171,6 +164,16 @@ export class ModelStore extends Construct {
     fn.addEnvironment(ENV.MODEL_BUCKET, this.bucket.bucketName);
     return this.grantReadModels(fn);
   }
+}
+
+/** Lets `grantee` list the keys under `prefix` (and no others) of a bucket. */
+export function grantListUnder(bucket: s3.IBucket, grantee: iam.IGrantable, prefix: string): iam.Grant {
+  return iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:ListBucket'],
+    resourceArns: [bucket.bucketArn],
+    conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+  });
 }
 
 /**
