@@ -4,12 +4,12 @@
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/core/env.ts';
 import { GUARD_RULES, guardRule } from '../checks/guard.ts';
-import { limitGrantsToAwsServices } from '../key-policy.ts';
+import { stackKey } from '../key-policy.ts';
 
 export interface ModelStoreProps {
   /**
@@ -85,12 +85,12 @@ export class ModelStore extends Construct {
       },
     );
 
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Encrypts the ModelGate model bucket (models, batch files, data capture)',
-      enableKeyRotation: true,
+    this.key = stackKey(
+      this,
+      'Key',
+      'Encrypts the ModelGate model bucket (models, batch files, data capture)',
       removalPolicy,
-    });
-    limitGrantsToAwsServices(this.key);
+    );
     this.bucket = new s3.Bucket(this, 'Bucket', {
       versioned: true,
       encryption: s3.BucketEncryption.KMS,
