@@ -129,25 +129,18 @@ async function push(file: string, flags: ModelFlags, target: Target, store: Alia
 async function list(registry: Registry, store: AliasStore, asJson: boolean, target: Target, io: Io) {
   const entries = await registry.listModels();
   const rows = await Promise.all(entries.map(async (m) => ({ ...m, aliases: await store.aliases(m.name) })));
-  if (asJson) {
-    json(io, rows);
-    return 0;
-  }
-  if (rows.length === 0) {
-    io.out.write(`no models in ${target.where}\n`);
-    return 0;
-  }
-  io.out.write(
-    table(
-      ['MODEL', 'VERSIONS', 'PRODUCTION'],
-      rows.map((m) => [
-        m.name,
-        m.versions.join(', '),
-        m.aliases[PRODUCTION] ? routing(m.aliases[PRODUCTION]) : `latest (${m.versions.at(-1)})`,
-      ]),
-    ),
+  return listing(
+    io,
+    asJson,
+    rows,
+    `no models in ${target.where}`,
+    ['MODEL', 'VERSIONS', 'PRODUCTION'],
+    (m) => [
+      m.name,
+      m.versions.join(', '),
+      m.aliases[PRODUCTION] ? routing(m.aliases[PRODUCTION]) : `latest (${m.versions.at(-1)})`,
+    ],
   );
-  return 0;
 }
 
 async function describe(name: string, registry: Registry, store: AliasStore, asJson: boolean, io: Io) {
@@ -184,24 +177,27 @@ async function describe(name: string, registry: Registry, store: AliasStore, asJ
 
 async function history(name: string, store: AliasStore, asJson: boolean, io: Io) {
   const entries = await store.history(name);
-  if (asJson) {
-    json(io, entries);
-    return 0;
-  }
-  if (entries.length === 0) {
-    io.out.write(`no alias changes recorded for ${name}\n`);
-    return 0;
-  }
-  io.out.write(
-    table(
-      ['CHANGED', 'BY', 'PRODUCTION BEFORE'],
-      entries.map((e) => [
-        e.at,
-        e.action,
-        e.aliases[PRODUCTION] ? routing(e.aliases[PRODUCTION]) : 'latest version',
-      ]),
-    ),
+  return listing(
+    io,
+    asJson,
+    entries,
+    `no alias changes recorded for ${name}`,
+    ['CHANGED', 'BY', 'PRODUCTION BEFORE'],
+    (e) => [e.at, e.action, e.aliases[PRODUCTION] ? routing(e.aliases[PRODUCTION]) : 'latest version'],
   );
+}
+
+/** Rows as JSON when asked, else a table of them, or `empty` when there are none. */
+function listing<T>(
+  io: Io,
+  asJson: boolean,
+  rows: T[],
+  empty: string,
+  headers: string[],
+  cells: (row: T) => string[],
+) {
+  if (asJson) json(io, rows);
+  else io.out.write(rows.length === 0 ? `${empty}\n` : table(headers, rows.map(cells)));
   return 0;
 }
 

@@ -2,8 +2,10 @@
  * Key-policy statements every customer-managed KMS key of the stack carries (Control Tower
  * CT.KMS.PR.3): grants on the key only for AWS resources or by AWS services.
  */
+import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type { Construct } from 'constructs';
 
 /**
  * Denies kms:CreateGrant to every principal unless the grant is for an AWS resource (a service
@@ -24,4 +26,16 @@ export function limitGrantsToAwsServices(key: kms.Key): void {
       },
     }),
   );
+}
+
+/** A customer-managed key of the stack: rotated yearly, with the grant limit above. */
+export function stackKey(
+  scope: Construct,
+  id: string,
+  description: string,
+  removalPolicy?: RemovalPolicy,
+): kms.Key {
+  const key = new kms.Key(scope, id, { description, enableKeyRotation: true, removalPolicy });
+  limitGrantsToAwsServices(key);
+  return key;
 }

@@ -17,7 +17,16 @@ import sys
 import numpy as np
 import onnx
 import sklearn
-from common import ROOT, float32_at_most, input_info, make_model, write
+from common import (
+    IRIS_FEATURES,
+    ROOT,
+    classifier_model,
+    float32_at_most,
+    input_info,
+    make_model,
+    write,
+    write_classifier,
+)
 from onnx import TensorProto, helper
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
@@ -41,20 +50,17 @@ def linear_regressor(name, est, n_features):
 
 
 def linear_classifier(name, est, n_features):
-    n_classes = len(est.classes_)
-    node = helper.make_node(
+    return classifier_model(
+        name,
         "LinearClassifier",
-        ["input"],
-        ["label", "probabilities"],
-        domain="ai.onnx.ml",
+        len(est.classes_),
+        n_features,
+        SOURCE,
         coefficients=[float(c) for c in np.ravel(est.coef_)],
         intercepts=[float(c) for c in np.ravel(est.intercept_)],
         classlabels_ints=[int(c) for c in est.classes_],
         post_transform="SOFTMAX",
     )
-    label = helper.make_tensor_value_info("label", TensorProto.INT64, ["N"])
-    probs = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", n_classes])
-    return make_model(name, [node], [input_info(n_features)], [label, probs], SOURCE)
 
 
 def tree_nodes(trees):
@@ -91,11 +97,12 @@ def forest_classifier(name, est, n_features, trees=None):
                 class_node.append(node_id)
                 class_id.append(c)
                 class_weight.append(float(p / n_trees))
-    node = helper.make_node(
+    return classifier_model(
+        name,
         "TreeEnsembleClassifier",
-        ["input"],
-        ["label", "probabilities"],
-        domain="ai.onnx.ml",
+        len(est.classes_),
+        n_features,
+        SOURCE,
         classlabels_int64s=[int(c) for c in est.classes_],
         class_treeids=class_tree,
         class_nodeids=class_node,
@@ -104,9 +111,6 @@ def forest_classifier(name, est, n_features, trees=None):
         post_transform="NONE",
         **nodes,
     )
-    label = helper.make_tensor_value_info("label", TensorProto.INT64, ["N"])
-    probs = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", len(est.classes_)])
-    return make_model(name, [node], [input_info(n_features)], [label, probs], SOURCE)
 
 
 def boosted_regressor(name, est, n_features):
@@ -156,41 +160,14 @@ def build_iris():
     data = load_iris()
     x = data.data.astype(np.float32)
     labels = [str(n) for n in data.target_names]
-    features = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
     forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(x, data.target)
-    write(
-        "iris",
-        forest_classifier("iris", forest, 4),
-        {
-            "description": "RandomForestClassifier (100 trees) on the iris data set",
-            "labels": labels,
-            "features": features,
-            "metrics": {"train_accuracy": round(float(forest.score(x, data.target)), 4)},
-            "source": SOURCE,
-        },
-        x,
-        {
-            "predictions": [labels[int(c)] for c in forest.predict(x)],
-            "probabilities": forest.predict_proba(x).tolist(),
-        },
-    )
     logistic = LogisticRegression(max_iter=1000).fit(x, data.target)
-    write(
-        "iris-logistic",
-        linear_classifier("iris-logistic", logistic, 4),
-        {
-            "description": "LogisticRegression (multinomial) on the iris data set",
-            "labels": labels,
-            "features": features,
-            "metrics": {"train_accuracy": round(float(logistic.score(x, data.target)), 4)},
-            "source": SOURCE,
-        },
-        x,
-        {
-            "predictions": [labels[int(c)] for c in logistic.predict(x)],
-            "probabilities": logistic.predict_proba(x).tolist(),
-        },
-    )
+    for name, est, graph, description in [
+        ("iris", forest, forest_classifier, "RandomForestClassifier (100 trees) on the iris data set"),
+        ("iris-logistic", logistic, linear_classifier, "LogisticRegression (multinomial) on the iris data set"),
+    ]:
+        metrics = {"train_accuracy": round(float(est.score(x, data.target)), 4)}
+        write_classifier(name, graph(name, est, 4), est, x, labels, description, IRIS_FEATURES, metrics, SOURCE)
 
 
 def build_diabetes():

@@ -8,6 +8,7 @@ import os
 import numpy as np
 import torch
 from common import write
+from digits_cnn import DigitsCnn
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch import nn
@@ -29,19 +30,6 @@ class Classifier(nn.Module):
     def forward(self, x):
         logits = self.net(x)
         return torch.argmax(logits, dim=1), torch.softmax(logits, dim=1)
-
-
-class DigitsCnn(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        )
-        self.head = nn.Linear(16 * 2 * 2, 10)
-
-    def forward(self, x):
-        return self.head(torch.flatten(self.features(x), 1))
 
 
 class DigitsTransformer(nn.Module):

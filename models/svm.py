@@ -2,7 +2,7 @@
 ai.onnx.ml SVMClassifier / SVMRegressor / TreeEnsembleClassifier graphs with onnx.helper."""
 
 import numpy as np
-from common import input_info, make_model, write
+from common import IRIS_FEATURES, classifier_model, input_info, make_model, write, write_classifier
 from onnx import TensorProto, helper
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.linear_model import LogisticRegression
@@ -10,8 +10,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 from sklearn.tree import DecisionTreeClassifier
-
-IRIS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
 
 def svm_attributes(est):
@@ -26,12 +24,12 @@ def svm_attributes(est):
 
 
 def svm_classifier(name, est, n_features, source):
-    n_classes = len(est.classes_)
-    node = helper.make_node(
+    return classifier_model(
+        name,
         "SVMClassifier",
-        ["input"],
-        ["label", "probabilities"],
-        domain="ai.onnx.ml",
+        len(est.classes_),
+        n_features,
+        source,
         classlabels_ints=[int(c) for c in est.classes_],
         vectors_per_class=[int(n) for n in est.n_support_],
         prob_a=[float(v) for v in est.probA_],
@@ -39,9 +37,6 @@ def svm_classifier(name, est, n_features, source):
         post_transform="NONE",
         **svm_attributes(est),
     )
-    label = helper.make_tensor_value_info("label", TensorProto.INT64, ["N"])
-    probs = helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", n_classes])
-    return make_model(name, [node], [input_info(n_features)], [label, probs], source)
 
 
 def svm_regressor(name, est, n_features, scale, source):
@@ -67,27 +62,24 @@ def svm_regressor(name, est, n_features, scale, source):
     return make_model(name, [scaler, node], [input_info(n_features)], [out], source)
 
 
-def build_iris_svm(source):
+def write_iris_split(name, est, graph, description, source):
+    """Fits `est` on 70% of iris and writes it with its accuracy on the other 30%; `graph(est)` is its ONNX model."""
     data = load_iris()
     x = data.data.astype(np.float32)
     labels = [str(n) for n in data.target_names]
     x_train, x_test, y_train, y_test = train_test_split(x, data.target, test_size=0.3, random_state=0)
-    est = SVC(kernel="rbf", probability=True, random_state=0).fit(x_train, y_train)
-    write(
+    est.fit(x_train, y_train)
+    metrics = {"test_accuracy": round(float(est.score(x_test, y_test)), 4)}
+    write_classifier(name, graph(est), est, x, labels, description, IRIS_FEATURES, metrics, source)
+
+
+def build_iris_svm(source):
+    write_iris_split(
         "iris-svm",
-        svm_classifier("iris-svm", est, 4, source),
-        {
-            "description": "SVC (RBF kernel, probability=True) on the iris data set",
-            "labels": labels,
-            "features": IRIS_FEATURES,
-            "metrics": {"test_accuracy": round(float(est.score(x_test, y_test)), 4)},
-            "source": source,
-        },
-        x,
-        {
-            "predictions": [labels[int(c)] for c in est.predict(x)],
-            "probabilities": est.predict_proba(x).tolist(),
-        },
+        SVC(kernel="rbf", probability=True, random_state=0),
+        lambda est: svm_classifier("iris-svm", est, 4, source),
+        "SVC (RBF kernel, probability=True) on the iris data set",
+        source,
     )
 
 
@@ -113,26 +105,12 @@ def build_diabetes_svr(source):
 
 
 def build_iris_tree(source, forest_classifier):
-    data = load_iris()
-    x = data.data.astype(np.float32)
-    labels = [str(n) for n in data.target_names]
-    x_train, x_test, y_train, y_test = train_test_split(x, data.target, test_size=0.3, random_state=0)
-    est = DecisionTreeClassifier(max_depth=4, random_state=0).fit(x_train, y_train)
-    write(
+    write_iris_split(
         "iris-tree",
-        forest_classifier("iris-tree", est, 4, trees=[est]),
-        {
-            "description": "One DecisionTreeClassifier (depth 4) on the iris data set",
-            "labels": labels,
-            "features": IRIS_FEATURES,
-            "metrics": {"test_accuracy": round(float(est.score(x_test, y_test)), 4)},
-            "source": source,
-        },
-        x,
-        {
-            "predictions": [labels[int(c)] for c in est.predict(x)],
-            "probabilities": est.predict_proba(x).tolist(),
-        },
+        DecisionTreeClassifier(max_depth=4, random_state=0),
+        lambda est: forest_classifier("iris-tree", est, 4, trees=[est]),
+        "One DecisionTreeClassifier (depth 4) on the iris data set",
+        source,
     )
 
 

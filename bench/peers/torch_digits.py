@@ -1,6 +1,6 @@
 """Peer for `npm run bench` (cnn, cnn-batch): the digits-cnn network served by PyTorch.
 
-The network of models/nets.py (DigitsCnn) rebuilt with the weights of models/digits-cnn/model.onnx
+The network of models/digits_cnn.py (DigitsCnn, which models/nets.py trains) rebuilt with the weights of models/digits-cnn/model.onnx
 (its initializers are the exported state dict), so both sides run the same network.
 
     /usr/bin/python3 bench/peers/torch_digits.py serve PORT [WORKERS]   # FastAPI + uvicorn
@@ -20,26 +20,12 @@ import numpy as np
 import onnx
 import torch
 from onnx import numpy_helper
-from torch import nn
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 LABELS = [str(d) for d in range(10)]
 torch.set_num_threads(1)
-
-
-class DigitsCnn(nn.Module):
-    """models/nets.py's DigitsCnn, layer for layer."""
-
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        )
-        self.head = nn.Linear(16 * 2 * 2, 10)
-
-    def forward(self, x):
-        return self.head(torch.flatten(self.features(x), 1))
+sys.path.insert(0, os.path.join(ROOT, "models"))
+from digits_cnn import DigitsCnn  # noqa: E402  (models/ is not a package)
 
 
 def load_net():

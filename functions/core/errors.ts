@@ -49,6 +49,16 @@ export class UnbatchableModelError extends BadRequestError {
   }
 }
 
+/** The cause of an error a client should retry, and after how many seconds (1 unless given). */
+interface RetryLater {
+  cause?: unknown;
+  retryAfterSeconds?: number;
+}
+const retryLater = (options: RetryLater) => ({
+  cause: options.cause,
+  headers: { 'Retry-After': String(options.retryAfterSeconds ?? 1) },
+});
+
 /** A model server behind ModelGate failed or answered nonsense. */
 export class UpstreamError extends ModelGateError {
   constructor(message: string, options: ErrorOptions = {}) {
@@ -59,11 +69,8 @@ export class UpstreamError extends ModelGateError {
 
 /** Too many requests for a model right now; retry after the header's delay. */
 export class TooManyRequestsError extends ModelGateError {
-  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
-    super(message, 429, {
-      cause: options.cause,
-      headers: { 'Retry-After': String(options.retryAfterSeconds ?? 1) },
-    });
+  constructor(message: string, options: RetryLater = {}) {
+    super(message, 429, retryLater(options));
     this.name = 'TooManyRequestsError';
   }
 }
@@ -126,11 +133,8 @@ export class PayloadTooLargeError extends ModelGateError {
 
 /** A dependency (S3, an endpoint) is unavailable for now; retry later. */
 export class ServiceUnavailableError extends ModelGateError {
-  constructor(message: string, options: { cause?: unknown; retryAfterSeconds?: number } = {}) {
-    super(message, 503, {
-      cause: options.cause,
-      headers: { 'Retry-After': String(options.retryAfterSeconds ?? 1) },
-    });
+  constructor(message: string, options: RetryLater = {}) {
+    super(message, 503, retryLater(options));
     this.name = 'ServiceUnavailableError';
   }
 }

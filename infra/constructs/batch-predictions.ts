@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { BATCH_INPUT, BATCH_JOBS, BATCH_KEYS, BATCH_OUTPUT } from '../../functions/core/batch/layout.ts';
 import { GUARD_RULES, guardRule } from '../checks/guard.ts';
 import { BATCH_NODE_OPTIONS, BATCH_PROCESS_ENVIRONMENT } from '../function-env.ts';
-import { grantBucketKey, type ModelStore } from './model-store.ts';
+import { grantBucketKey, grantListUnder, type ModelStore } from './model-store.ts';
 import { NodeFunction } from './node-function.ts';
 
 /** Prefixes of the batch layout in the model bucket. */
@@ -190,14 +190,7 @@ export class BatchPredictions extends Construct {
           resourceArns: [this.bucket.arnForObjects(`${BATCH_JOBS}*`)],
         }),
       )
-      .combine(
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['s3:ListBucket'],
-          resourceArns: [this.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${BATCH_JOBS}*`] } },
-        }),
-      )
+      .combine(grantListUnder(this.bucket, grantee, BATCH_JOBS))
       .combine(grantBucketKey(this.bucket, grantee, 'write'));
   }
 }

@@ -196,35 +196,37 @@ export class InferenceApi extends Construct {
       this.apiKeys.push(apiKey);
     }
 
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason:
-        'Clients authenticate with API keys metered by usage plans (apiKeyRequired on every model, registry and batch route); open are only the Open Inference Protocol health and server-metadata routes, as the protocol expects, and the API description (/openapi.json), the reference and console pages and their static assets, which carry no data: every read they make needs a key.',
-    });
-    Validations.of(this.api).acknowledge({
-      id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted',
-      reason:
-        "Predictions are POSTs whose answer depends on the body, which API Gateway caching does not key on; a cache would serve one client another client's answer.",
-    });
-    Validations.of(this.api).acknowledge({
-      id: 'HIPAA.Security-APIGWSSLEnabled',
-      reason:
-        'Stage client certificates authenticate API Gateway to HTTP backends; every integration here is a Lambda function invoked through IAM.',
-    });
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-COG4',
-      reason: 'The API serves machine clients with API keys, not Cognito users.',
-    });
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-APIG3',
-      reason:
-        'A WAF web ACL costs per rule and request; usage-plan throttling and quotas bound abuse per key. Operators who need WAF attach a web ACL to the stage.',
-    });
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-      reason:
-        'API Gateway needs an account-level CloudWatch role for stage logging; this AWS-managed policy is the documented one and grants only CloudWatch Logs writes.',
-    });
+    Validations.of(this.api).acknowledge(
+      {
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Clients authenticate with API keys metered by usage plans (apiKeyRequired on every model, registry and batch route); open are only the Open Inference Protocol health and server-metadata routes, as the protocol expects, and the API description (/openapi.json), the reference and console pages and their static assets, which carry no data: every read they make needs a key.',
+      },
+      {
+        id: 'HIPAA.Security-APIGWCacheEnabledAndEncrypted',
+        reason:
+          "Predictions are POSTs whose answer depends on the body, which API Gateway caching does not key on; a cache would serve one client another client's answer.",
+      },
+      {
+        id: 'HIPAA.Security-APIGWSSLEnabled',
+        reason:
+          'Stage client certificates authenticate API Gateway to HTTP backends; every integration here is a Lambda function invoked through IAM.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason: 'The API serves machine clients with API keys, not Cognito users.',
+      },
+      {
+        id: 'AwsSolutions-APIG3',
+        reason:
+          'A WAF web ACL costs per rule and request; usage-plan throttling and quotas bound abuse per key. Operators who need WAF attach a web ACL to the stage.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'API Gateway needs an account-level CloudWatch role for stage logging; this AWS-managed policy is the documented one and grants only CloudWatch Logs writes.',
+      },
+    );
     // Every invoke permission CDK adds for a method (under the API) or the authorizer (under its function).
     const scoped = {
       id: guardRule(GUARD_RULES.lambdaPermission),

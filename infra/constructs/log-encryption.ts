@@ -4,10 +4,10 @@
  */
 import { Aspects, type IAspect, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
-import { limitGrantsToAwsServices } from '../key-policy.ts';
+import { stackKey } from '../key-policy.ts';
 
 /**
  * A customer-managed key for every CloudWatch log group of the stack it is
@@ -20,11 +20,7 @@ export class LogEncryption extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Encrypts the ModelGate CloudWatch log groups',
-      enableKeyRotation: true,
-    });
-    limitGrantsToAwsServices(this.key);
+    this.key = stackKey(this, 'Key', 'Encrypts the ModelGate CloudWatch log groups');
     // CloudWatch Logs uses the key on behalf of this account's log groups only.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({

@@ -4,12 +4,12 @@
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/core/env.ts';
 import { GUARD_RULES, guardRule } from '../checks/guard.ts';
-import { limitGrantsToAwsServices } from '../key-policy.ts';
+import { stackKey } from '../key-policy.ts';
 
 export interface ModelStoreProps {
   /**
@@ -85,12 +85,12 @@ export class ModelStore extends Construct {
       },
     );
 
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Encrypts the ModelGate model bucket (models, batch files, data capture)',
-      enableKeyRotation: true,
+    this.key = stackKey(
+      this,
+      'Key',
+      'Encrypts the ModelGate model bucket (models, batch files, data capture)',
       removalPolicy,
-    });
-    limitGrantsToAwsServices(this.key);
+    );
     this.bucket = new s3.Bucket(this, 'Bucket', {
       versioned: true,
       encryption: s3.BucketEncryption.KMS,
@@ -155,14 +155,7 @@ export class ModelStore extends Construct {
       actions: ['s3:GetObject'],
       resourceArns: [this.bucket.arnForObjects(`${MODELS_PREFIX}*`)],
     })
-      .combine(
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['s3:ListBucket'],
-          resourceArns: [this.bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [`${MODELS_PREFIX}*`] } },
-        }),
-      )
+      .combine(grantListUnder(this.bucket, grantee, MODELS_PREFIX))
       .combine(grantBucketKey(this.bucket, grantee, 'read'));
   }
 
@@ -171,6 +164,16 @@ export class ModelStore extends Construct {
     fn.addEnvironment(ENV.MODEL_BUCKET, this.bucket.bucketName);
     return this.grantReadModels(fn);
   }
+}
+
+/** Lets `grantee` list the keys under `prefix` (and no others) of a bucket. */
+export function grantListUnder(bucket: s3.IBucket, grantee: iam.IGrantable, prefix: string): iam.Grant {
+  return iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['s3:ListBucket'],
+    resourceArns: [bucket.bucketArn],
+    conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+  });
 }
 
 /**

@@ -7,14 +7,13 @@ import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../functions/core/telemetry.ts';
-import { limitGrantsToAwsServices } from '../key-policy.ts';
+import { stackKey } from '../key-policy.ts';
 import type { GpuEndpoint } from './gpu-endpoint.ts';
 
 export interface MonitoringProps {
@@ -54,11 +53,7 @@ export class Monitoring extends Construct {
     super(scope, id);
     const minute = Duration.minutes(1);
 
-    const key = new kms.Key(this, 'TopicKey', {
-      description: 'Encrypts the ModelGate alarm topic',
-      enableKeyRotation: true,
-    });
-    limitGrantsToAwsServices(key);
+    const key = stackKey(this, 'TopicKey', 'Encrypts the ModelGate alarm topic');
     // CloudWatch alarms publish to an encrypted topic only with a customer key they may use.
     key.addToResourcePolicy(
       new iam.PolicyStatement({

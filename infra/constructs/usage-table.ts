@@ -5,11 +5,11 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/core/env.ts';
 import { USAGE_PK, USAGE_SK, USAGE_TTL } from '../../functions/core/usage/table.ts';
-import { limitGrantsToAwsServices } from '../key-policy.ts';
+import { stackKey } from '../key-policy.ts';
 
 export interface UsageTableProps {
   /**
@@ -42,12 +42,12 @@ export class UsageTable extends Construct {
       );
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.key = new kms.Key(this, 'Key', {
-      description: 'Encrypts the ModelGate usage table (usage per API key, model and day)',
-      enableKeyRotation: true,
+    this.key = stackKey(
+      this,
+      'Key',
+      'Encrypts the ModelGate usage table (usage per API key, model and day)',
       removalPolicy,
-    });
-    limitGrantsToAwsServices(this.key);
+    );
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: USAGE_PK, type: dynamodb.AttributeType.STRING },
       sortKey: { name: USAGE_SK, type: dynamodb.AttributeType.STRING },

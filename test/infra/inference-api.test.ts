@@ -6,6 +6,7 @@ import { API_ROUTES, BODY_SCHEMAS } from '../../functions/api/routes.ts';
 import { CHAT_ROUTES } from '../../functions/chat/routes.ts';
 import { parseConfig } from '../../infra/config.ts';
 import { InferenceApi, type InferenceApiProps } from '../../infra/constructs/inference-api.ts';
+import { KEYLESS_RESOURCES, keylessResources } from '../fixtures/routes.ts';
 import { bareStack, inlineHandler, modelGateTemplate } from './helpers.ts';
 
 const { template } = modelGateTemplate({
@@ -43,20 +44,7 @@ describe('InferenceApi', () => {
     expect(created.sort((a, b) => (a.resource + a.method).localeCompare(b.resource + b.method))).toEqual(
       expected.sort((a, b) => (a.resource + a.method).localeCompare(b.resource + b.method)),
     );
-    expect(
-      created
-        .filter((r) => !r.apiKeyRequired)
-        .map((r) => r.resource)
-        .sort(),
-    ).toEqual([
-      '/assets/{file}',
-      '/console',
-      '/docs',
-      '/openapi.json',
-      '/v2',
-      '/v2/health/live',
-      '/v2/health/ready',
-    ]);
+    expect(keylessResources(created)).toEqual(KEYLESS_RESOURCES);
     // The per-model document names a model's inputs: it needs a key like the model itself.
     expect(created).toContainEqual({
       method: 'GET',

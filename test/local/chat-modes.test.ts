@@ -4,10 +4,10 @@
  * OpenAI SDK: the same OpenAI answers, plain and streamed, every one valid
  * under OpenAI's own response schemas. docs/LARGE-MODELS.md maps the findings.
  */
-import { request } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../infra/config.ts';
+import { pingCounter } from '../fixtures/containers.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { assertOpenAI, sseEvents } from '../fixtures/openai-schema.ts';
 
@@ -76,14 +76,7 @@ async function whole(params: OpenAI.Chat.Completions.ChatCompletionCreateParamsN
 
 /** Prompt log-probability passes of a container, from its /ping header. */
 function prefills(name: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    request(`${api.containers.get(name)?.url}/ping`, (res) => {
-      res.resume();
-      resolve(Number(res.headers['x-prefill-computations']));
-    })
-      .on('error', reject)
-      .end();
-  });
+  return pingCounter(api.containers.get(name)?.url, 'x-prefill-computations');
 }
 
 describe('the same seeded generation through TGI, LMI and an OpenAI-compatible container', () => {

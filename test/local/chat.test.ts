@@ -1,7 +1,7 @@
-import { request } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../fixtures/cli.ts';
+import { pingCounter } from '../fixtures/containers.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { SAMPLE_NAMES } from '../fixtures/models.ts';
 import { assertOpenAI } from '../fixtures/openai-schema.ts';
@@ -18,15 +18,7 @@ const messages = [{ role: 'user' as const, content: 'Tell me my fortune.' }];
 
 /** Active generations in the demo container, from its /ping header. */
 function activeGenerations(): Promise<number> {
-  const url = api.containers.get('demo-lm')?.url;
-  return new Promise((resolve, reject) => {
-    request(`${url}/ping`, (res) => {
-      res.resume();
-      resolve(Number(res.headers['x-active-generations']));
-    })
-      .on('error', reject)
-      .end();
-  });
+  return pingCounter(api.containers.get('demo-lm')?.url, 'x-active-generations');
 }
 
 describe('OpenAI-compatible API with the official openai client', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../infra/config.ts';
 import { freePort, listenLoopback } from '../../local/net.ts';
-import { runCli } from '../fixtures/cli.ts';
+import { runCli, topologyEnv } from '../fixtures/cli.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 let api: TestTopology;
@@ -16,12 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const localEnv = (): NodeJS.ProcessEnv => ({
-  MODELGATE_S3_PORT: String(api.store.port),
-  MODELGATE_BUCKET: api.bucket,
-  MODELGATE_PORT: String(api.gateway.port),
-  MODELGATE_API_KEY: api.apiKey,
-});
+const localEnv = () => topologyEnv(api);
 
 async function cli(...argv: string[]) {
   return cliWith(localEnv(), ...argv);

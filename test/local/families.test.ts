@@ -6,7 +6,7 @@ import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../infra/config.ts';
 import { settledManifest } from '../fixtures/batch.ts';
-import { runCli } from '../fixtures/cli.ts';
+import { runCli, topologyEnv } from '../fixtures/cli.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { parityFixture, TENSOR_MODELS } from '../fixtures/models.ts';
 
@@ -17,13 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const cli = (...argv: string[]) =>
-  runCli(argv, {
-    MODELGATE_S3_PORT: String(api.store.port),
-    MODELGATE_BUCKET: api.bucket,
-    MODELGATE_PORT: String(api.gateway.port),
-    MODELGATE_API_KEY: api.apiKey,
-  });
+const cli = (...argv: string[]) => runCli(argv, topologyEnv(api));
 
 /** Same prediction as the framework: the label exactly, a number to float32 precision. */
 function expectPrediction(actual: unknown, expected: number | string) {

@@ -1,7 +1,7 @@
 /** Classifiers in skl2onnx's default layout (a ZipMap output) published, rewritten and served with labels and probabilities. */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../fixtures/cli.ts';
+import { runCli, topologyEnv } from '../fixtures/cli.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 let api: TestTopology;
@@ -15,13 +15,7 @@ const fixtures = new URL('../fixtures/models/', import.meta.url);
 const expected: { instances: number[][]; classes: number[]; probabilities: number[][]; names: string[] } =
   JSON.parse(readFileSync(new URL('zipmap.json', fixtures), 'utf8'));
 
-const cli = (...argv: string[]) =>
-  runCli(argv, {
-    MODELGATE_S3_PORT: String(api.store.port),
-    MODELGATE_BUCKET: api.bucket,
-    MODELGATE_PORT: String(api.gateway.port),
-    MODELGATE_API_KEY: api.apiKey,
-  });
+const cli = (...argv: string[]) => runCli(argv, topologyEnv(api));
 
 describe.each([
   ['ints', ['0', '1', '2'], 'INT64', (c: number) => c],

@@ -27,16 +27,9 @@ export function parseJsonValue(value: unknown, manifest: Manifest, spec: TensorS
   if (!isObject(value))
     return { error: `a ${typeof value}: expected an array of ${width} values or an object` };
   if (Array.isArray(value.inputs)) {
-    const input = value.inputs[0];
-    if (
-      value.inputs.length !== 1 ||
-      !isObject(input) ||
-      input.name !== spec.name ||
-      !Array.isArray(input.data)
-    ) {
-      return { error: `a V2 inputs object must hold one input '${spec.name}' with its data` };
-    }
-    return checkValues(input.data.flat(), width, spec, manifest.features);
+    const data = v2InputData(value.inputs, spec);
+    if (!data) return { error: v2InputError(spec) };
+    return checkValues(data.flat(), width, spec, manifest.features);
   }
   if (spec.name in value && Array.isArray(value[spec.name])) {
     return checkValues(value[spec.name] as unknown[], width, spec, manifest.features);
@@ -63,20 +56,25 @@ function parseNestedValue(value: unknown, spec: TensorSpec, width: number): Pars
   const expected = `expected a nested array of shape ${formatShape(shape)} (${width} ${spec.datatype} values)`;
   let nested = value;
   if (isObject(value) && Array.isArray(value.inputs)) {
-    const input = value.inputs[0];
-    if (
-      value.inputs.length !== 1 ||
-      !isObject(input) ||
-      input.name !== spec.name ||
-      !Array.isArray(input.data)
-    ) {
-      return { error: `a V2 inputs object must hold one input '${spec.name}' with its data` };
-    }
+    const data = v2InputData(value.inputs, spec);
+    if (!data) return { error: v2InputError(spec) };
     // V2 data may be flat or nested; its count decides.
-    return checkValues(flatten(input.data, width + 1, 'data'), width, spec, undefined);
+    return checkValues(flatten(data, width + 1, 'data'), width, spec, undefined);
   }
   if (isObject(value) && spec.name in value) nested = value[spec.name];
   const elements = nestedElements(nested, shape);
   if (typeof elements === 'string') return { error: `${elements}: ${expected}` };
   return checkValues(elements, width, spec, undefined);
 }
+
+/** The data of a V2 inputs object's one input, when it names the model's input; undefined otherwise. */
+function v2InputData(inputs: unknown[], spec: TensorSpec): unknown[] | undefined {
+  const input = inputs[0];
+  if (inputs.length !== 1 || !isObject(input) || input.name !== spec.name || !Array.isArray(input.data)) {
+    return undefined;
+  }
+  return input.data;
+}
+
+const v2InputError = (spec: TensorSpec) =>
+  `a V2 inputs object must hold one input '${spec.name}' with its data`;

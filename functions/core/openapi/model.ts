@@ -84,51 +84,56 @@ function predictPaths(manifest: Manifest, spec: TensorSpec): Json {
   const example = features
     ? Object.fromEntries(features.map((f) => [f, sample(spec.datatype)]))
     : Array(perRow).fill(sample(spec.datatype));
+  return jsonPost(
+    'predict',
+    `Predict with ${manifest.name}`,
+    {
+      schema: {
+        type: 'object',
+        required: ['instances'],
+        properties: { instances: { type: 'array', minItems: 1, items: instance } },
+      },
+      example: { instances: [example] },
+    },
+    'One prediction per instance',
+    {
+      type: 'object',
+      required: ['predictions', 'model_name', 'model_version'],
+      properties: {
+        predictions: { type: 'array', ...(labels && { items: { enum: labels } }) },
+        ...(labels && {
+          probabilities: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: labels,
+              properties: Object.fromEntries(labels.map((l) => [l, { type: 'number' }])),
+            },
+          },
+        }),
+        model_name: { const: manifest.name },
+        model_version: { type: 'string' },
+      },
+    },
+  );
+}
+
+/** A keyed POST that takes and answers JSON, with the errors every model route may answer. */
+function jsonPost(
+  operationId: string,
+  summary: string,
+  request: { schema: Json; example: unknown },
+  answered: string,
+  answer: Json,
+): Json {
   return {
     post: {
-      operationId: 'predict',
-      summary: `Predict with ${manifest.name}`,
+      operationId,
+      summary,
       security: KEYED,
-      requestBody: {
-        required: true,
-        content: {
-          'application/json': {
-            schema: {
-              type: 'object',
-              required: ['instances'],
-              properties: { instances: { type: 'array', minItems: 1, items: instance } },
-            },
-            example: { instances: [example] },
-          },
-        },
-      },
+      requestBody: { required: true, content: { 'application/json': request } },
       responses: {
-        '200': {
-          description: 'One prediction per instance',
-          content: {
-            'application/json': {
-              schema: {
-                type: 'object',
-                required: ['predictions', 'model_name', 'model_version'],
-                properties: {
-                  predictions: { type: 'array', ...(labels && { items: { enum: labels } }) },
-                  ...(labels && {
-                    probabilities: {
-                      type: 'array',
-                      items: {
-                        type: 'object',
-                        required: labels,
-                        properties: Object.fromEntries(labels.map((l) => [l, { type: 'number' }])),
-                      },
-                    },
-                  }),
-                  model_name: { const: manifest.name },
-                  model_version: { type: 'string' },
-                },
-              },
-            },
-          },
-        },
+        '200': { description: answered, content: { 'application/json': { schema: answer } } },
         ...errors(),
       },
     },
@@ -175,77 +180,60 @@ export function modelOpenApiDocument(
     // The document is served at <api>/v2/models/<name>/openapi.json.
     servers: [{ url: '../../..' }],
     paths: {
-      [`${base}/infer`]: {
-        post: {
-          operationId: 'infer',
-          summary: `Run ${manifest.name} on V2 tensors`,
-          security: KEYED,
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
+      [`${base}/infer`]: jsonPost(
+        'infer',
+        `Run ${manifest.name} on V2 tensors`,
+        {
+          schema: {
+            type: 'object',
+            required: ['inputs'],
+            properties: {
+              id: { type: 'string' },
+              inputs: {
+                type: 'array',
+                minItems: inputs.length,
+                maxItems: inputs.length,
+                items:
+                  inputs.length === 1
+                    ? inputSchema(inputs[0] as TensorSpec)
+                    : { oneOf: inputs.map(inputSchema) },
+              },
+              outputs: {
+                type: 'array',
+                items: {
                   type: 'object',
-                  required: ['inputs'],
-                  properties: {
-                    id: { type: 'string' },
-                    inputs: {
-                      type: 'array',
-                      minItems: inputs.length,
-                      maxItems: inputs.length,
-                      items:
-                        inputs.length === 1
-                          ? inputSchema(inputs[0] as TensorSpec)
-                          : { oneOf: inputs.map(inputSchema) },
-                    },
-                    outputs: {
-                      type: 'array',
-                      items: {
-                        type: 'object',
-                        required: ['name'],
-                        properties: { name: { enum: outputNames } },
-                      },
-                    },
-                  },
+                  required: ['name'],
+                  properties: { name: { enum: outputNames } },
                 },
-                example: { inputs: inputs.map(exampleTensor) },
               },
             },
           },
-          responses: {
-            '200': {
-              description: 'The outputs',
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    required: ['model_name', 'model_version', 'outputs'],
-                    properties: {
-                      model_name: { const: manifest.name },
-                      model_version: { type: 'string' },
-                      id: { type: 'string' },
-                      outputs: {
-                        type: 'array',
-                        items: {
-                          type: 'object',
-                          required: ['name', 'shape', 'datatype', 'data'],
-                          properties: {
-                            name: { enum: outputNames },
-                            shape: { type: 'array', items: { type: 'integer' } },
-                            datatype: { enum: [...new Set(manifest.outputs.map((o) => o.datatype))] },
-                            data: { type: 'array' },
-                          },
-                        },
-                      },
-                    },
-                  },
+          example: { inputs: inputs.map(exampleTensor) },
+        },
+        'The outputs',
+        {
+          type: 'object',
+          required: ['model_name', 'model_version', 'outputs'],
+          properties: {
+            model_name: { const: manifest.name },
+            model_version: { type: 'string' },
+            id: { type: 'string' },
+            outputs: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['name', 'shape', 'datatype', 'data'],
+                properties: {
+                  name: { enum: outputNames },
+                  shape: { type: 'array', items: { type: 'integer' } },
+                  datatype: { enum: [...new Set(manifest.outputs.map((o) => o.datatype))] },
+                  data: { type: 'array' },
                 },
               },
             },
-            ...errors(),
           },
         },
-      },
+      ),
       ...(spec && { [`/v1/models/${manifest.name}/predict`]: predictPaths(manifest, spec) }),
     },
     components: {

@@ -102,6 +102,35 @@ const chatAnswer = (object: 'chat.completion' | 'text_completion', choice: objec
     },
   }) as const;
 
+/** A batch job as the batch routes answer it, at one status. */
+const batchJob = (status: 'queued' | 'running' | 'succeeded') => ({
+  id: 'batch_Zx3qQ8v1TgkQ2mWl9rB0yNc4HjA7pLdE',
+  object: 'batch',
+  model: 'iris',
+  input: 'batch/keys/default/rows.jsonl',
+  output: 'batch/output/iris/keys/default/rows.jsonl',
+  created_at: '2026-11-29T12:00:00.000Z',
+  status,
+});
+/** One day's counts in the usage example; with one row the totals are the same counts. */
+const usageCounts = {
+  requests: 3,
+  rows: 4,
+  prompt_tokens: 0,
+  completion_tokens: 0,
+  total_tokens: 0,
+  client_errors: 1,
+  server_errors: 0,
+};
+/** A 90/10 canary with a shadow, as the registry example shows the production alias. */
+const canaryRoutes = {
+  routes: [
+    { version: '1', weight: 90 },
+    { version: '2', weight: 10 },
+  ],
+  shadow: '3',
+};
+
 export const OPERATIONS: Record<RouteKey | ChatRouteKey, Operation> = {
   'GET /v2/health/live': {
     summary: 'Server liveness',
@@ -182,15 +211,7 @@ export const OPERATIONS: Record<RouteKey | ChatRouteKey, Operation> = {
       status: 202,
       type: 'application/json',
       schema: 'BatchJob',
-      example: {
-        id: 'batch_Zx3qQ8v1TgkQ2mWl9rB0yNc4HjA7pLdE',
-        object: 'batch',
-        model: 'iris',
-        input: 'batch/keys/default/rows.jsonl',
-        output: 'batch/output/iris/keys/default/rows.jsonl',
-        created_at: '2026-11-29T12:00:00.000Z',
-        status: 'queued',
-      },
+      example: batchJob('queued'),
     },
     errors: [400, 404, 409],
   },
@@ -201,15 +222,7 @@ export const OPERATIONS: Record<RouteKey | ChatRouteKey, Operation> = {
       status: 200,
       type: 'application/json',
       schema: 'BatchJob',
-      example: {
-        id: 'batch_Zx3qQ8v1TgkQ2mWl9rB0yNc4HjA7pLdE',
-        object: 'batch',
-        model: 'iris',
-        input: 'batch/keys/default/rows.jsonl',
-        output: 'batch/output/iris/keys/default/rows.jsonl',
-        created_at: '2026-11-29T12:00:00.000Z',
-        status: 'running',
-      },
+      example: batchJob('running'),
     },
     errors: [400, 404],
   },
@@ -222,17 +235,7 @@ export const OPERATIONS: Record<RouteKey | ChatRouteKey, Operation> = {
       schema: 'BatchList',
       example: {
         object: 'list',
-        data: [
-          {
-            id: 'batch_Zx3qQ8v1TgkQ2mWl9rB0yNc4HjA7pLdE',
-            object: 'batch',
-            model: 'iris',
-            input: 'batch/keys/default/rows.jsonl',
-            output: 'batch/output/iris/keys/default/rows.jsonl',
-            created_at: '2026-11-29T12:00:00.000Z',
-            status: 'succeeded',
-          },
-        ],
+        data: [batchJob('succeeded')],
         has_more: false,
       },
     },
@@ -253,24 +256,10 @@ export const OPERATIONS: Record<RouteKey | ChatRouteKey, Operation> = {
             key_id: 'default',
             day: '2026-11-29',
             model: 'iris',
-            requests: 3,
-            rows: 4,
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            total_tokens: 0,
-            client_errors: 1,
-            server_errors: 0,
+            ...usageCounts,
           },
         ],
-        totals: {
-          requests: 3,
-          rows: 4,
-          prompt_tokens: 0,
-          completion_tokens: 0,
-          total_tokens: 0,
-          client_errors: 1,
-          server_errors: 0,
-        },
+        totals: usageCounts,
       },
     },
     errors: [400],
@@ -317,22 +306,8 @@ export const OPERATIONS: Record<RouteKey | ChatRouteKey, Operation> = {
       schema: 'RegistryView',
       example: {
         name: 'iris',
-        production: {
-          routes: [
-            { version: '1', weight: 90 },
-            { version: '2', weight: 10 },
-          ],
-          shadow: '3',
-        },
-        aliases: {
-          production: {
-            routes: [
-              { version: '1', weight: 90 },
-              { version: '2', weight: 10 },
-            ],
-            shadow: '3',
-          },
-        },
+        production: canaryRoutes,
+        aliases: { production: canaryRoutes },
         versions: [],
       },
     },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../../functions/api/routes.ts';
 import { CHAT_ROUTES } from '../../../functions/chat/routes.ts';
+import { KEYLESS_RESOURCES, keylessResources } from '../../fixtures/routes.ts';
 
 describe('the API surface', () => {
   const routes = [...API_ROUTES, ...CHAT_ROUTES];
@@ -25,20 +26,7 @@ describe('the API surface', () => {
   });
 
   it('requires a key everywhere but health, server metadata, the API description and the pages that read it', () => {
-    expect(
-      routes
-        .filter((r) => !r.apiKeyRequired)
-        .map((r) => r.resource)
-        .sort(),
-    ).toEqual([
-      '/assets/{file}',
-      '/console',
-      '/docs',
-      '/openapi.json',
-      '/v2',
-      '/v2/health/live',
-      '/v2/health/ready',
-    ]);
+    expect(keylessResources(routes)).toEqual(KEYLESS_RESOURCES);
     // Pages and assets are GETs that carry no data: every model, registry and batch read needs a key.
     expect(routes.filter((r) => !r.apiKeyRequired).every((r) => r.method === 'GET')).toBe(true);
   });

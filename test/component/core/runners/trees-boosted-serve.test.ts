@@ -2,36 +2,25 @@
  * A boosted binary classifier (LOGISTIC, a base value, weights of either sign) published and served:
  * its compiled trees serve when they keep to the rule of verify.ts, and stay in onnxruntime when not.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { publishModel } from '../../../../cli/registry/publish.ts';
-import { encodeElements } from '../../../../functions/core/protocols/datatypes.ts';
-import { ArtifactStore } from '../../../../functions/core/registry/artifacts.ts';
 import type { Manifest } from '../../../../functions/core/registry/manifest.ts';
-import { OnnxRuntime, type TreeCompileEvent } from '../../../../functions/core/runners/onnx/runtime.ts';
+import type { TreeCompileEvent } from '../../../../functions/core/runners/onnx/runtime.ts';
 import { TRANSFORMED_ULPS, ulpDistance } from '../../../../functions/core/runners/trees/trees.ts';
 import { oneNodeModel } from '../../../fixtures/onnx-writer.ts';
+import { fp32Input, treesRuntime } from '../../../fixtures/runtimes.ts';
 import { startTestS3, type TestS3 } from '../../../fixtures/s3.ts';
 import { classifier, leaf, type Tree } from '../../../fixtures/tree-ensembles.ts';
 
 // A program off by a set factor cannot be produced on purpose: this scales the positive class's score.
 const nudge = vi.hoisted(() => ({ factor: 1 }));
 vi.mock('../../../../functions/core/runners/trees/trees.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../../functions/core/runners/trees/trees.ts')>();
-  return {
-    ...real,
-    compileTrees: (bytes: Uint8Array, features: number) => {
-      const result = real.compileTrees(bytes, features);
-      if (!('program' in result) || nudge.factor === 1) return result;
-      const source = result.program.source.replace(
-        's[r + 1] = logistic(v);',
-        `s[r + 1] = Math.fround(logistic(v) * ${nudge.factor});`,
-      );
-      return { program: { ...result.program, source } };
-    },
-  };
+  const { editCompiledSource } = await import('../../../fixtures/tree-programs.ts');
+  return editCompiledSource(await importOriginal(), (source) =>
+    nudge.factor === 1
+      ? source
+      : source.replace('s[r + 1] = logistic(v);', `s[r + 1] = Math.fround(logistic(v) * ${nudge.factor});`),
+  );
 });
 
 const split = (feature: number, threshold: number, yes: number, no: number): Tree => ({
@@ -59,27 +48,9 @@ const rows = Array.from({ length: 300 }, (_, i) => [
   ((i * 11) % 37) / 10 - 2,
   (i % 29) / 5,
 ]);
-const inputs = [
-  {
-    name: 'input',
-    datatype: 'FP32' as const,
-    shape: [300, 3],
-    data: encodeElements(rows.flat(), 'FP32', String),
-  },
-];
-
-function runtime(trees: 'load' | 'off', compiles: TreeCompileEvent[] = []) {
-  return new OnnxRuntime({
-    artifacts: new ArtifactStore({
-      s3: t.s3,
-      bucket: t.bucket,
-      cacheDir: mkdtempSync(join(tmpdir(), 'mg-')),
-    }),
-    maxCacheBytes: 1 << 30,
-    trees,
-    onCompile: (_, e) => compiles.push(e),
-  });
-}
+const inputs = fp32Input(rows, 3);
+const runtime = (trees: 'load' | 'off', compiles: TreeCompileEvent[] = []) =>
+  treesRuntime(t, trees, compiles);
 
 it('serves from compiled trees: labels exactly onnxruntime’s, probabilities within the rule', async () => {
   const compiles: TreeCompileEvent[] = [];

@@ -1,31 +1,17 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { publishModel } from '../../../../cli/registry/publish.ts';
-import { encodeElements } from '../../../../functions/core/protocols/datatypes.ts';
-import { ArtifactStore } from '../../../../functions/core/registry/artifacts.ts';
 import type { Manifest } from '../../../../functions/core/registry/manifest.ts';
-import { OnnxRuntime, type TreeCompileEvent } from '../../../../functions/core/runners/onnx/runtime.ts';
+import type { TreeCompileEvent } from '../../../../functions/core/runners/onnx/runtime.ts';
 import { sampleModelBytes } from '../../../fixtures/models.ts';
+import { fp32Input, treesRuntime } from '../../../fixtures/runtimes.ts';
 import { startTestS3, type TestS3 } from '../../../fixtures/s3.ts';
 
 // A compiler bug cannot be produced on purpose: this one adds 1 to the first leaf weight it writes.
 vi.mock('../../../../functions/core/runners/trees/trees.ts', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../../../functions/core/runners/trees/trees.ts')>();
-  return {
-    ...real,
-    compileTrees: (bytes: Uint8Array, features: number) => {
-      const result = real.compileTrees(bytes, features);
-      if (!('program' in result)) return result;
-      return {
-        program: {
-          ...result.program,
-          source: result.program.source.replace(/\+= ([-0-9.e]+);/, '+= 1 + $1;'),
-        },
-      };
-    },
-  };
+  const { editCompiledSource } = await import('../../../fixtures/tree-programs.ts');
+  return editCompiledSource(await importOriginal(), (source) =>
+    source.replace(/\+= ([-0-9.e]+);/, '+= 1 + $1;'),
+  );
 });
 
 let t: TestS3;
@@ -38,28 +24,11 @@ afterAll(() => t.close());
 
 it('keeps a model in onnxruntime when its compiled trees answer differently, and says so', async () => {
   const compiles: TreeCompileEvent[] = [];
-  const runtime = (trees: 'load' | 'off') =>
-    new OnnxRuntime({
-      artifacts: new ArtifactStore({
-        s3: t.s3,
-        bucket: t.bucket,
-        cacheDir: mkdtempSync(join(tmpdir(), 'mg-')),
-      }),
-      maxCacheBytes: 1 << 30,
-      trees,
-      onCompile: (_, e) => compiles.push(e),
-    });
+  const runtime = (trees: 'load' | 'off') => treesRuntime(t, trees, compiles);
   const rows = Array.from({ length: 200 }, (_, i) =>
     Array.from({ length: 10 }, (_, f) => ((i * 7 + f * 13) % 41) / 200 - 0.1),
   );
-  const inputs = [
-    {
-      name: 'input',
-      datatype: 'FP32' as const,
-      shape: [200, 10],
-      data: encodeElements(rows.flat(), 'FP32', String),
-    },
-  ];
+  const inputs = fp32Input(rows, 10);
   const checked = runtime('load');
   const answers = await checked.runner(diabetes).infer(inputs);
   expect(await checked.engine(diabetes)).toBe('onnxruntime');

@@ -20,6 +20,13 @@ const parse = (text: string) => parseNumberBytes(bytes(text), 0, Buffer.byteLeng
 const spec: TensorSpec = { name: 'input', datatype: 'FP32', shape: [-1, 3] };
 const model = { name: 'm', inputs: [spec], features: ['a', 'b', 'c'] } as unknown as Manifest;
 
+/** A row a byte parser accepted holds exactly the float32 values of the general parser's answer. */
+function expectAgreement(accepted: boolean, out: Float32Array, general: unknown) {
+  if (!accepted) return;
+  expect(general).toHaveProperty('values');
+  expect([...out]).toEqual([...Float32Array.from((general as { values: number[] }).values)]);
+}
+
 /** Number-ish text: JSON numbers, and the near misses a CSV or a JSON line may hold. */
 const numberText = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }).map(String),
@@ -96,10 +103,7 @@ describe('byte row parsers', () => {
           0,
         );
         const general = parseCsvRow(line, layout, spec);
-        if (accepted) {
-          expect(general).toHaveProperty('values');
-          expect([...out]).toEqual([...Float32Array.from((general as { values: number[] }).values)]);
-        }
+        expectAgreement(accepted, out, general);
       }),
       { numRuns: 10_000 },
     );
@@ -112,10 +116,7 @@ describe('byte row parsers', () => {
         const out = new Float32Array(3);
         const accepted = parseJsonArrayInto(bytes(line), 0, Buffer.byteLength(line), 3, out, 0);
         const general = parseJsonRow(line, model, spec);
-        if (accepted) {
-          expect(general).toHaveProperty('values');
-          expect([...out]).toEqual([...Float32Array.from((general as { values: number[] }).values)]);
-        }
+        expectAgreement(accepted, out, general);
       }),
       { numRuns: 10_000 },
     );

@@ -8,27 +8,13 @@ import { openApiDocument } from '../../../../functions/core/openapi/document.ts'
 import { parseChatRequest, parseCompletionRequest } from '../../../../functions/core/protocols/openai.ts';
 import { parsePredictRequest } from '../../../../functions/core/protocols/predict.ts';
 import { parseInferRequest } from '../../../../functions/core/protocols/v2.ts';
-import type { Manifest } from '../../../../functions/core/registry/manifest.ts';
+import { irisManifest } from '../../../fixtures/manifests.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON documents.
 type Json = Record<string, any>;
 const doc = openApiDocument({ version: '1.2.3' }) as Json;
 
-const iris: Manifest = {
-  name: 'iris',
-  version: '1',
-  format: 'onnx',
-  inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
-  outputs: [
-    { name: 'label', datatype: 'INT64', shape: [-1] },
-    { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
-  ],
-  labels: ['setosa', 'versicolor', 'virginica'],
-  features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
-  sha256: '0'.repeat(64),
-  sizeBytes: 1,
-  createdAt: '2026-01-01T00:00:00Z',
-};
+const iris = irisManifest({ version: '1' });
 
 /** Every example in the document with the schema it sits next to. */
 function examples(): { where: string; schema: Json; example: unknown }[] {

@@ -6,24 +6,11 @@ import { modelOpenApiDocument } from '../../../../functions/core/openapi/model.t
 import { parsePredictRequest } from '../../../../functions/core/protocols/predict.ts';
 import { parseInferRequest } from '../../../../functions/core/protocols/v2.ts';
 import type { Manifest } from '../../../../functions/core/registry/manifest.ts';
+import { irisManifest } from '../../../fixtures/manifests.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON documents.
 type Json = Record<string, any>;
-const iris: Manifest = {
-  name: 'iris',
-  version: '2',
-  format: 'onnx',
-  inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
-  outputs: [
-    { name: 'label', datatype: 'INT64', shape: [-1] },
-    { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
-  ],
-  labels: ['setosa', 'versicolor', 'virginica'],
-  features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
-  sha256: '0'.repeat(64),
-  sizeBytes: 1,
-  createdAt: '2026-01-01T00:00:00Z',
-};
+const iris = irisManifest();
 const image: Manifest = {
   ...iris,
   name: 'digits',

@@ -3,22 +3,9 @@ import { BadRequestError } from '../../../../functions/core/errors.ts';
 import { parsePredictRequest, predictResponse } from '../../../../functions/core/protocols/predict.ts';
 import { inferResponse, modelMetadata, parseInferRequest } from '../../../../functions/core/protocols/v2.ts';
 import type { Manifest } from '../../../../functions/core/registry/manifest.ts';
+import { irisManifest } from '../../../fixtures/manifests.ts';
 
-const iris: Manifest = {
-  name: 'iris',
-  version: '2',
-  format: 'onnx',
-  inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 4] }],
-  outputs: [
-    { name: 'label', datatype: 'INT64', shape: [-1] },
-    { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
-  ],
-  labels: ['setosa', 'versicolor', 'virginica'],
-  features: ['sl', 'sw', 'pl', 'pw'],
-  sha256: 'a'.repeat(64),
-  sizeBytes: 10,
-  createdAt: '2026-01-01T00:00:00.000Z',
-};
+const iris = irisManifest({ features: ['sl', 'sw', 'pl', 'pw'] });
 const twoInputs: Manifest = {
   ...iris,
   name: 'pair',
