@@ -3,13 +3,24 @@
  * forwarded to a local container's `/invocations`, with SageMaker's errors; inference components and their cold start.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { EventStreamCodec } from '@smithy/core/event-streams';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { PRODUCTION_VARIANT } from '../../infra/gpu-containers.ts';
 import { listenLoopback, readBody } from '../net.ts';
+import { invokeAsync } from './async.ts';
 import { componentRefusal, INFERENCE_COMPONENT_HEADER } from './components.ts';
+import { callContainer, forwarded } from './container-call.ts';
+import {
+  ACCOUNT,
+  collect,
+  eventMessage,
+  modelError,
+  type RuntimeError,
+  RuntimeFault,
+  sendFault,
+} from './wire.ts';
+
+export { eventMessage, RUNTIME_ERRORS, type RuntimeError } from './wire.ts';
 
 /** Where an emulated endpoint sends its traffic: a process following the SageMaker container contract. */
 export interface EndpointTarget {
@@ -45,30 +56,6 @@ export interface SageMakerEmulatorOptions {
 
 /** Largest request and response body of InvokeEndpoint. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-const ACCOUNT = '000000000000';
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
-
-/** The SageMaker Runtime errors the emulator answers, with their HTTP status. */
-export const RUNTIME_ERRORS = {
-  ValidationError: 400,
-  ModelError: 424,
-  ModelNotReadyException: 429,
-  InternalFailure: 500,
-  ServiceUnavailable: 503,
-  InternalDependencyException: 530,
-} as const;
-export type RuntimeError = keyof typeof RUNTIME_ERRORS;
-
-class RuntimeFault extends Error {
-  constructor(
-    readonly type: RuntimeError,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
 /**
  * SageMaker Runtime on loopback: InvokeEndpoint, InvokeEndpointWithResponseStream
  * (AWS event stream framing) and InvokeEndpointAsync, with SageMaker's error
@@ -125,93 +112,6 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions) 
   return listenLoopback(server, options.port);
 }
 
-function sendFault(res: ServerResponse, fault: RuntimeFault): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = JSON.stringify({ ErrorCode: fault.type, Message: fault.message, ...fault.extra });
-  res.writeHead(RUNTIME_ERRORS[fault.type], {
-    'Content-Type': 'application/json',
-    'x-amzn-errortype': fault.type,
-    'Content-Length': Buffer.byteLength(body),
-  });
-  res.end(body);
-}
-
-/** Headers SageMaker forwards to the container. */
-function forwarded(req: IncomingMessage, accept: string | undefined): Record<string, string> {
-  const headers: Record<string, string> = {
-    'Content-Type': (req.headers['content-type'] as string | undefined) ?? 'application/octet-stream',
-  };
-  if (accept) headers.Accept = accept;
-  const custom = req.headers['x-amzn-sagemaker-custom-attributes'];
-  if (typeof custom === 'string') headers['X-Amzn-SageMaker-Custom-Attributes'] = custom;
-  return headers;
-}
-
-/** POSTs to the container; resolves with its response once headers arrive. */
-function callContainer(
-  target: EndpointTarget,
-  name: string,
-  headers: Record<string, string>,
-  body: Buffer,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const upstream = httpRequest(`${target.url}/invocations`, { method: 'POST', headers, signal }, resolve);
-    upstream.setTimeout(timeoutMs, () =>
-      upstream.destroy(
-        new RuntimeFault(
-          'ModelError',
-          `Your invocation timed out while waiting for a response from container primary.`,
-          {
-            OriginalStatusCode: 0,
-            LogStreamArn: logStream(name),
-          },
-        ),
-      ),
-    );
-    upstream.on('error', (error) =>
-      reject(
-        error instanceof RuntimeFault
-          ? error
-          : new RuntimeFault(
-              'ModelError',
-              `Received server error (0) from primary with message "${error.message}".`,
-              {
-                OriginalStatusCode: 0,
-                OriginalMessage: error.message,
-                LogStreamArn: logStream(name),
-              },
-            ),
-      ),
-    );
-    upstream.end(body);
-  });
-}
-
-function logStream(name: string): string {
-  return `arn:aws:logs:local:${ACCOUNT}:log-group:/aws/sagemaker/Endpoints/${name}`;
-}
-
-async function collect(response: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** A container answer other than 2xx is a ModelError carrying the original status and message. */
-async function modelError(name: string, response: IncomingMessage): Promise<RuntimeFault> {
-  const original = (await collect(response)).toString('utf8').slice(0, 4096);
-  return new RuntimeFault(
-    'ModelError',
-    `Received client error (${response.statusCode}) from primary with message "${original}". See ${logStream(name)} in account ${ACCOUNT} for more information.`,
-    { OriginalStatusCode: response.statusCode, OriginalMessage: original, LogStreamArn: logStream(name) },
-  );
-}
-
 async function invoke(
   name: string,
   target: EndpointTarget,
@@ -239,33 +139,6 @@ async function invoke(
   if (typeof custom === 'string') headers['X-Amzn-SageMaker-Custom-Attributes'] = custom;
   res.writeHead(200, headers);
   res.end(answer);
-}
-
-/** One AWS event stream message. */
-export function eventMessage(kind: 'PayloadPart', body: Uint8Array): Uint8Array;
-export function eventMessage(
-  kind: 'ModelStreamError' | 'InternalStreamFailure',
-  body: Record<string, string>,
-): Uint8Array;
-export function eventMessage(kind: string, body: Uint8Array | Record<string, string>): Uint8Array {
-  if (kind === 'PayloadPart') {
-    return codec.encode({
-      headers: {
-        ':message-type': { type: 'string', value: 'event' },
-        ':event-type': { type: 'string', value: 'PayloadPart' },
-        ':content-type': { type: 'string', value: 'application/octet-stream' },
-      },
-      body: body as Uint8Array,
-    });
-  }
-  return codec.encode({
-    headers: {
-      ':message-type': { type: 'string', value: 'exception' },
-      ':exception-type': { type: 'string', value: kind },
-      ':content-type': { type: 'string', value: 'application/json' },
-    },
-    body: fromUtf8(JSON.stringify(body)),
-  });
 }
 
 async function invokeStream(
@@ -302,89 +175,4 @@ async function invokeStream(
     );
   }
   res.end();
-}
-
-function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
-  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
-  return match ? { bucket: match[1] as string, key: match[2] as string } : undefined;
-}
-
-async function invokeAsync(
-  name: string,
-  target: EndpointTarget,
-  req: IncomingMessage,
-  res: ServerResponse,
-  options: SageMakerEmulatorOptions,
-  timeoutMs: number,
-): Promise<void> {
-  const location = req.headers['x-amzn-sagemaker-inputlocation'];
-  const input = typeof location === 'string' ? parseS3Uri(location) : undefined;
-  if (!input) {
-    throw new RuntimeFault(
-      'ValidationError',
-      'X-Amzn-SageMaker-InputLocation must be an S3 URI, s3://bucket/key.',
-    );
-  }
-  const { s3, asyncOutput } = options;
-  if (!s3 || !asyncOutput)
-    throw new RuntimeFault('ValidationError', `Endpoint ${name} has no async inference configuration.`);
-  const id = (req.headers['x-amzn-sagemaker-inference-id'] as string | undefined) ?? randomUUID();
-  const output = { bucket: asyncOutput.bucket, key: `${asyncOutput.prefix}${name}/output/${id}.out` };
-  const failure = { bucket: asyncOutput.bucket, key: `${asyncOutput.prefix}${name}/failure/${id}.out` };
-  const uri = (o: { bucket: string; key: string }) => `s3://${o.bucket}/${o.key}`;
-  const contentType =
-    (req.headers['x-amzn-sagemaker-content-type'] as string | undefined) ?? 'application/octet-stream';
-  const accept = req.headers['x-amzn-sagemaker-accept'] as string | undefined;
-  const invocationTimeout =
-    Number(req.headers['x-amzn-sagemaker-invocationtimeoutseconds'] ?? 0) * 1000 || timeoutMs;
-
-  const body = JSON.stringify({ InferenceId: id });
-  res.writeHead(202, {
-    'Content-Type': 'application/json',
-    'X-Amzn-SageMaker-OutputLocation': uri(output),
-    'X-Amzn-SageMaker-FailureLocation': uri(failure),
-    'Content-Length': Buffer.byteLength(body),
-  });
-  res.end(body);
-
-  // The work happens after the answer, as on SageMaker.
-  void (async () => {
-    try {
-      const object = await s3.send(new GetObjectCommand({ Bucket: input.bucket, Key: input.key }));
-      const payload = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
-      const headers: Record<string, string> = {
-        'Content-Type': contentType,
-        ...(accept && { Accept: accept }),
-      };
-      const response = await callContainer(target, name, headers, payload, invocationTimeout);
-      const answer = await collect(response);
-      const ok = (response.statusCode ?? 500) < 300;
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: ok ? output.bucket : failure.bucket,
-          Key: ok ? output.key : failure.key,
-          Body: ok
-            ? answer
-            : JSON.stringify({
-                OriginalStatusCode: response.statusCode,
-                OriginalMessage: answer.toString('utf8'),
-              }),
-          ContentType: ok
-            ? (response.headers['content-type'] ?? 'application/octet-stream')
-            : 'application/json',
-        }),
-      );
-    } catch (error) {
-      await s3
-        .send(
-          new PutObjectCommand({
-            Bucket: failure.bucket,
-            Key: failure.key,
-            Body: JSON.stringify({ Message: (error as Error).message }),
-            ContentType: 'application/json',
-          }),
-        )
-        .catch(() => {});
-    }
-  })();
 }
