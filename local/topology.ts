@@ -1,5 +1,9 @@
+/**
+ * The local topology `npm start` runs: s3rver, the DynamoDB emulator, the SageMaker Runtime emulator and its
+ * containers, the batch queue, and the gateway emulator in front of the same handler modules the Lambdas run.
+ */
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { buildAssets } from '../console/build.ts';
@@ -10,7 +14,7 @@ import { processCounters } from '../functions/core/counters.ts';
 import { ENV, type LargeModelBinding } from '../functions/core/env.ts';
 import type { Manifest } from '../functions/core/registry/manifest.ts';
 import type { StreamingHandler } from '../functions/core/streaming.ts';
-import { type ModelGateConfig, protocolOf } from '../infra/config.ts';
+import { protocolOf } from '../infra/config.ts';
 import { apiFunctionEnvironment } from '../infra/function-env.ts';
 import { gatewayKeys, keyLimitsEnv } from './api-keys.ts';
 import type { DemoLmMode } from './containers/demo-lm/server.ts';
@@ -18,50 +22,13 @@ import { type Container, demoLmContainer } from './containers/supervisor.ts';
 import { startUsageTable, USAGE_TABLE } from './dynamodb.ts';
 import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway/gateway.ts';
 import { installLambdaStreamingRuntime } from './gateway/lambda-runtime.ts';
-import type { Plan } from './gateway/usage-plans.ts';
-import { claimPort, PORTS, portFromEnv } from './ports.ts';
+import { type LocalOptions, localOptionsFromEnv } from './options.ts';
+import { claimPort, PORTS } from './ports.ts';
 import { LocalQueue } from './queue.ts';
 import { type LocalS3, localS3Client, S3RVER_CREDENTIALS, startLocalS3 } from './s3.ts';
 import { componentBinding, componentTarget } from './sagemaker/components.ts';
 import { type EndpointTarget, startSageMakerEmulator } from './sagemaker/emulator.ts';
 import { seedSampleModels } from './seed.ts';
-
-export interface LocalOptions {
-  readonly config: ModelGateConfig;
-  /** Data folder: s3rver's objects, the dev API key, the model file cache. */
-  readonly home: string;
-  /** API port; 0 for an ephemeral one. */
-  readonly port: number;
-  /** S3 port; 0 for an ephemeral one. */
-  readonly s3Port: number;
-  readonly bucket: string;
-  /** The dev API key; generated once and kept in `home` when absent. */
-  readonly apiKey?: string | undefined;
-  /** Usage plan of the dev key; the config's plan for its first key by default. */
-  readonly plan?: Plan;
-  /** Gateway integration timeout of buffered routes; API Gateway's 29 s by default. */
-  readonly timeoutMs?: number;
-  /** Gateway integration timeout of the streamed chat routes; the config's `chat.timeoutSeconds` by default. */
-  readonly streamTimeoutMs?: number;
-  /** How long a streamed answer may go without a byte; 5 minutes by default, as on a Regional endpoint. */
-  readonly streamIdleTimeoutMs?: number;
-  /** Publish the sample models when absent (default true). */
-  readonly seed?: boolean;
-  /** DynamoDB emulator port (the usage table); 0 for an ephemeral one. */
-  readonly dynamoPort?: number;
-  /** SageMaker Runtime emulator port; 0 for an ephemeral one. */
-  readonly sagemakerPort?: number;
-  /** How long the SageMaker emulator waits on a container, as SageMaker's 60 s (the default). */
-  readonly sagemakerInvocationTimeoutMs?: number;
-  /** Serve the demo language model through the SageMaker emulator (default true). */
-  readonly languageModels?: boolean;
-  /** Told of container starts, exits and restarts. */
-  readonly onEvent?: (event: string) => void;
-  /** Where the gateway writes one access-log line per request (nowhere by default). */
-  readonly accessLog?: (line: string) => void;
-  /** Visibility timeout of the local batch queue (default 60 s); failed jobs are retried after it. */
-  readonly batchVisibilityTimeoutMs?: number;
-}
 
 export interface LocalTopology {
   readonly apiUrl: string;
@@ -93,30 +60,12 @@ export interface LocalTopology {
 }
 
 /** Receives before a failing batch message goes to the dead-letter queue (the stack's redrive policy). */
+export { type LocalOptions, localOptionsFromEnv };
+
 export const BATCH_MAX_RECEIVES = 3;
 
 /** Name of the demo language model, as OpenAI model and as emulated endpoint. */
 export const DEMO_LM = 'demo-lm';
-
-/** Options from `MODELGATE_*` variables, with the documented defaults. */
-export function localOptionsFromEnv(
-  config: ModelGateConfig,
-  env: NodeJS.ProcessEnv = process.env,
-): LocalOptions {
-  return {
-    config,
-    home: resolve(env.MODELGATE_HOME || '.modelgate'),
-    port: portFromEnv(env, PORTS.api),
-    s3Port: portFromEnv(env, PORTS.s3),
-    bucket: env.MODELGATE_BUCKET || 'modelgate',
-    apiKey: env.MODELGATE_API_KEY || undefined,
-    sagemakerPort: portFromEnv(env, PORTS.sagemaker),
-    dynamoPort: portFromEnv(env, PORTS.dynamodb),
-    timeoutMs: millis(env, 'MODELGATE_GATEWAY_TIMEOUT_MS'),
-    streamTimeoutMs: millis(env, 'MODELGATE_STREAM_TIMEOUT_MS'),
-    streamIdleTimeoutMs: millis(env, 'MODELGATE_STREAM_IDLE_TIMEOUT_MS'),
-  };
-}
 
 /**
  * Brings up ModelGate on loopback: s3rver as the model bucket, the sample
@@ -332,17 +281,6 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     await store.close();
     throw error;
   }
-}
-
-/** A positive number of milliseconds from `name`, or undefined when unset. */
-function millis(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`${name} must be a whole number of milliseconds (1 or more), got '${raw}'`);
-  }
-  return value;
 }
 
 /** Builds the console's assets into `dir` (a few hundred ms) and returns it. */

@@ -1,3 +1,4 @@
+/** Who is calling: the API key of a request (x-api-key or a bearer token) and the key id API Gateway matched it to. */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ModelGateError } from './errors.ts';
 
