@@ -190,15 +190,8 @@ function keyLimits(raw: string | undefined): ReadonlyMap<string, KeyLimits> {
       `${ENV.KEY_LIMITS} ${why}: expected JSON [{"keyId", ${LIMIT_NAMES.map((n) => `"${n}"?`).join(', ')}}] with positive integers`,
     );
   };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    fail('is not JSON');
-  }
-  if (!Array.isArray(parsed)) fail('is not an array');
   return new Map(
-    (parsed as Array<Record<string, unknown>>).map((entry, i) => {
+    (jsonArray(raw, fail) as Array<Record<string, unknown>>).map((entry, i) => {
       if (typeof entry?.keyId !== 'string') fail(`has no keyId at ${i}`);
       const limits: Record<string, number> = {};
       for (const name of LIMIT_NAMES) {
@@ -219,14 +212,7 @@ function largeModels(raw: string | undefined): LargeModelBinding[] {
       `${ENV.LARGE_MODELS} ${why}: expected JSON [{"name", "endpoint", "protocol": ${CONTAINER_PROTOCOLS.join('|')}, "component"?, "coldStartWaitSeconds"?}]`,
     );
   };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    fail('is not JSON');
-  }
-  if (!Array.isArray(parsed)) fail('is not an array');
-  return (parsed as unknown[]).map((entry, i) => {
+  return jsonArray(raw, fail).map((entry, i) => {
     const m = (entry ?? {}) as Record<string, unknown>;
     if (
       typeof m.name !== 'string' ||
@@ -265,4 +251,16 @@ function positiveNumber(
     throw new Error(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got '${raw}'`);
   }
   return value;
+}
+
+/** A variable holding a JSON array, parsed; `fail` says what is wrong with it otherwise. */
+function jsonArray(raw: string, fail: (why: string) => never): unknown[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    fail('is not JSON');
+  }
+  if (!Array.isArray(parsed)) fail('is not an array');
+  return parsed as unknown[];
 }

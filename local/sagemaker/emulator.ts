@@ -97,9 +97,10 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions) 
           );
         }
         const variant = target.variant ?? PRODUCTION_VARIANT;
-        if (match[2] === 'invocations') return await invoke(name, target, variant, req, res, body, timeoutMs);
+        if (match[2] === 'invocations')
+          return await invoke({ name, target, variant, req, res, body, timeoutMs });
         if (match[2] === 'invocations-response-stream')
-          return await invokeStream(name, target, variant, req, res, body, timeoutMs);
+          return await invokeStream({ name, target, variant, req, res, body, timeoutMs });
         return await invokeAsync(name, target, req, res, options, timeoutMs);
       } catch (error) {
         sendFault(
@@ -112,15 +113,19 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions) 
   return listenLoopback(server, options.port);
 }
 
-async function invoke(
-  name: string,
-  target: EndpointTarget,
-  variant: string,
-  req: IncomingMessage,
-  res: ServerResponse,
-  body: Buffer,
-  timeoutMs: number,
-): Promise<void> {
+/** One synchronous or streamed invocation of an endpoint, as the emulator received it. */
+interface Invocation {
+  readonly name: string;
+  readonly target: EndpointTarget;
+  readonly variant: string;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly body: Buffer;
+  readonly timeoutMs: number;
+}
+
+async function invoke(call: Invocation): Promise<void> {
+  const { name, target, variant, req, res, body, timeoutMs } = call;
   const response = await callContainer(target, name, forwarded(req, req.headers.accept), body, timeoutMs);
   if ((response.statusCode ?? 500) >= 300) throw await modelError(name, response);
   const answer = await collect(response);
@@ -141,15 +146,8 @@ async function invoke(
   res.end(answer);
 }
 
-async function invokeStream(
-  name: string,
-  target: EndpointTarget,
-  variant: string,
-  req: IncomingMessage,
-  res: ServerResponse,
-  body: Buffer,
-  timeoutMs: number,
-): Promise<void> {
+async function invokeStream(call: Invocation): Promise<void> {
+  const { name, target, variant, req, res, body, timeoutMs } = call;
   const aborter = new AbortController();
   res.on('close', () => {
     if (!res.writableFinished) aborter.abort();
