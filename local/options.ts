@@ -27,6 +27,8 @@ export interface LocalOptions {
   readonly seed?: boolean;
   /** DynamoDB emulator port (the usage table); 0 for an ephemeral one. */
   readonly dynamoPort?: number;
+  /** Record usage per API key (default true); false gives the functions no usage table, as a stack without one. */
+  readonly usage?: boolean;
   /** SageMaker Runtime emulator port; 0 for an ephemeral one. */
   readonly sagemakerPort?: number;
   /** How long the SageMaker emulator waits on a container, as SageMaker's 60 s (the default). */

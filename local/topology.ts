@@ -162,7 +162,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       [ENV.LARGE_MODELS]: JSON.stringify(largeModels),
-      [ENV.USAGE_TABLE]: USAGE_TABLE,
+      ...(options.usage !== false && { [ENV.USAGE_TABLE]: USAGE_TABLE }),
       [ENV.DYNAMODB_ENDPOINT]: dynamo.url,
       [ENV.KEY_LIMITS]: keyLimitsEnv(options.config),
       ...(sagemaker && { [ENV.SAGEMAKER_ENDPOINT]: sagemaker.url }),

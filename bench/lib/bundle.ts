@@ -44,7 +44,10 @@ export async function bundle(
     minify,
     // No keepNames: its __name() calls on every closure made would show in profiles as cost.
     mainFields: ['module', 'main'],
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+    // The stack's banner, its import renamed: the topology bundles console/build.ts, which imports createRequire itself.
+    banner: {
+      js: "import { createRequire as bannerRequire } from 'module'; const require = bannerRequire(import.meta.url);",
+    },
     external: ['onnxruntime-node'],
     logLevel: 'silent',
     ...(options.packages && { packages: options.packages, plugins: [sourceUrls] }),

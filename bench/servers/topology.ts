@@ -1,8 +1,9 @@
 /**
- * Child process of `npm run bench` (streaming, batch): ModelGate's whole
+ * Child process of `npm run bench` (streaming, batch, usage): ModelGate's whole
  * local topology on ephemeral ports, as `npm start` runs it (no usage-plan
- * throttle, so the plan is not what is measured). Prints one JSON line when
- * ready, then serves until killed.
+ * throttle, so the plan is not what is measured). MODELGATE_BENCH_USAGE=off runs it
+ * without a usage table, MODELGATE_BENCH_LANGUAGE_MODELS=off without the demo container.
+ * Prints one JSON line when ready, then serves until killed.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,8 @@ const topology = await startLocal({
   bucket: 'modelgate',
   apiKey: 'bench-key-0123456789abcdef',
   plan: { name: 'bench' },
+  usage: process.env.MODELGATE_BENCH_USAGE !== 'off',
+  languageModels: process.env.MODELGATE_BENCH_LANGUAGE_MODELS !== 'off',
 });
 console.log(
   JSON.stringify({
@@ -27,6 +30,8 @@ console.log(
     demoUrl: topology.containers.get('demo-lm')?.url,
     s3Url: topology.s3Url,
     bucket: topology.bucket,
+    dynamoUrl: topology.dynamoUrl,
+    usageTable: topology.usageTable,
     pid: process.pid,
   }),
 );

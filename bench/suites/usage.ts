@@ -1,6 +1,6 @@
 /**
- * Benchmark `usage` (table row 9): what usage accounting per API key adds to
- * the api handler's time per request, in process, measured side by side with it off.
+ * Benchmark `usage` (table row 13): what usage accounting per API key adds to the api handler's
+ * time per request in process, and to HTTP predict throughput, each measured side by side with it off.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,9 +19,16 @@ import { restEvent } from '../../test/fixtures/events.ts';
 import type { Lab } from '../lib/lab.ts';
 import { limitRow, type Row } from '../lib/report.ts';
 import { IRIS_ROW } from '../lib/requests.ts';
+import { usageHttp } from './usage-http.ts';
 
-/** 9: the api handler's p50 per single-row predict with usage recorded (DynamoDB on loopback) minus without. */
+/** 13: the in-process p50 figure, then requests/s over HTTP (./usage-http.ts). */
 export async function usage(lab: Lab): Promise<Row[]> {
+  const inProcess = await usageInProcess(lab);
+  return [...inProcess, await usageHttp(lab)];
+}
+
+/** The api handler's p50 per single-row predict with usage recorded (DynamoDB on loopback) minus without. */
+async function usageInProcess(lab: Lab): Promise<Row[]> {
   const home = mkdtempSync(join(tmpdir(), 'modelgate-bench-usage-'));
   const dynamo = await startLocalDynamo({ port: 0, directory: join(home, 'db'), usageTable: 'usage' });
   const client = localDynamoClient(dynamo.url);
