@@ -17,7 +17,7 @@ import { localDynamoClient, startLocalDynamo } from '../../local/dynamodb.ts';
 import { localS3Client } from '../../local/s3.ts';
 import { restEvent } from '../../test/fixtures/events.ts';
 import type { Lab } from '../lib/lab.ts';
-import { limitRow, type Row } from '../lib/report.ts';
+import { fmt, limitRow, type Row } from '../lib/report.ts';
 import { IRIS_ROW } from '../lib/requests.ts';
 import { usageHttp } from './usage-http.ts';
 
@@ -90,7 +90,7 @@ async function usageInProcess(lab: Lab): Promise<Row[]> {
       limitRow(
         {
           id: '13',
-          measurement: `usage accounting: api handler p50 with it on minus off (single-row predict, ${calls} calls counted, ${counted.totals.requests} recorded)`,
+          measurement: `usage accounting: api handler p50 with it on minus off (single-row predict, ${fmt(calls)} calls counted, ${fmt(counted.totals.requests)} recorded)`,
           ours: added / 1000,
           unit: 'ms',
           digits: 3,
