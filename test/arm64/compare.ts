@@ -14,8 +14,10 @@ const CLOCK_KEYS = new Set([
   'modelMs',
   'importMs',
 ]);
-/** Generated ids of OpenAI answers. */
-const GENERATED_ID = /^(chatcmpl|cmpl)-[0-9a-f]{32}$/;
+/** Generated ids of OpenAI answers and of batch jobs. */
+const GENERATED_ID = /^((chatcmpl|cmpl)-[0-9a-f]{32}|batch_[A-Za-z0-9_-]{32})$/;
+/** A batch job's id inside a path or URI (its output location). */
+const JOB_ID_IN_PATH = /batch_[A-Za-z0-9_-]{32}/g;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 /** `value` with clock values and generated ids replaced, and HTTP bodies parsed. */
@@ -30,6 +32,8 @@ export function comparable(value: unknown): unknown {
     return Object.fromEntries(entries);
   }
   if (typeof value === 'string' && GENERATED_ID.test(value)) return '<generated id>';
+  if (typeof value === 'string' && JOB_ID_IN_PATH.test(value))
+    return value.replace(JOB_ID_IN_PATH, '<job id>');
   if (typeof value === 'string' && ISO_TIME.test(value)) return '<clock>';
   return value;
 }

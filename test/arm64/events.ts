@@ -4,7 +4,6 @@
  * notifications, and the Step Functions Distributed Map's item batches and merge input.
  */
 import type { ChunkEvent, MergeEvent } from '../../functions/core/batch/chunks.ts';
-import { jobId } from '../../functions/core/batch/manifest.ts';
 import { DEMO_LM } from '../../local/topology.ts';
 import { authorizerEvent, restEvent } from '../fixtures/events.ts';
 import { parityFixture } from '../fixtures/models.ts';
@@ -19,7 +18,10 @@ export const BATCH_FILES: Record<string, string> = {
     .join('\n')}\n`,
 };
 
-const SUBMITTED = 'batch/input/iris/rows.csv';
+/** A file under the calling key's own prefix (the event factories' key id is `key-id`), submitted through the API. */
+export const SUBMITTED_FILES: Record<string, string> = {
+  'batch/keys/key-id/rows.csv': BATCH_FILES['batch/input/iris/rows.csv'] as string,
+};
 const model = (name: string) => ({ model: name });
 
 /** One event per kind of api route, in the order a client might send them. */
@@ -63,8 +65,10 @@ export const API_EVENTS = {
     inputs: [{ name: 'input', shape: [1, 3], datatype: 'FP32', data: [5.1, 3.5, 1.4] }],
   }),
   'OpenAI model list': restEvent('GET', '/v1/models'),
-  'batch submit': restEvent('POST', '/v1/batches', {}, { model: 'iris', input: SUBMITTED }),
-  'batch status': restEvent('GET', '/v1/batches/{id}', { id: jobId(SUBMITTED) }),
+  'batch submit': restEvent('POST', '/v1/batches', {}, { model: 'iris', input: 'rows.csv' }),
+  // Job ids are random and owner-only: an id this key never got is a 404 on both sides.
+  'batch status, unknown id': restEvent('GET', '/v1/batches/{id}', { id: `batch_${'x'.repeat(32)}` }),
+  'batch list': restEvent('GET', '/v1/batches'),
 };
 
 const KEY_HEADERS = {
