@@ -43,6 +43,8 @@ describe('batch jobs between API keys', () => {
     const id = await submitted(keyA, 'rows.jsonl');
     const owner = await api.call(`/v1/batches/${id}`, { key: keyA });
     expect(owner.json).toMatchObject({ id, status: 'succeeded', manifest: { rows: 3 } });
+    const none = await api.call(`/v1/batches/${id}/errors`, { key: keyA });
+    expect(none).toMatchObject({ status: 200, json: { data: [], has_more: false } });
     const other = await api.call(`/v1/batches/${id}`, { key: keyB });
     const madeUp = await api.call(`/v1/batches/batch_${'x'.repeat(32)}`, { key: keyB });
     expect(other).toMatchObject({ status: 404, json: { error: `no batch job '${id}'` } });

@@ -29,7 +29,7 @@ export interface RowErrorList {
 /**
  * The failed rows of the caller's job `id`, in input order. Another key's job
  * and an unknown id are both 404 (the owner check of ownedBatchStatus). A job
- * with no output yet (queued, running, or refused whole) has none.
+ * still queued or running, or whose manifest counts no failed row, has none.
  */
 export async function ownedBatchErrors(
   deps: BatchApiDependencies,
@@ -39,7 +39,11 @@ export async function ownedBatchErrors(
   const job = await ownedBatchStatus(deps, keyId, id);
   const data: RowError[] = [];
   let hasMore = false;
-  if (job.output) {
+  // Only a finished job that counted failed rows is read: no output is fetched that has none
+  // to list, or that does not exist yet (deployed, the function may not list batch/output/,
+  // so S3 would answer a missing object with 403, not 404).
+  const m = job.manifest;
+  if (job.output && m && m.status !== 'running' && m.failed > 0) {
     try {
       for await (const text of objectLines(deps, job.output, false)) {
         const row = failedRow(text);
