@@ -31,6 +31,8 @@ export interface BatchJob {
   status: string;
   input: string;
   output: string;
+  /** `s3://<bucket>/<output>`: the bucket is private, so the console shows it rather than links it. */
+  output_uri: string;
   manifest?: {
     model?: string;
     version?: string;
@@ -41,6 +43,11 @@ export interface BatchJob {
     durationMs?: number;
     error?: string;
   };
+}
+/** `GET /v1/batches/{id}/errors`: a job's failed rows, from its output file. */
+export interface BatchRowErrors {
+  data: { line: number; error: string }[];
+  has_more: boolean;
 }
 export interface UsageCounts {
   requests: number;

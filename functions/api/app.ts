@@ -5,6 +5,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { callerKey, requireCaller } from '../core/auth.ts';
 import type { BatchApiDependencies } from '../core/batch/api.ts';
+import { ownedBatchErrors } from '../core/batch/row-errors.ts';
 import { listOwnedBatches, ownedBatchStatus, submitOwnedBatch } from '../core/batch/tenants.ts';
 import type { LargeModelBinding } from '../core/env.ts';
 import { describeError, MethodNotAllowedError, NotFoundError } from '../core/errors.ts';
@@ -181,14 +182,9 @@ export function createApiHandler(deps: ApiDependencies): Handler {
     'GET /v2/models/{model}/registry': async (event) =>
       json(200, await registryView(registry, target(event).name)),
     'GET /v1/batches/{id}': async (event) =>
-      json(
-        200,
-        await ownedBatchStatus(
-          deps.batch,
-          requireCaller(event, 'batch jobs'),
-          event.pathParameters?.id ?? '',
-        ),
-      ),
+      json(200, await ownedBatchStatus(deps.batch, requireCaller(event, 'batch jobs'), jobOf(event))),
+    'GET /v1/batches/{id}/errors': async (event) =>
+      json(200, await ownedBatchErrors(deps.batch, requireCaller(event, 'batch jobs'), jobOf(event))),
     'GET /v1/models': async () => {
       const small = await registry.listModels();
       const created = await Promise.all(
@@ -251,6 +247,9 @@ function labels(event: APIGatewayProxyEvent, manifest?: Pick<Manifest, 'name' | 
     version: manifest?.version ?? event.pathParameters?.version,
   };
 }
+
+/** The job id of a `/v1/batches/{id}…` request. */
+const jobOf = (event: APIGatewayProxyEvent): string => event.pathParameters?.id ?? '';
 
 /** Every `${method} ${resource}` the api serves, built once. */
 const ROUTE_KEYS: ReadonlySet<string> = new Set(API_ROUTES.map((r) => `${r.method} ${r.resource}`));

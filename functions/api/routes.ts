@@ -34,6 +34,7 @@ export const API_ROUTES = [
   { method: 'POST', resource: '/v1/batches', apiKeyRequired: true, bodySchema: 'batch' },
   { method: 'GET', resource: '/v1/batches', apiKeyRequired: true },
   { method: 'GET', resource: '/v1/batches/{id}', apiKeyRequired: true },
+  { method: 'GET', resource: '/v1/batches/{id}/errors', apiKeyRequired: true },
   { method: 'GET', resource: '/v2/models/{model}/registry', apiKeyRequired: true },
   { method: 'GET', resource: '/openapi.json', apiKeyRequired: false },
   { method: 'GET', resource: '/v2/models/{model}/openapi.json', apiKeyRequired: true },

@@ -155,8 +155,8 @@ export class BatchPredictions extends Construct {
   /**
    * Lets `grantee` start jobs for API keys (read a key's files under
    * batch/keys/, record the job under batch/jobs/, copy the file into
-   * batch/input/) and read their records and manifests: what `POST /v1/batches`,
-   * `GET /v1/batches` and `GET /v1/batches/{id}` need.
+   * batch/input/) and read their records, manifests and outputs: what `POST /v1/batches`,
+   * `GET /v1/batches`, `GET /v1/batches/{id}` and `GET /v1/batches/{id}/errors` need.
    */
   grantSubmit(grantee: iam.IGrantable): iam.Grant {
     if (grantee.grantPrincipal instanceof Construct) {

@@ -143,7 +143,7 @@ describe('the console in a browser', () => {
     expect(await accessibilityProblems(page)).toEqual([]);
   });
 
-  it('lists a finished batch job of this key from its manifest', async () => {
+  it('lists a finished batch job of this key from its manifest, with its failed rows', async () => {
     const { page } = tab;
     // A job of this key: its file under the key's own prefix, submitted through the API.
     await api.s3.send(
@@ -162,6 +162,13 @@ describe('the console in a browser', () => {
     expect(await row.locator('td').allTextContents()).toEqual(
       expect.arrayContaining(['iris', 'completed_with_errors', '2', '1']),
     );
+    // The output as its S3 URI in text (the bucket is private), and the failed row on demand.
+    expect(await row.locator('.uri code').textContent()).toBe(`s3://${api.bucket}/${submitted.json.output}`);
+    await row.getByText('Failed rows').click();
+    const failed = row.locator('.failed-rows li');
+    await expect
+      .poll(() => failed.allTextContents())
+      .toEqual([expect.stringMatching(/^line 2: 1 values; the model expects 4/)]);
     await screenshot(page, 'batches');
     expect(await accessibilityProblems(page)).toEqual([]);
   });

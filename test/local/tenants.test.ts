@@ -43,11 +43,42 @@ describe('batch jobs between API keys', () => {
     const id = await submitted(keyA, 'rows.jsonl');
     const owner = await api.call(`/v1/batches/${id}`, { key: keyA });
     expect(owner.json).toMatchObject({ id, status: 'succeeded', manifest: { rows: 3 } });
+    const none = await api.call(`/v1/batches/${id}/errors`, { key: keyA });
+    expect(none).toMatchObject({ status: 200, json: { data: [], has_more: false } });
     const other = await api.call(`/v1/batches/${id}`, { key: keyB });
     const madeUp = await api.call(`/v1/batches/batch_${'x'.repeat(32)}`, { key: keyB });
     expect(other).toMatchObject({ status: 404, json: { error: `no batch job '${id}'` } });
     expect(madeUp.status).toBe(404);
     expect(other.json.error.replace(id, '')).toBe(madeUp.json.error.replace(`batch_${'x'.repeat(32)}`, ''));
+  });
+
+  it("lists a job's failed rows to its owner only, from the output file", async () => {
+    // Line 2 and 4 fail (one value, not a number); lines 1 and 3 are scored.
+    await put('batch/keys/team-a/mixed.jsonl', '[1]\n[1,2]\n[3]\n["x"]\n');
+    const id = await submitted(keyA, 'mixed.jsonl');
+    const owner = await api.call(`/v1/batches/${id}/errors`, { key: keyA });
+    expect(owner.status).toBe(200);
+    expect(owner.json).toMatchObject({ object: 'list', id, has_more: false });
+    expect(owner.json.data).toEqual([
+      { line: 2, error: '2 values; the model expects 1 (x)' },
+      { line: 4, error: expect.stringMatching(/^value 0 .* is "x": expected a number$/) },
+    ]);
+    const status = await api.call(`/v1/batches/${id}`, { key: keyA });
+    expect(owner.json.output).toBe(status.json.output);
+    expect(status.json.output_uri).toBe(`s3://${api.bucket}/${status.json.output}`);
+    const other = await api.call(`/v1/batches/${id}/errors`, { key: keyB });
+    const madeUp = await api.call(`/v1/batches/batch_${'x'.repeat(32)}/errors`, { key: keyB });
+    expect(other).toMatchObject({ status: 404, json: { error: `no batch job '${id}'` } });
+    expect(madeUp.status).toBe(404);
+  });
+
+  it('lists at most 100 failed rows and says there are more', async () => {
+    await put('batch/keys/team-a/bad.jsonl', '["x"]\n'.repeat(101));
+    const id = await submitted(keyA, 'bad.jsonl');
+    const answer = await api.call(`/v1/batches/${id}/errors`, { key: keyA });
+    expect(answer.json.data).toHaveLength(100);
+    expect(answer.json.data.at(-1)).toMatchObject({ line: 100 });
+    expect(answer.json.has_more).toBe(true);
   });
 
   it('makes ids random: the same file submitted twice is two jobs with unrelated ids', async () => {
@@ -88,7 +119,7 @@ describe('batch jobs between API keys', () => {
     expect(listB.json.data[0]).toMatchObject({ status: 'succeeded', input: 'batch/keys/team-b/mine.jsonl' });
     const listA = await api.call('/v1/batches', { key: keyA });
     const idsA = listA.json.data.map((j: { id: string }) => j.id);
-    expect(idsA).toHaveLength(3);
+    expect(idsA).toHaveLength(5);
     expect(idsA).not.toContain(own);
     const created = listA.json.data.map((j: { created_at: string }) => j.created_at);
     expect(created).toEqual([...created].sort().reverse());

@@ -38,6 +38,8 @@ export interface OwnedJobView {
   readonly status: BatchManifest['status'] | 'queued';
   readonly input: string;
   readonly output: string;
+  /** The output as an S3 URI (`s3://<bucket>/<output>`), empty while `output` is. */
+  readonly output_uri: string;
   readonly created_at: string;
   readonly manifest?: BatchManifest;
 }
@@ -115,7 +117,7 @@ export async function submitOwnedBatch(
       CopySource: `${deps.bucket}/${input.split('/').map(encodeURIComponent).join('/')}`,
     }),
   );
-  return view(record, undefined);
+  return view(deps, record, undefined);
 }
 
 /** A job of the caller's, by id; another key's job is as unknown as a made-up id (404). */
@@ -174,18 +176,24 @@ async function readRecord(deps: BatchApiDependencies, key: string): Promise<JobR
 async function withManifest(deps: BatchApiDependencies, record: JobRecord): Promise<OwnedJobView> {
   const target = batchTarget(record.run);
   const manifest = target ? await readManifest(deps, target.manifestKey) : undefined;
-  return view(record, manifest);
+  return view(deps, record, manifest);
 }
 
-function view(record: JobRecord, manifest: BatchManifest | undefined): OwnedJobView {
+function view(
+  deps: BatchApiDependencies,
+  record: JobRecord,
+  manifest: BatchManifest | undefined,
+): OwnedJobView {
   const target = batchTarget(record.run);
+  const output = target && !isRejected(target) ? target.outputKey : '';
   return {
     id: record.id,
     object: 'batch',
     model: record.model,
     status: manifest?.status ?? 'queued',
     input: record.input,
-    output: target && !isRejected(target) ? target.outputKey : '',
+    output,
+    output_uri: output && `s3://${deps.bucket}/${output}`,
     created_at: record.createdAt,
     // The manifest names the job by its run path; the caller knows it by its own id.
     ...(manifest && { manifest: { ...manifest, id: record.id } }),

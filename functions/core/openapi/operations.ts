@@ -5,6 +5,7 @@
  */
 import type { RouteKey } from '../../api/routes.ts';
 import type { ChatRouteKey } from '../../chat/routes.ts';
+import { ROW_ERRORS_LIMIT } from '../batch/row-errors.ts';
 import { LIST_LIMIT } from '../batch/tenants.ts';
 
 export interface Operation {
@@ -109,6 +110,7 @@ const batchJob = (status: 'queued' | 'running' | 'succeeded') => ({
   model: 'iris',
   input: 'batch/keys/default/rows.jsonl',
   output: 'batch/output/iris/keys/default/rows.jsonl',
+  output_uri: 's3://modelgate-models/batch/output/iris/keys/default/rows.jsonl',
   created_at: '2026-11-29T12:00:00.000Z',
   status,
 });
@@ -223,6 +225,28 @@ export const OPERATIONS: Record<RouteKey | ChatRouteKey, Operation> = {
       type: 'application/json',
       schema: 'BatchJob',
       example: batchJob('running'),
+    },
+    errors: [400, 404],
+  },
+  'GET /v1/batches/{id}/errors': {
+    summary: `The failed rows of one of your batch jobs, from its output file (at most ${ROW_ERRORS_LIMIT}; 404 for another key’s job)`,
+    tag: 'Batches',
+    answer: {
+      status: 200,
+      type: 'application/json',
+      schema: 'BatchRowErrors',
+      example: {
+        object: 'list',
+        id: batchJob('succeeded').id,
+        output: batchJob('succeeded').output,
+        data: [
+          {
+            line: 2,
+            error: '1 values; the model expects 4 (sepal_length, sepal_width, petal_length, petal_width)',
+          },
+        ],
+        has_more: false,
+      },
     },
     errors: [400, 404],
   },

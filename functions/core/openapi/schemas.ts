@@ -234,7 +234,7 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
   },
   BatchJob: {
     type: 'object',
-    required: ['id', 'object', 'model', 'status', 'input', 'output', 'created_at'],
+    required: ['id', 'object', 'model', 'status', 'input', 'output', 'output_uri', 'created_at'],
     properties: {
       id: { type: 'string', pattern: '^batch_[A-Za-z0-9_-]{32}$' },
       object: { const: 'batch' },
@@ -242,6 +242,10 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
       status: { enum: ['queued', ...BATCH_STATUSES] },
       input: str,
       output: str,
+      output_uri: {
+        type: 'string',
+        description: 'The output as s3://<bucket>/<output>; empty while output is.',
+      },
       created_at: { type: 'string', format: 'date-time' },
       manifest: { type: 'object', description: 'The job manifest once the job has started.' },
     },
@@ -252,6 +256,24 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
     properties: {
       object: { const: 'list' },
       data: { type: 'array', items: ref('BatchJob') },
+      has_more: { type: 'boolean' },
+    },
+  },
+  BatchRowErrors: {
+    type: 'object',
+    required: ['object', 'id', 'output', 'data', 'has_more'],
+    properties: {
+      object: { const: 'list' },
+      id: { type: 'string', pattern: '^batch_[A-Za-z0-9_-]{32}$' },
+      output: str,
+      data: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['line', 'error'],
+          properties: { line: { type: 'integer', minimum: 1 }, error: str },
+        },
+      },
       has_more: { type: 'boolean' },
     },
   },
