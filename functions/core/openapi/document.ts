@@ -13,7 +13,8 @@ import {
 import { CHAT_ROUTES, type ChatRouteKey } from '../../chat/routes.ts';
 import { MODEL_VERSION } from '../registry/manifest.ts';
 import { OPERATIONS, type Operation } from './operations.ts';
-import { REQUEST_SCHEMAS, RESPONSE_SCHEMAS } from './schemas.ts';
+import { RESPONSE_SCHEMAS } from './response-schemas.ts';
+import { REQUEST_SCHEMAS } from './schemas.ts';
 
 type Json = Record<string, unknown>;
 

@@ -6,7 +6,7 @@
 import type { V2Datatype } from '../protocols/datatypes.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import { OPENAPI_VERSION, SECURITY_SCHEMES } from './document.ts';
-import { RESPONSE_SCHEMAS } from './schemas.ts';
+import { RESPONSE_SCHEMAS } from './response-schemas.ts';
 
 type Json = Record<string, unknown>;
 const KEYED = [{ apiKey: [] }, { bearer: [] }];
