@@ -3,6 +3,8 @@
  * its infer and predict bodies with the manifest's input names, shapes,
  * datatypes, feature names and labels, so clients can generate typed code.
  */
+
+import { BODY_SCHEMAS } from '../../api/routes.ts';
 import type { V2Datatype } from '../protocols/datatypes.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import { OPENAPI_VERSION, SECURITY_SCHEMES } from './document.ts';
@@ -184,11 +186,11 @@ export function modelOpenApiDocument(
         'infer',
         `Run ${manifest.name} on V2 tensors`,
         {
+          // The gateway's infer body, its inputs and outputs narrowed to this model's.
           schema: {
-            type: 'object',
-            required: ['inputs'],
+            ...BODY_SCHEMAS.infer,
             properties: {
-              id: { type: 'string' },
+              ...BODY_SCHEMAS.infer.properties,
               inputs: {
                 type: 'array',
                 minItems: inputs.length,
