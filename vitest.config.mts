@@ -2,6 +2,13 @@
  * The Vitest test projects (unit, component, infra, local, arm64, load), each with its folder and timeouts.
  */
 import { defineConfig } from 'vitest/config';
+import { scratchTmpdir } from './test/fixtures/scratch.ts';
+
+// Every temporary file of the run, in this process and the ones it starts, under one folder
+// removed at exit (a full run makes about 50 cdk.out folders and several local S3 stores).
+if (!process.env.MODELGATE_TEST_TMPDIR) {
+  process.env.MODELGATE_TEST_TMPDIR = scratchTmpdir('modelgate-test');
+}
 
 /** The SDK's Node 22 notice and metric lines are not test results. */
 const env = {

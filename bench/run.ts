@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { localS3Client, startLocalS3 } from '../local/s3.ts';
 import { seedSampleModels } from '../local/seed.ts';
+import { scratchTmpdir } from '../test/fixtures/scratch.ts';
 import { type BenchOptions, Lab } from './lib/lab.ts';
 import { LOAD_TOOL } from './lib/load.ts';
 import { mergeReport } from './lib/merge.ts';
@@ -87,6 +88,8 @@ const options: BenchOptions = {
 };
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// The run's files (S3 stores holding files of a million rows, caches) go in one folder, removed at exit.
+scratchTmpdir('modelgate-bench');
 const home = mkdtempSync(join(tmpdir(), 'modelgate-bench-s3-'));
 const store = await startLocalS3({ port: 0, directory: home, bucket: 'modelgate' });
 const s3 = localS3Client(store.url);
