@@ -25,7 +25,14 @@ import type { ApiUsage } from '../core/usage/route.ts';
 import { usageRoute } from '../core/usage/route.ts';
 import { forwardTensors } from './forward.ts';
 import { createPageRoutes } from './pages.ts';
-import { API_ROUTES, OPENAI_ROUTES, ROUTE_KEY_HEADER, type RouteKey, VERSION_HEADER } from './routes.ts';
+import {
+  API_ROUTES,
+  OPENAI_ROUTES,
+  ROUTE_KEY_HEADER,
+  type RouteKey,
+  VERSION_HEADER,
+  v2ModelRoutes,
+} from './routes.ts';
 import { DEFAULT_SHADOW_WAIT_MS, mirrorToShadow } from './shadow.ts';
 
 export { DEFAULT_SHADOW_WAIT_MS, ROUTE_KEY_HEADER, VERSION_HEADER };
@@ -165,12 +172,7 @@ export function createApiHandler(deps: ApiDependencies): Handler {
       const models = await registry.listModels();
       return json(200, { models: models.map((m) => ({ ...m, platform: ONNX_PLATFORM })) });
     },
-    'GET /v2/models/{model}': metadata,
-    'GET /v2/models/{model}/versions/{version}': metadata,
-    'GET /v2/models/{model}/ready': ready,
-    'GET /v2/models/{model}/versions/{version}/ready': ready,
-    'POST /v2/models/{model}/infer': infer,
-    'POST /v2/models/{model}/versions/{version}/infer': infer,
+    ...v2ModelRoutes({ metadata, ready, infer }),
     'POST /v1/batches': async (event) => {
       const body = jsonBody(event, '{"model", "input": "<file under your prefix batch/keys/<key id>/>"}');
       return json(202, await submitOwnedBatch(deps.batch, requireCaller(event, 'batch jobs'), body));

@@ -53,6 +53,25 @@ export const VERSION_HEADER = 'x-modelgate-model-version';
 /** Routes that answer errors in OpenAI's shape rather than the Open Inference Protocol's. */
 export const OPENAI_ROUTES: ReadonlySet<string> = new Set(['GET /v1/models']);
 
+/**
+ * The three model routes of the Open Inference Protocol (metadata, readiness, infer), each
+ * with its pinned-version twin under `/versions/{version}`, answered by the same `value`.
+ */
+export function v2ModelRoutes<M, R, I>(values: { metadata: M; ready: R; infer: I }) {
+  return {
+    ...withVersion('GET', '', values.metadata),
+    ...withVersion('GET', '/ready', values.ready),
+    ...withVersion('POST', '/infer', values.infer),
+  };
+}
+
+function withVersion<M extends string, S extends string, V>(method: M, suffix: S, value: V) {
+  return {
+    [`${method} /v2/models/{model}${suffix}`]: value,
+    [`${method} /v2/models/{model}/versions/{version}${suffix}`]: value,
+  } as Record<`${M} /v2/models/{model}${S}` | `${M} /v2/models/{model}/versions/{version}${S}`, V>;
+}
+
 type KeyOf<R> = R extends RouteSpec ? `${R['method']} ${R['resource']}` : never;
 export type RouteKey = KeyOf<(typeof API_ROUTES)[number]>;
 

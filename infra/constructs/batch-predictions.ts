@@ -132,21 +132,23 @@ export class BatchPredictions extends Construct {
       'BucketNotificationsHandler050a0587b7544547bf325f094a3db834',
     );
     if (notifications) {
-      Validations.of(notifications).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason:
-          'CDK’s own bucket-notification custom resource runs only at deploy time; its role comes with the construct.',
-      });
-      Validations.of(notifications).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'CDK’s bucket-notification custom resource needs s3:PutBucketNotification, which it grants on * by design.',
-      });
-      Validations.of(notifications).acknowledge({
-        id: guardRule(GUARD_RULES.lambdaVpc),
-        reason:
-          'CDK’s bucket-notification custom resource runs only at deploy time and calls the S3 API alone; it comes with the construct, outside any VPC.',
-      });
+      Validations.of(notifications).acknowledge(
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+          reason:
+            'CDK’s own bucket-notification custom resource runs only at deploy time; its role comes with the construct.',
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'CDK’s bucket-notification custom resource needs s3:PutBucketNotification, which it grants on * by design.',
+        },
+        {
+          id: guardRule(GUARD_RULES.lambdaVpc),
+          reason:
+            'CDK’s bucket-notification custom resource runs only at deploy time and calls the S3 API alone; it comes with the construct, outside any VPC.',
+        },
+      );
     }
 
     this.bucket = bucket;

@@ -72,16 +72,18 @@ export function grantContainerBasics(
       conditions: { StringLike: { 'cloudwatch:namespace': '/aws/sagemaker/Endpoints*' } },
     }),
   );
-  Validations.of(role).acknowledge({
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason:
-      'ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource-level permissions; PutMetricData is limited to the SageMaker endpoint namespace by condition.',
-  });
-  Validations.of(role).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${endpointName}:*]`,
-    reason:
-      'SageMaker creates one log stream per instance with generated names inside this endpoint’s own log group.',
-  });
+  Validations.of(role).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken and cloudwatch:PutMetricData have no resource-level permissions; PutMetricData is limited to the SageMaker endpoint namespace by condition.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/${endpointName}:*]`,
+      reason:
+        'SageMaker creates one log stream per instance with generated names inside this endpoint’s own log group.',
+    },
+  );
 }
 
 /** The preset's container environment: model id, GPU count, token limits. */

@@ -181,16 +181,18 @@ export class GpuEndpoint extends Construct {
         },
       }),
     });
-    Validations.of(config).acknowledge({
-      id: 'HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured',
-      reason:
-        'GPU instances with local NVMe storage (g5, g6, p4d, p5) encrypt it in hardware and reject a KmsKeyId; the ML storage volumes of the others use the AWS-managed key.',
-    });
-    Validations.of(config).acknowledge({
-      id: 'AwsSolutions-SM2',
-      reason:
-        'The endpoint config uses the AWS-managed key SageMaker applies to ML storage volumes; a customer KMS key is an operator choice.',
-    });
+    Validations.of(config).acknowledge(
+      {
+        id: 'HIPAA.Security-SageMakerEndpointConfigurationKMSKeyConfigured',
+        reason:
+          'GPU instances with local NVMe storage (g5, g6, p4d, p5) encrypt it in hardware and reject a KmsKeyId; the ML storage volumes of the others use the AWS-managed key.',
+      },
+      {
+        id: 'AwsSolutions-SM2',
+        reason:
+          'The endpoint config uses the AWS-managed key SageMaker applies to ML storage volumes; a customer KMS key is an operator choice.',
+      },
+    );
 
     // Alarms on the endpoint's own metrics. They are named, so the endpoint's
     // deployment guardrails can name them before the endpoint exists.

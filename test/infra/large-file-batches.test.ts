@@ -10,12 +10,18 @@ describe('LargeFileBatches: files too large for one run', () => {
 
   it('reads the object with the Distributed Map native JSONL and CSV readers, in batches with item indexes', () => {
     expect(Object.keys(machines)).toHaveLength(1);
-    expect(definition).toContain('\\"Type\\":\\"Map\\"');
-    expect(definition).toContain('\\"ProcessorConfig\\":{\\"Mode\\":\\"DISTRIBUTED\\"');
-    expect(definition).toContain('\\"InputType\\":\\"JSONL\\"');
-    expect(definition).toContain('\\"InputType\\":\\"CSV\\",\\"CSVHeaderLocation\\":\\"FIRST_ROW\\"');
-    expect(definition).toContain('\\"index.$\\":\\"$$.Map.Item.Index\\"');
-    expect(definition).toContain('\\"MaxItemsPerBatch\\":20000');
+    // The definition is a JSON string inside the template's JSON: quotes come escaped.
+    const escaped = (fragment: string) => JSON.stringify(fragment).slice(1, -1);
+    for (const fragment of [
+      '"Type":"Map"',
+      '"ProcessorConfig":{"Mode":"DISTRIBUTED"',
+      '"InputType":"JSONL"',
+      '"InputType":"CSV","CSVHeaderLocation":"FIRST_ROW"',
+      '"index.$":"$$.Map.Item.Index"',
+      '"MaxItemsPerBatch":20000',
+    ]) {
+      expect(definition).toContain(escaped(fragment));
+    }
     expect(definition).toMatch(/MergeParts/);
     expect(definition).toMatch(/MergePartsAfterFailure/);
   });

@@ -22,9 +22,6 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const put = (key: string, body: string | Uint8Array) => putObject(api, key, body);
-const text = (s3: S3Client, key: string) => objectText(s3, api.bucket, key);
-
 describe('batch faults, injected', () => {
   // These tests drive handlers of their own: the topology's queue must not race them to the same files.
   beforeAll(() => api.batchQueue.close());
@@ -43,9 +40,9 @@ describe('batch faults, injected', () => {
       }),
       3,
     );
-    await put('batch/input/linear/faulty.jsonl', '[1]\n[2]\n[3]\n[9]\n[9]\n[9]\n[4]\n');
+    await putObject(api, 'batch/input/linear/faulty.jsonl', '[1]\n[2]\n[3]\n[9]\n[9]\n[9]\n[4]\n');
     await handler(s3Event('batch/input/linear/faulty.jsonl'));
-    const lines = ((await text(api.s3, 'batch/output/linear/faulty.jsonl.jsonl')) ?? '')
+    const lines = ((await objectText(api.s3, api.bucket, 'batch/output/linear/faulty.jsonl.jsonl')) ?? '')
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l));
@@ -88,21 +85,21 @@ describe('batch faults, injected', () => {
     );
     const { handler } = handlerWith((runner) => runner, 2, s3);
     const queue = new LocalQueue({ visibilityTimeoutMs: 20, maxReceiveCount: 3, handler });
-    await put(key, '[1]\n[2]\n[3]\n[4]\n[5]\n[6]\n');
+    await putObject(api, key, '[1]\n[2]\n[3]\n[4]\n[5]\n[6]\n');
     queue.send(JSON.stringify({ Records: [{ eventName: 'ObjectCreated:Put', s3: { object: { key } } }] }));
     await queue.drained();
     queue.close();
     s3.destroy();
     expect(breaks).toBe(-1);
     expect(queue.deadLetters).toEqual([]);
-    const lines = ((await text(api.s3, 'batch/output/linear/crash.jsonl.jsonl')) ?? '')
+    const lines = ((await objectText(api.s3, api.bucket, 'batch/output/linear/crash.jsonl.jsonl')) ?? '')
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.line)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(lines.every((l) => typeof l.prediction === 'number')).toBe(true);
     const manifest = JSON.parse(
-      (await text(api.s3, 'batch/output/linear/crash.jsonl.manifest.json')) ?? 'null',
+      (await objectText(api.s3, api.bucket, 'batch/output/linear/crash.jsonl.manifest.json')) ?? 'null',
     );
     expect(manifest).toMatchObject({ status: 'succeeded', rows: 6, succeeded: 6 });
   });

@@ -1,5 +1,4 @@
 import { gzipSync } from 'node:zlib';
-import type { S3Client } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectText, putObject, settledManifest } from '../fixtures/batch.ts';
@@ -12,14 +11,11 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const put = (key: string, body: string | Uint8Array) => putObject(api, key, body);
-const text = (s3: S3Client, key: string) => objectText(s3, api.bucket, key);
-
 /** Drops a file where data teams drop theirs and waits for the job to settle. */
 async function drop(file: string, body: string | Uint8Array) {
-  await put(`batch/input/${file}`, body);
+  await putObject(api, `batch/input/${file}`, body);
   const manifest = await settledManifest(api, file);
-  const output = await text(api.s3, `batch/output/${file}.jsonl`);
+  const output = await objectText(api.s3, api.bucket, `batch/output/${file}.jsonl`);
   return {
     manifest,
     lines: (output ?? '')
@@ -171,7 +167,7 @@ describe('batch predictions from files dropped in S3', () => {
     expect(queueSend).toEqual(expect.any(String));
     await api.batchQueue.drained();
     const second = JSON.parse(
-      (await text(api.s3, 'batch/output/linear/again.jsonl.manifest.json')) ?? 'null',
+      (await objectText(api.s3, api.bucket, 'batch/output/linear/again.jsonl.manifest.json')) ?? 'null',
     );
     expect(second).toEqual(first.manifest);
   });
@@ -179,7 +175,7 @@ describe('batch predictions from files dropped in S3', () => {
 
 describe('batch jobs through the API', () => {
   it("starts a job over a file under the key's prefix and reports its status until it is done", async () => {
-    await put('batch/keys/default/uploads/rows.jsonl', '[1]\n[2]\n');
+    await putObject(api, 'batch/keys/default/uploads/rows.jsonl', '[1]\n[2]\n');
     const submitted = await api.call('/v1/batches', {
       body: { model: 'linear', input: 'uploads/rows.jsonl' },
     });

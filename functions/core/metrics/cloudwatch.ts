@@ -11,18 +11,12 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
+import type { Row } from '../../../console/src/prometheus.ts';
 import { METRICS_NAMESPACE } from '../telemetry.ts';
 
 /** One model version over the window: the console's `Row` plus the request count and a per-minute series. */
-export interface MetricsRow {
-  readonly model: string;
-  readonly version: string;
+export interface MetricsRow extends Row {
   readonly requests: number;
-  readonly rps: number;
-  readonly client: number;
-  readonly server: number;
-  readonly p50?: number | undefined;
-  readonly p99?: number | undefined;
   /** Requests per minute, oldest first, one entry per minute of the window. */
   readonly per_minute: number[];
 }

@@ -1,5 +1,5 @@
 /** What the OpenAPI document says of the model routes: health, V2, predict, model lists, the registry view, chat, the reference pages. */
-import type { RouteKey } from '../../api/routes.ts';
+import { type RouteKey, v2ModelRoutes } from '../../api/routes.ts';
 import type { ChatRouteKey } from '../../chat/routes.ts';
 import type { Operation } from './operations.ts';
 
@@ -120,12 +120,7 @@ export const MODEL_OPERATIONS = {
       example: { models: [{ name: 'iris', versions: ['1', '2'], platform: 'onnxruntime_onnx' }] },
     },
   },
-  'GET /v2/models/{model}': metadata,
-  'GET /v2/models/{model}/versions/{version}': metadata,
-  'GET /v2/models/{model}/ready': ready,
-  'GET /v2/models/{model}/versions/{version}/ready': ready,
-  'POST /v2/models/{model}/infer': infer,
-  'POST /v2/models/{model}/versions/{version}/infer': infer,
+  ...v2ModelRoutes({ metadata, ready, infer }),
   'POST /v1/models/{model}/predict': {
     summary: 'Predict from rows of feature values (arrays, or objects keyed by feature name)',
     tag: 'Inference',

@@ -10,6 +10,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMetrics } from '../../../../functions/core/metrics/cloudwatch.ts';
 import { metricsRoute } from '../../../../functions/core/metrics/route.ts';
+import { JOB_OPERATIONS } from '../../../../functions/core/openapi/operations-jobs.ts';
 import { METRICS_NAMESPACE } from '../../../../functions/core/telemetry.ts';
 
 interface Query {
@@ -125,14 +126,9 @@ describe('metrics from CloudWatch', () => {
   it('reads the last hour by model and version in the rows the console draws', async () => {
     const now = Date.parse('2026-11-29T12:00:42Z');
     const report = await readMetrics(cloudwatch, now);
-    expect(report).toMatchObject({
-      object: 'metrics',
-      source: 'cloudwatch',
-      namespace: 'ModelGate',
-      from: '2026-11-29T11:00:00.000Z',
-      to: '2026-11-29T12:00:00.000Z',
-      period_seconds: 60,
-    });
+    // The OpenAPI example is this very window: the reference shows what the route answers.
+    const { data: _, ...documented } = JOB_OPERATIONS['GET /v1/metrics'].answer.example;
+    expect(report).toMatchObject(documented);
     expect(report.data.map(({ per_minute: _, ...row }) => row)).toEqual([
       // Version 1 served by two functions: counts add up, latency is the busier one's.
       { model: 'iris', version: '1', requests: 61, rps: 61 / 3600, client: 2, server: 0, p50: 1.5, p99: 8 },
