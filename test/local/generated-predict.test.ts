@@ -74,11 +74,11 @@ describe('predict answers as numpy does', () => {
       const got = (json.predictions as unknown[]).flat(3) as number[];
       expect(json.predictions).toHaveLength(output.shape[0] as number);
       expect(JSON.stringify(json.predictions)).toBe(JSON.stringify(instancesOf({ ...output, data: got })));
-      output.data.forEach((v, i) =>
+      output.data.forEach((v, i) => {
         expect(Math.abs((got[i] as number) - (v as number))).toBeLessThan(
           1e-5 * Math.abs(v as number) + 1e-6,
-        ),
-      );
+        );
+      });
     },
   );
 });
