@@ -18,7 +18,8 @@ TOLERANCE = 1e-4
 
 
 class ConvBnPool(nn.Module):
-    """An image classifier head: conv, batch norm (running statistics), ReLU, max pool, linear."""
+    """An image classifier head: conv, ReLU, batch norm (running statistics), max pool, linear. The
+    norm follows the ReLU so the exporter cannot fold it into the convolution's weights."""
 
     def __init__(self):
         super().__init__()
@@ -28,7 +29,7 @@ class ConvBnPool(nn.Module):
         self.head = nn.Linear(4 * 3 * 3, 3)
 
     def forward(self, x):
-        return self.head(torch.flatten(self.pool(torch.relu(self.norm(self.conv(x)))), 1))
+        return self.head(torch.flatten(self.pool(self.norm(torch.relu(self.conv(x)))), 1))
 
 
 class Gru(nn.Module):
