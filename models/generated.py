@@ -1,7 +1,8 @@
 """A broad set of small test graphs written with onnx.helper (many operator families, every
 V2 datatype, scalars, empty dimensions, several inputs and outputs, opsets 7 to 17, NCHW and
 NHWC images, dynamic axes), each with inputs and the outputs numpy computes for them, in
-test/fixtures/models/generated/ (cases.json). One graph onnxruntime cannot load is included."""
+test/fixtures/models/generated/ (cases.json), joined by the PyTorch exports of generated_torch.py
+and the opset 18+ graphs of generated_opsets.py. Graphs onnxruntime cannot load are included."""
 
 import json
 import os
@@ -34,11 +35,12 @@ def tensor(name, array):
     return {"name": name, "shape": list(array.shape), "datatype": V2[array.dtype.type], "data": data}
 
 
-def case(name, opset, nodes, inputs, outputs, feeds, results, initializers=(), domain_opsets=(), check=True):
+def case(name, opset, nodes, inputs, outputs, feeds, results, initializers=(), domain_opsets=(), check=True,
+         ir_version=None):
     graph = helper.make_graph(nodes, name, inputs, outputs, initializer=list(initializers))
     opsets = [helper.make_opsetid("", opset), *domain_opsets]
     model = helper.make_model(graph, opset_imports=opsets, producer_name="modelgate")
-    model.ir_version = 7 if opset >= 13 else 4 if opset <= 9 else 6
+    model.ir_version = ir_version or (7 if opset >= 13 else 4 if opset <= 9 else 6)
     if check:
         onnx.checker.check_model(model)
     onnx.save(model, os.path.join(FOLDER, f"{name}.onnx"))
@@ -123,7 +125,11 @@ def build_generated():
     # Not loadable: an operator no opset defines.
     case("unloadable", 13, [helper.make_node("NoSuchOperator", ["x"], ["y"])],
          [info("x", np.float32, ["N"])], [info("y", np.float32, ["N"])], {"x": q}, {"y": q}, check=False)
+    import generated_opsets
+    import generated_torch
+
+    cases += generated_torch.build_torch_cases() + generated_opsets.build_opset_cases()
     with open(os.path.join(FOLDER, "cases.json"), "w") as f:
         json.dump(cases, f)
         f.write("\n")
-    print(f"generated: {len(cases)} loadable graphs and one unloadable, in {FOLDER}")
+    print(f"generated: {len(cases)} loadable graphs and two unloadable, in {FOLDER}")

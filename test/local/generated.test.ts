@@ -1,4 +1,4 @@
-/** A broad generated set of graphs (models/generated.py): each publishes and answers V2 infer as numpy computed; an unloadable graph is refused with onnxruntime's reason. */
+/** A broad generated set of graphs (models/generated*.py): written with onnx.helper at opsets 7-26 and exported by torch.onnx.export; each publishes and answers V2 infer as numpy or PyTorch computed; unloadable graphs are refused with onnxruntime's reason. */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishModel } from '../../cli/registry/publish.ts';
@@ -13,6 +13,10 @@ interface Tensor {
 interface Case {
   name: string;
   opset: number;
+  /** Where the expected outputs come from when not numpy, e.g. "torch 1.13.0a0". */
+  source?: string;
+  /** Relative tolerance of FP32/FP64 outputs when not the default 1e-5. */
+  tolerance?: number;
   inputs: Tensor[];
   outputs: Tensor[];
 }
@@ -27,35 +31,51 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-describe.each(cases)('generated graph $name (opset $opset)', ({ name, inputs, outputs }) => {
-  it('publishes with its inputs and outputs read from the graph and answers V2 infer as numpy does', async () => {
-    const manifest = await publishModel(api.s3, api.bucket, { name, bytes: bytes(name) });
-    expect(manifest.inputs.map((i) => [i.name, i.datatype, i.shape.length])).toEqual(
-      inputs.map((i) => [i.name, i.datatype, i.shape.length]),
-    );
-    const { status, json } = await api.call(`/v2/models/${name}/infer`, { body: { inputs } });
-    expect(status, JSON.stringify(json)).toBe(200);
-    expect(json.outputs.map((o: Tensor) => o.name).sort()).toEqual(outputs.map((o) => o.name).sort());
-    for (const want of outputs) {
-      const got = json.outputs.find((o: Tensor) => o.name === want.name) as Tensor;
-      expect(got).toMatchObject({ datatype: want.datatype, shape: want.shape });
-      expect(got.data).toHaveLength(want.data.length);
-      want.data.forEach((v, i) => {
-        if (typeof v === 'number' && want.datatype.startsWith('FP')) {
-          const tolerance = want.datatype === 'FP16' ? 1e-3 : 1e-5;
-          expect(Math.abs((got.data[i] as number) - v)).toBeLessThanOrEqual(
-            tolerance * Math.max(1, Math.abs(v)),
-          );
-        } else expect(got.data[i]).toEqual(v);
-      });
-    }
+describe.each(cases)(
+  'generated graph $name (opset $opset)',
+  ({ name, inputs, outputs, source, tolerance }) => {
+    it(`publishes with its inputs and outputs read from the graph and answers V2 infer as ${source ?? 'numpy'} does`, async () => {
+      const manifest = await publishModel(api.s3, api.bucket, { name, bytes: bytes(name) });
+      expect(manifest.inputs.map((i) => [i.name, i.datatype, i.shape.length])).toEqual(
+        inputs.map((i) => [i.name, i.datatype, i.shape.length]),
+      );
+      const { status, json } = await api.call(`/v2/models/${name}/infer`, { body: { inputs } });
+      expect(status, JSON.stringify(json)).toBe(200);
+      expect(json.outputs.map((o: Tensor) => o.name).sort()).toEqual(outputs.map((o) => o.name).sort());
+      for (const want of outputs) {
+        const got = json.outputs.find((o: Tensor) => o.name === want.name) as Tensor;
+        expect(got).toMatchObject({ datatype: want.datatype, shape: want.shape });
+        expect(got.data).toHaveLength(want.data.length);
+        want.data.forEach((v, i) => {
+          if (typeof v === 'number' && want.datatype.startsWith('FP')) {
+            const relative = want.datatype === 'FP16' ? 1e-3 : (tolerance ?? 1e-5);
+            expect(Math.abs((got.data[i] as number) - v)).toBeLessThanOrEqual(
+              relative * Math.max(1, Math.abs(v)),
+            );
+          } else expect(got.data[i]).toEqual(v);
+        });
+      }
+    });
+  },
+);
+
+describe('a graph onnxruntime cannot load', () => {
+  it.each([
+    ['unloadable', /not a loadable ONNX model: .*NoSuchOperator/],
+    [
+      'opset99',
+      /not a loadable ONNX model: .*Opset 99 .*Current official support for domain ai\.onnx is till opset 26/,
+    ],
+  ])("%s is refused at publish with onnxruntime's reason", async (name, reason) => {
+    await expect(publishModel(api.s3, api.bucket, { name, bytes: bytes(name) })).rejects.toThrow(reason);
   });
 });
 
-describe('a graph onnxruntime cannot load', () => {
-  it("is refused at publish with onnxruntime's reason", async () => {
-    await expect(
-      publishModel(api.s3, api.bucket, { name: 'unloadable', bytes: bytes('unloadable') }),
-    ).rejects.toThrow(/not a loadable ONNX model: .*NoSuchOperator/);
+describe('the generated set', () => {
+  it('spans opsets 7 to 26 and holds graphs exported by PyTorch', () => {
+    const opsets = new Set(cases.map((c) => c.opset));
+    for (const opset of [7, 9, 10, 11, 13, 14, 17, 18, 19, 20, 21, 23, 24, 26])
+      expect(opsets).toContain(opset);
+    expect(cases.filter((c) => c.source?.startsWith('torch')).length).toBeGreaterThanOrEqual(4);
   });
 });

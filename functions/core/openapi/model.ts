@@ -6,6 +6,7 @@
 
 import { BODY_SCHEMAS } from '../../api/routes.ts';
 import type { V2Datatype } from '../protocols/datatypes.ts';
+import { predictInput } from '../protocols/predict.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import { OPENAPI_VERSION, SECURITY_SCHEMES } from './document.ts';
 import { RESPONSE_SCHEMAS } from './response-schemas.ts';
@@ -58,16 +59,25 @@ function exampleTensor(spec: TensorSpec) {
   return { name: spec.name, shape, datatype: spec.datatype, data: Array(count).fill(sample(spec.datatype)) };
 }
 
-/** Whether the predict route takes this model: one input of shape [-1, F...] with fixed F. */
-export function predictable(manifest: Manifest): TensorSpec | undefined {
-  const spec = manifest.inputs[0];
-  if (!spec || manifest.inputs.length !== 1 || spec.shape.length < 2) return undefined;
-  return spec.shape.slice(1).every((d) => d > 0) ? spec : undefined;
+/** One instance's schema: the per-row shape as nested arrays of fixed length around the element type. */
+function rowSchema(spec: TensorSpec): Json {
+  return spec.shape
+    .slice(1)
+    .reduceRight<Json>(
+      (items, d) => ({ type: 'array', minItems: d, maxItems: d, items }),
+      element(spec.datatype),
+    );
+}
+
+/** One example instance: the per-row shape filled with zeros. */
+function rowExample(spec: TensorSpec): unknown {
+  return spec.shape
+    .slice(1)
+    .reduceRight<unknown>((item, d) => Array.from({ length: d }, () => item), sample(spec.datatype));
 }
 
 function predictPaths(manifest: Manifest, spec: TensorSpec): Json {
-  const perRow = spec.shape.slice(1).reduce((a, b) => a * b, 1);
-  const row = { type: 'array', minItems: perRow, maxItems: perRow, items: element(spec.datatype) };
+  const row = rowSchema(spec);
   const features = manifest.features;
   const instance = features
     ? {
@@ -85,7 +95,9 @@ function predictPaths(manifest: Manifest, spec: TensorSpec): Json {
   const labels = manifest.labels;
   const example = features
     ? Object.fromEntries(features.map((f) => [f, sample(spec.datatype)]))
-    : Array(perRow).fill(sample(spec.datatype));
+    : rowExample(spec);
+  // A scalar input takes one instance; a fixed first dimension takes exactly that many.
+  const count = spec.shape.length === 0 ? 1 : (spec.shape[0] ?? -1);
   return jsonPost(
     'predict',
     `Predict with ${manifest.name}`,
@@ -93,9 +105,16 @@ function predictPaths(manifest: Manifest, spec: TensorSpec): Json {
       schema: {
         type: 'object',
         required: ['instances'],
-        properties: { instances: { type: 'array', minItems: 1, items: instance } },
+        properties: {
+          instances: {
+            type: 'array',
+            minItems: Math.max(1, count),
+            ...(count > 0 && { maxItems: count }),
+            items: instance,
+          },
+        },
       },
-      example: { instances: [example] },
+      example: { instances: Array.from({ length: Math.max(1, count) }, () => example) },
     },
     'One prediction per instance',
     {
@@ -163,7 +182,7 @@ export function modelOpenApiDocument(
 ): Json {
   const inputs = manifest.inputs;
   const base = `/v2/models/${manifest.name}`;
-  const spec = predictable(manifest);
+  const spec = predictInput(manifest);
   const outputNames = manifest.outputs.map((o) => o.name);
   return {
     openapi: OPENAPI_VERSION,

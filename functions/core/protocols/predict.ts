@@ -19,23 +19,51 @@ import {
 const FORM = '{"instances": [[...], ...]}';
 
 /**
- * Turns `{"instances": [...]}` into the model's single input tensor. An
- * instance is an array of feature values, an object keyed by the manifest's
- * feature names, or a bare number for a one-feature model; for an input of
- * rank 3 or more (an image, a sequence) it is a nested array of the per-row
- * shape, e.g. `[[[...8 values], ...8 rows]]` for `[-1, 1, 8, 8]`.
+ * The input the predict route fills, or undefined when it cannot: one input
+ * whose first dimension is the batch (one instance per row) and whose other
+ * dimensions are fixed (0 allowed: an empty dimension), or one rank-0 input
+ * (a scalar, no batch dimension: exactly one instance).
+ */
+export function predictInput(manifest: Manifest): TensorSpec | undefined {
+  const spec = manifest.inputs[0];
+  if (!spec || manifest.inputs.length !== 1) return undefined;
+  if (spec.shape.length === 0) return spec;
+  if (spec.shape[0] === 0) return undefined;
+  return spec.shape.slice(1).every((d) => d >= 0) ? spec : undefined;
+}
+
+/**
+ * Turns `{"instances": [...]}` into the model's single input tensor, one
+ * instance per row of the batch dimension. An instance has the per-row shape
+ * (the input's shape without its first dimension): a bare value for an input
+ * `[-1]`; for `[-1, F]` an array of F values, an object keyed by the manifest's
+ * feature names, or a bare value when F is 1; for rank 3 or more, or an empty
+ * dimension, a nested array of exactly the per-row shape (`[[[...8], ...8]]` for
+ * `[-1, 1, 8, 8]`, `[]` for `[-1, 0]`). A rank-0 input has no batch dimension:
+ * it takes exactly one instance, a bare value; a fixed first dimension takes
+ * exactly that many instances.
  *
  * @throws BadRequestError saying what was wrong and what was expected.
  */
 export function parsePredictRequest(body: unknown, manifest: Manifest, maxElements: number): InputTensor {
   const spec = singleInput(manifest);
-  const perRow = elementCount(spec.shape.slice(1));
+  const rowShape = spec.shape.slice(1);
+  const perRow = elementCount(rowShape);
   if (!isObject(body) || !Array.isArray(body.instances)) {
     throw new BadRequestError(`request body must be a JSON object ${FORM}: ${expectation(manifest, spec)}`);
   }
   const instances = body.instances;
   if (instances.length === 0)
     throw new BadRequestError(`"instances" is empty: ${expectation(manifest, spec)}`);
+  if (spec.shape.length === 0 && instances.length !== 1) {
+    throw new BadRequestError(`${instances.length} instances sent; ${expectation(manifest, spec)}`);
+  }
+  const fixedRows = spec.shape[0] ?? -1;
+  if (fixedRows > 0 && instances.length !== fixedRows) {
+    throw new BadRequestError(
+      `${instances.length} instances sent; model '${manifest.name}' takes exactly ${fixedRows} (its input shape ${formatShape(spec.shape)} fixes the batch dimension)`,
+    );
+  }
   if (instances.length * perRow > maxElements) {
     throw new BadRequestError(
       `${instances.length} instances of ${perRow} values are ${instances.length * perRow} elements; the limit is ${maxElements} per request`,
@@ -49,11 +77,11 @@ export function parsePredictRequest(body: unknown, manifest: Manifest, maxElemen
     }
     for (const v of values) elements.push(v);
   });
-  const shape = [instances.length, ...spec.shape.slice(1)];
+  const shape = spec.shape.length === 0 ? [] : [instances.length, ...rowShape];
   return inputTensor(spec.name, spec.datatype, shape, elements, (e) => {
-    const feature = e % perRow;
+    const feature = perRow > 0 ? e % perRow : 0;
     const name = manifest.features?.[feature];
-    return `instance ${Math.floor(e / perRow)} value ${feature}${name ? ` (${name})` : ''}`;
+    return `instance ${perRow > 0 ? Math.floor(e / perRow) : e} value ${feature}${name ? ` (${name})` : ''}`;
   });
 }
 
@@ -64,8 +92,18 @@ function instanceValues(
   spec: TensorSpec,
   perRow: number,
 ): unknown[] {
-  if (spec.shape.length > 2) {
-    const elements = nestedElements(instance, spec.shape.slice(1));
+  const rowShape = spec.shape.slice(1);
+  if (rowShape.length === 0) {
+    // A scalar per row (input [-1]) or the whole input (input []): one value, never an array or object.
+    if (Array.isArray(instance) || isObject(instance)) {
+      throw new BadRequestError(
+        `instance ${i} is ${Array.isArray(instance) ? `an array of ${instance.length}` : 'an object'}; ${expectation(manifest, spec)}`,
+      );
+    }
+    return [instance];
+  }
+  if (rowShape.length > 1 || perRow === 0) {
+    const elements = nestedElements(instance, rowShape);
     if (typeof elements === 'string') {
       throw new BadRequestError(`instance ${i} is ${elements}; ${expectation(manifest, spec)}`);
     }
@@ -90,28 +128,37 @@ function instanceValues(
       return instance[f];
     });
   }
-  if (perRow === 1 && spec.shape.length === 2) return [instance];
+  if (perRow === 1) return [instance];
   throw new BadRequestError(`instance ${i} is ${JSON.stringify(instance)}; ${expectation(manifest, spec)}`);
 }
 
 function singleInput(manifest: Manifest): TensorSpec {
-  const spec = manifest.inputs[0];
-  const fixedRows = spec ? spec.shape.slice(1).every((d) => d > 0) : false;
-  if (!spec || manifest.inputs.length !== 1 || spec.shape.length < 2 || !fixedRows) {
+  const spec = predictInput(manifest);
+  if (!spec) {
     throw new BadRequestError(
-      `model '${manifest.name}' takes ${describeSpecs(manifest.inputs)}; the predict route needs one input of shape [-1, features]: use POST /v2/models/${manifest.name}/infer`,
+      `model '${manifest.name}' takes ${describeSpecs(manifest.inputs)}; the predict route needs one input of shape [-1, features] or [-1, fixed dims...] (the first dimension is the batch), or a scalar input []: use POST /v2/models/${manifest.name}/infer`,
     );
   }
   return spec;
 }
 
+/** What an instance must be, naming the input's shape and the per-row shape. */
 function expectation(manifest: Manifest, spec: TensorSpec): string {
-  const perRow = elementCount(spec.shape.slice(1));
-  if (spec.shape.length > 2) {
-    return `model '${manifest.name}' expects each instance to be a nested array of shape ${formatShape(spec.shape.slice(1))} of ${spec.datatype} values (${perRow} in all)`;
+  const model = `model '${manifest.name}'`;
+  const rowShape = spec.shape.slice(1);
+  const perRow = elementCount(rowShape);
+  if (spec.shape.length === 0) {
+    return `${model} takes one ${spec.datatype} value, its input '${spec.name}' being a scalar (shape [], no batch dimension): send {"instances": [value]}`;
+  }
+  if (rowShape.length === 0) {
+    return `${model} expects each instance to be one ${spec.datatype} value (input shape ${formatShape(spec.shape)}: a scalar per instance)`;
+  }
+  if (rowShape.length > 1 || perRow === 0) {
+    const empty = perRow === 0 ? `, an empty dimension in input shape ${formatShape(spec.shape)}` : '';
+    return `${model} expects each instance to be a nested array of shape ${formatShape(rowShape)} of ${spec.datatype} values (${perRow} in all${empty})`;
   }
   const names = manifest.features ? ` (${manifest.features.join(', ')})` : '';
-  return `model '${manifest.name}' expects each instance to be an array of ${perRow} ${spec.datatype} values${names}, shape ${formatShape(spec.shape.slice(1))}`;
+  return `${model} expects each instance to be an array of ${perRow} ${spec.datatype} values${names}, shape ${formatShape(rowShape)}`;
 }
 
 export interface PredictResponse {

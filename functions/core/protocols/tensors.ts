@@ -65,15 +65,31 @@ export function inputTensor(
   return { name, datatype, shape, data: encodeElements(elements, datatype, locate) };
 }
 
-/** Rows of a `[N, ...]` output: a scalar per row when each row holds one element. */
+/**
+ * Rows of a `[N, ...]` output: a scalar per row when each row holds one
+ * element, a flat array for `[N, C]`, nested arrays of the per-row shape for
+ * rank 3 or more (`[[[...]]]` for `[N, 1, 2, 2]`); a rank-0 output is one row.
+ */
 export function rows(output: OutputTensor): unknown[] {
   const n = output.shape[0] ?? output.data.length;
   if (n === 0) return [];
   const width = output.data.length / n;
   if (width === 1) return output.data.slice();
+  const rowShape = output.shape.slice(1);
   const out = new Array<unknown>(n);
-  for (let i = 0; i < n; i++) out[i] = output.data.slice(i * width, (i + 1) * width);
+  for (let i = 0; i < n; i++) {
+    const row = output.data.slice(i * width, (i + 1) * width);
+    out[i] = rowShape.length > 1 ? nest(row, rowShape) : row;
+  }
   return out;
+}
+
+/** Row-major elements as nested arrays of `shape`. */
+function nest(data: readonly unknown[], shape: readonly number[]): unknown[] {
+  const [size = 0, ...inner] = shape;
+  if (inner.length === 0) return data.slice();
+  const step = elementCount(inner);
+  return Array.from({ length: size }, (_, i) => nest(data.slice(i * step, (i + 1) * step), inner));
 }
 
 /**

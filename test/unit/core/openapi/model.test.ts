@@ -68,3 +68,26 @@ describe('GET /v2/models/{m}/openapi.json document', () => {
     expect(() => parsePredictRequest(short, iris, 100)).toThrow(/4 FP32 values/);
   });
 });
+
+describe('the predict body of inputs beyond [-1, F]', () => {
+  const ajv = new Ajv2020({ strict: false });
+  it.each([
+    ['a scalar input', [], [1, 2]],
+    ['a scalar per row', [-1], [[1]]],
+    ['an empty dimension', [-1, 0], [[1]]],
+    ['an image', [-1, 1, 2, 2], [[[0, 0, 0, 0]]]],
+    ['a fixed batch', [2, 3], [[0, 0, 0]]],
+  ])('for %s: the example is accepted by schema and parser, a misfit refused by both', (_, shape, misfit) => {
+    const manifest: Manifest = {
+      ...iris,
+      name: 'm',
+      features: undefined,
+      inputs: [{ name: 'x', datatype: 'FP32', shape }],
+    };
+    const predict = body(modelOpenApiDocument(manifest, ['1'], '0.1.0') as Json, '/v1/models/m/predict');
+    expect(ajv.validate(predict.schema, predict.example), ajv.errorsText()).toBe(true);
+    expect(() => parsePredictRequest(predict.example, manifest, 100)).not.toThrow();
+    expect(ajv.validate(predict.schema, { instances: misfit })).toBe(false);
+    expect(() => parsePredictRequest({ instances: misfit }, manifest, 100)).toThrow();
+  });
+});

@@ -251,7 +251,7 @@ describe('predict', () => {
 
   it('sends multi-input models to the V2 route', () => {
     expect(() => parsePredictRequest({ instances: [[1]] }, twoInputs, 10)).toThrow(
-      /the predict route needs one input of shape \[-1, features\]: use POST \/v2\/models\/pair\/infer/,
+      /the predict route needs one input of shape \[-1, features\] or \[-1, fixed dims...\] \(the first dimension is the batch\), or a scalar input \[\]: use POST \/v2\/models\/pair\/infer/,
     );
   });
 
