@@ -2,7 +2,7 @@
  * The S3 client the functions share (path-style for an endpoint of one's own, as in local mode), and S3
  * failures read: a missing key, or a transient failure answered as a 503 to retry.
  */
-import { S3Client, type S3ClientConfig, S3ServiceException } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, S3Client, type S3ClientConfig, S3ServiceException } from '@aws-sdk/client-s3';
 import { ServiceUnavailableError } from './errors.ts';
 
 /**
@@ -37,6 +37,30 @@ export function isNotFound(error: unknown): boolean {
     error instanceof S3ServiceException &&
     (error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404)
   );
+}
+
+/**
+ * Whether a read of `key` failed because the key does not exist. S3 answers a missing key with 404
+ * only to a caller allowed s3:ListBucket on the bucket, and with 403 AccessDenied to others (GetObject,
+ * "Permissions", in the S3 API reference). The functions may list only the prefixes they read (a
+ * ListBucket conditioned on s3:prefix), so after a 403 the key is looked up by listing exactly it:
+ * absent, the key is missing; present, or the listing refused too, the 403 stands.
+ */
+export async function isMissingKey(
+  deps: { readonly s3: S3Client; readonly bucket: string },
+  key: string,
+  error: unknown,
+): Promise<boolean> {
+  if (isNotFound(error)) return true;
+  if (!(error instanceof S3ServiceException) || error.$metadata.httpStatusCode !== 403) return false;
+  try {
+    const listed = await deps.s3.send(
+      new ListObjectsV2Command({ Bucket: deps.bucket, Prefix: key, MaxKeys: 1 }),
+    );
+    return listed.Contents?.[0]?.Key !== key;
+  } catch {
+    return false;
+  }
 }
 
 /**

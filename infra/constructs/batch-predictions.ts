@@ -115,6 +115,10 @@ export class BatchPredictions extends Construct {
       }),
     );
     grantBucketKey(bucket, fn, 'write');
+    // A job reads its earlier manifest and its input, which may be gone: listing those prefixes
+    // makes S3 say so, where without s3:ListBucket it answers 403 (functions/core/s3.ts isMissingKey).
+    grantListUnder(bucket, fn, BATCH_PREFIXES.output);
+    grantListUnder(bucket, fn, BATCH_PREFIXES.input);
     const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
     for (const prefix of Object.values(BATCH_PREFIXES)) {
       Validations.of(this.role).acknowledge({
@@ -170,29 +174,35 @@ export class BatchPredictions extends Construct {
         });
       }
     }
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:GetObject', 's3:PutObject'],
-      resourceArns: [this.bucket.arnForObjects(`${BATCH_PREFIXES.input}*`)],
-    })
-      .combine(
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['s3:GetObject'],
-          resourceArns: [
-            this.bucket.arnForObjects(`${BATCH_PREFIXES.output}*`),
-            this.bucket.arnForObjects(`${BATCH_KEYS}*`),
-          ],
-        }),
-      )
-      .combine(
-        iam.Grant.addToPrincipal({
-          grantee,
-          actions: ['s3:GetObject', 's3:PutObject'],
-          resourceArns: [this.bucket.arnForObjects(`${BATCH_JOBS}*`)],
-        }),
-      )
-      .combine(grantListUnder(this.bucket, grantee, BATCH_JOBS))
-      .combine(grantBucketKey(this.bucket, grantee, 'write'));
+    return (
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resourceArns: [this.bucket.arnForObjects(`${BATCH_PREFIXES.input}*`)],
+      })
+        .combine(
+          iam.Grant.addToPrincipal({
+            grantee,
+            actions: ['s3:GetObject'],
+            resourceArns: [
+              this.bucket.arnForObjects(`${BATCH_PREFIXES.output}*`),
+              this.bucket.arnForObjects(`${BATCH_KEYS}*`),
+            ],
+          }),
+        )
+        .combine(
+          iam.Grant.addToPrincipal({
+            grantee,
+            actions: ['s3:GetObject', 's3:PutObject'],
+            resourceArns: [this.bucket.arnForObjects(`${BATCH_JOBS}*`)],
+          }),
+        )
+        .combine(grantListUnder(this.bucket, grantee, BATCH_JOBS))
+        // Reads of files, manifests and outputs that may not exist yet (isMissingKey).
+        .combine(grantListUnder(this.bucket, grantee, BATCH_PREFIXES.output))
+        .combine(grantListUnder(this.bucket, grantee, BATCH_PREFIXES.input))
+        .combine(grantListUnder(this.bucket, grantee, BATCH_KEYS))
+        .combine(grantBucketKey(this.bucket, grantee, 'write'))
+    );
   }
 }

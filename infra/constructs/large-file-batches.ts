@@ -99,7 +99,8 @@ export class LargeFileBatches extends Construct {
       new iam.PolicyStatement({
         actions: ['s3:ListBucket'],
         resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${BATCH_PREFIXES.output}.parts/*`] } },
+        // The parts it joins, and the manifest it reads back (which may be gone: isMissingKey).
+        conditions: { StringLike: { 's3:prefix': [`${BATCH_PREFIXES.output}*`] } },
       }),
     );
     const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);

@@ -70,7 +70,7 @@ describe('BatchPredictions', () => {
     }
   });
 
-  it('lets the batch function read batch/input/*, write batch/output/*, read models/*, and nothing else in the bucket', () => {
+  it('lets the batch function read batch/input/*, write batch/output/*, read models/*, list those prefixes only, and nothing else in the bucket', () => {
     const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
       id.startsWith('BatchFunction'),
     );
@@ -78,16 +78,17 @@ describe('BatchPredictions', () => {
       .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
       .filter((s: { Action: string | string[] }) => [s.Action].flat().some((a) => a.startsWith('s3:')));
     // Every (action, place) pair granted, whatever way the statements were merged.
-    const pairs = s3Statements.flatMap((s: { Action: string | string[]; Resource: unknown }) =>
+    // Listing the bucket is named by the prefixes its condition allows.
+    type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+    const place = (r: unknown) =>
+      JSON.stringify(r).match(/(models|batch\/input|batch\/output)\/\*/)?.[0] ?? 'bucket';
+    const pairs = s3Statements.flatMap((s: Statement) =>
       [s.Action]
         .flat()
         .flatMap((action) =>
-          [s.Resource]
-            .flat()
-            .map(
-              (r) =>
-                `${action} ${JSON.stringify(r).match(/(models|batch\/input|batch\/output)\/\*/)?.[0] ?? 'bucket'}`,
-            ),
+          action === 's3:ListBucket'
+            ? [`${action} ${place(s.Condition)}`]
+            : [s.Resource].flat().map((r) => `${action} ${place(r)}`),
         ),
     );
     expect(pairs.sort()).toEqual([
@@ -95,8 +96,30 @@ describe('BatchPredictions', () => {
       's3:GetObject batch/input/*',
       's3:GetObject batch/output/*',
       's3:GetObject models/*',
-      's3:ListBucket bucket',
+      // Reading a manifest or input that may be gone answers 404 only to a caller that may list it.
+      's3:ListBucket batch/input/*',
+      's3:ListBucket batch/output/*',
+      's3:ListBucket models/*',
       's3:PutObject batch/output/*',
+    ]);
+  });
+
+  it('lets the api function list only the prefixes where it reads keys that may not exist yet', () => {
+    const listed = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => id.startsWith('InferenceRole'))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+      .filter((s: { Action: string | string[] }) => [s.Action].flat().includes('s3:ListBucket'))
+      .flatMap((s: { Condition?: { StringLike?: Record<string, string[]> } }) => {
+        const prefixes = s.Condition?.StringLike?.['s3:prefix'];
+        expect(prefixes, 'every listing of the bucket is limited to prefixes').toBeDefined();
+        return prefixes ?? [];
+      });
+    expect(listed.sort()).toEqual([
+      'batch/input/*',
+      'batch/jobs/*',
+      'batch/keys/*',
+      'batch/output/*',
+      'models/*',
     ]);
   });
 });

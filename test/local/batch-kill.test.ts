@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishModel } from '../../cli/registry/publish.ts';
+import { isMissingKey } from '../../functions/core/s3.ts';
 import { S3RVER_CREDENTIALS } from '../../local/s3.ts';
 import { sampleModelBytes } from '../fixtures/models.ts';
 import { startTestS3, type TestS3 } from '../fixtures/s3.ts';
@@ -72,7 +73,8 @@ async function read(key: string): Promise<string | undefined> {
     const object = await t.s3.send(new GetObjectCommand({ Bucket: t.bucket, Key: key }));
     return await object.Body?.transformToString();
   } catch (error) {
-    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+    // Not there yet: S3 says so with 404, or 403 to a caller that may not list batch/output/.
+    if (await isMissingKey(t, key, error)) return undefined;
     throw error;
   }
 }

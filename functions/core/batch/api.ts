@@ -1,7 +1,7 @@
 /** Batch jobs through the REST API: what a job answers, and reading a job's manifest back. */
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { NotFoundError } from '../errors.ts';
-import { isNotFound } from '../s3.ts';
+import { isMissingKey } from '../s3.ts';
 import { batchTarget, isRejected } from './layout.ts';
 import { type BatchManifest, jobId, readManifest } from './manifest.ts';
 
@@ -37,7 +37,7 @@ export async function batchStatus(deps: BatchApiDependencies, id: string): Promi
     try {
       await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: key }));
     } catch (error) {
-      if (isNotFound(error)) throw new NotFoundError(`no batch job '${id}'`);
+      if (await isMissingKey(deps, key, error)) throw new NotFoundError(`no batch job '${id}'`);
       throw error;
     }
   }

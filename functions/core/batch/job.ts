@@ -5,7 +5,7 @@ import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import type { Registry } from '../registry/store.ts';
 import type { ModelRunner } from '../runners/runner.ts';
 import type { SageMakerRunner } from '../runners/sagemaker.ts';
-import { isNotFound } from '../s3.ts';
+import { isMissingKey } from '../s3.ts';
 import { runChatBatch } from './chat.ts';
 import { putJson } from './io.ts';
 import { batchTarget, isRejected } from './layout.ts';
@@ -194,7 +194,7 @@ async function headObject(
     const head = await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: key }));
     return { eTag: head.ETag?.replaceAll('"', ''), size: head.ContentLength };
   } catch (error) {
-    if (isNotFound(error)) return undefined;
+    if (await isMissingKey(deps, key, error)) return undefined;
     throw error;
   }
 }

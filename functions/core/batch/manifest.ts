@@ -1,6 +1,6 @@
 /** The manifest of a batch job (`batch/output/<model>/<file>.manifest.json`): its shape, its id, its final status, reading it back. */
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { isNotFound } from '../s3.ts';
+import { isMissingKey } from '../s3.ts';
 
 export const BATCH_STATUSES = ['running', 'succeeded', 'completed_with_errors', 'empty', 'failed'] as const;
 export type BatchStatus = (typeof BATCH_STATUSES)[number];
@@ -77,7 +77,7 @@ export async function readManifest(
       return undefined;
     }
   } catch (error) {
-    if (isNotFound(error)) return undefined;
+    if (await isMissingKey(deps, key, error)) return undefined;
     throw error;
   }
 }

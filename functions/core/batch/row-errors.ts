@@ -3,7 +3,7 @@
  * job's output file (`{"line", "error"}` lines), at most ROW_ERRORS_LIMIT of them.
  */
 import { isObject } from '../json.ts';
-import { isNotFound } from '../s3.ts';
+import { isMissingKey } from '../s3.ts';
 import type { BatchApiDependencies } from './api.ts';
 import { objectLines } from './io.ts';
 import { ownedBatchStatus } from './tenants.ts';
@@ -40,8 +40,7 @@ export async function ownedBatchErrors(
   const data: RowError[] = [];
   let hasMore = false;
   // Only a finished job that counted failed rows is read: no output is fetched that has none
-  // to list, or that does not exist yet (deployed, the function may not list batch/output/,
-  // so S3 would answer a missing object with 403, not 404).
+  // to list, or that does not exist yet.
   const m = job.manifest;
   if (job.output && m && m.status !== 'running' && m.failed > 0) {
     try {
@@ -55,7 +54,7 @@ export async function ownedBatchErrors(
         data.push(row);
       }
     } catch (error) {
-      if (!isNotFound(error)) throw error;
+      if (!(await isMissingKey(deps, job.output, error))) throw error;
     }
   }
   return { object: 'list', id: job.id, output: job.output, data, has_more: hasMore };

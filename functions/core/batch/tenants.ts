@@ -13,7 +13,7 @@ import {
 import { BadRequestError, NotFoundError } from '../errors.ts';
 import { isObject } from '../json.ts';
 import { checkModelName } from '../registry/manifest.ts';
-import { isNotFound } from '../s3.ts';
+import { isMissingKey } from '../s3.ts';
 import type { BatchApiDependencies } from './api.ts';
 import { BATCH_INPUT, BATCH_JOBS, BATCH_KEYS, batchTarget, isRejected } from './layout.ts';
 import { type BatchManifest, readManifest } from './manifest.ts';
@@ -96,7 +96,7 @@ export async function submitOwnedBatch(
   try {
     await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: input }));
   } catch (error) {
-    if (isNotFound(error))
+    if (await isMissingKey(deps, input, error))
       throw new NotFoundError(`no object ${input}: upload the file to your prefix first`);
     throw error;
   }
@@ -168,7 +168,7 @@ async function readRecord(deps: BatchApiDependencies, key: string): Promise<JobR
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
     return JSON.parse((await object.Body?.transformToString()) ?? '') as JobRecord;
   } catch (error) {
-    if (isNotFound(error)) return undefined;
+    if (await isMissingKey(deps, key, error)) return undefined;
     throw error;
   }
 }
