@@ -1,3 +1,7 @@
+/**
+ * The GpuEndpoint construct and large models in the configuration, in synthesized templates: container presets,
+ * endpoint config, autoscaling, IAM scope, refused settings, and the example large-model configuration.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';

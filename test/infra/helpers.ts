@@ -1,3 +1,7 @@
+/**
+ * Shared setup for the CDK template tests: apps synthesized with cdk.json's feature flags, the ModelGate stack's
+ * template, a bare stack, the cdk-nag packs `cdk synth` runs, and an inline handler.
+ */
 import { readFileSync } from 'node:fs';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
