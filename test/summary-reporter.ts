@@ -1,3 +1,4 @@
+/** A Vitest reporter that ends every run with one plain count line, for CI logs. */
 import type { Reporter, TestModule } from 'vitest/node';
 
 /** Ends a run with one plain `N passed, N failed, N skipped` line, for CI logs. */

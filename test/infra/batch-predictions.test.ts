@@ -1,3 +1,7 @@
+/**
+ * The BatchPredictions construct in the synthesized ModelGate template: S3 events to an encrypted TLS-only queue
+ * with a dead-letter queue, the batch function's trigger, settings and least-privilege bucket access.
+ */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { modelGateTemplate } from './helpers.ts';

@@ -1,9 +1,21 @@
+/**
+ * Shared setup for the CDK template tests: apps synthesized with cdk.json's feature flags, the ModelGate stack's
+ * template, a bare stack, the cdk-nag packs `cdk synth` runs, an inline handler, and a stack holding one
+ * GpuEndpoint with its resources resolved as CloudFormation will.
+ */
 import { readFileSync } from 'node:fs';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { parseConfig } from '../../infra/config.ts';
+import {
+  ContainerPreset,
+  GpuEndpoint,
+  GpuInstanceType,
+  ModelSource,
+} from '../../infra/constructs/gpu-endpoint.ts';
 import { ModelGateStack } from '../../infra/stacks/modelgate-stack.ts';
 
 /** The feature flags of cdk.json: tests synthesize with what `cdk synth` uses. */
@@ -38,4 +50,55 @@ export function inlineHandler(stack: Stack, id = 'Fn'): lambda.Function {
     handler: 'index.handler',
     code: lambda.Code.fromInline('exports.handler = async () => ({})'),
   });
+}
+
+/**
+ * A stack in `region` holding one GpuEndpoint (TGI on ml.g5.12xlarge, a Hugging Face model, 1 to 3
+ * instances, 20% data capture to a bucket of its own), with `props` changed.
+ */
+export function endpointStack(
+  props: Partial<ConstructorParameters<typeof GpuEndpoint>[2]> = {},
+  region = 'us-east-1',
+) {
+  const stack = new Stack(testApp(), 'Gpu', { env: { account: '123456789012', region } });
+  const bucket = new s3.Bucket(stack, 'Models');
+  const endpoint = new GpuEndpoint(stack, 'Llm', {
+    instanceType: GpuInstanceType.ML_G5_12XLARGE,
+    container: ContainerPreset.TGI,
+    model: ModelSource.huggingFace('org/model'),
+    initialInstanceCount: 1,
+    maxInstances: 3,
+    dataCapture: { bucket, samplingPercentage: 20 },
+    ...props,
+  });
+  return { stack, endpoint, bucket };
+}
+
+const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::URLSuffix': 'amazonaws.com' };
+
+/** A template's resources with partition and URL suffix joined in, as CloudFormation will. */
+// biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped.
+export function resolved(stack: Stack, type: string): Array<Record<string, any>> {
+  const resolve = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (value && typeof value === 'object') {
+      const o = value as Record<string, unknown>;
+      if (typeof o.Ref === 'string' && PSEUDO[o.Ref]) return PSEUDO[o.Ref];
+      if (Array.isArray(o['Fn::Join'])) {
+        const [sep, parts] = o['Fn::Join'] as [string, unknown[]];
+        const done = parts.map(resolve);
+        if (done.every((p) => typeof p === 'string')) return done.join(sep);
+        return { 'Fn::Join': [sep, done] };
+      }
+      return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, resolve(v)]));
+    }
+    return value;
+  };
+  const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string }> };
+  return Object.values(template.Resources)
+    .filter((r) => r.Type === type)
+    .map(
+      // biome-ignore lint/suspicious/noExplicitAny: template JSON is untyped.
+      (r) => resolve(r) as Record<string, any>,
+    );
 }

@@ -1,3 +1,7 @@
+/**
+ * The InferenceApi construct in the synthesized ModelGate template: exactly the route table's methods and keys,
+ * proxy and streaming integrations and their timeouts, the key authorizer, validators, usage plans, logging.
+ */
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';

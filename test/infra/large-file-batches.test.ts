@@ -1,3 +1,7 @@
+/**
+ * The LargeFileBatches construct in the synthesized ModelGate template: the Distributed Map state machine's
+ * readers, batching and merge steps, its logging and tracing, and how the batch function starts it.
+ */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { modelGateTemplate } from './helpers.ts';

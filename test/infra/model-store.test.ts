@@ -1,3 +1,7 @@
+/**
+ * The ModelStore construct in a synthesized template: a versioned, KMS-encrypted, private, TLS-only model bucket
+ * and its access-log bucket, retention and lifecycle, read grants on models/* only, and refused props.
+ */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';

@@ -1,3 +1,7 @@
+/**
+ * Monitoring in the synthesized ModelGate template: alarms to one encrypted topic, the dashboard, and for the
+ * example large-model configuration the GPU endpoint's canary deployment rolled back by its alarms.
+ */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../infra/config.ts';

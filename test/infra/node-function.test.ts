@@ -1,3 +1,7 @@
+/**
+ * The NodeFunction construct, synthesized and bundled for real: an arm64 Node.js 24 function with its own log
+ * group and a least-privilege role, onnxruntime pruned to linux/arm64, hashed console assets, refused props.
+ */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';

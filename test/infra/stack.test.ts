@@ -1,3 +1,7 @@
+/**
+ * The synthesized ModelGate stack as a whole: outputs, the env contract, IAM without wildcards, KMS keys for
+ * bucket readers, writers and log groups, cdk-nag clean, and the configuration file's schema and messages.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';

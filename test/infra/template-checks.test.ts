@@ -1,3 +1,7 @@
+/**
+ * The templates of the shipped configurations checked beyond the constructs: cdk-nag and CloudFormation Guard
+ * clean, invoke permissions, the bundled functions' handler, environment and binaries, and what each check catches.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Stack } from 'aws-cdk-lib';

@@ -1,3 +1,7 @@
+/**
+ * The UsageTable construct, alone and in the ModelGate template: an encrypted on-demand table with a TTL, the
+ * recorder's binding and grants, refused retention, and the per-key budgets handed to the api and chat functions.
+ */
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';

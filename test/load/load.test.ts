@@ -1,3 +1,7 @@
+/**
+ * The soak run (bench/load.ts) on the local topology: a minute of mixed predict, infer and streamed chat traffic
+ * at 256 connections answers without an error or a timeout, and leaves no memory leak.
+ */
 import { describe, expect, it } from 'vitest';
 import { runLoad } from '../../bench/load.ts';
 

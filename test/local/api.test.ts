@@ -1,3 +1,7 @@
+/**
+ * The inference API over HTTP on the local topology: health and metadata, each sample model's predict and V2
+ * infer answers against its framework's own predictions, and the 4xx message each kind of bad request gets.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import {

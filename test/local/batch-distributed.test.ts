@@ -1,3 +1,7 @@
+/**
+ * The large-file batch path on the local topology's S3: the chunk and merge functions called as the Distributed
+ * Map calls them (JSONL and CSV chunks out of order, a failed map run), and the hand-over above the threshold.
+ */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeChunks, partsPrefix, scoreChunk } from '../../functions/core/batch/chunks.ts';

@@ -1,3 +1,7 @@
+/**
+ * Batch predictions on the local topology: files dropped in S3 (JSONL, CSV, gzip) scored as the framework
+ * predicts, every bad or empty input accounted for, jobs through /v1/batches, and generated files (fast-check).
+ */
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+/** `npm run bench` at tiny sizes: the harness runs the chosen benchmarks and writes a well-formed results table. */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

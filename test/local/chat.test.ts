@@ -1,3 +1,8 @@
+/**
+ * The OpenAI-compatible API on the local topology with the demo language model, through the official openai
+ * client and `modelgate chat`: answers and streams in OpenAI's schema, stops, keys, errors, client aborts, and
+ * a container killed mid-stream.
+ */
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../fixtures/cli.ts';

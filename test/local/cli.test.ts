@@ -1,3 +1,7 @@
+/**
+ * The modelgate CLI against the local topology: `batch` and `predict` with their errors, a canary split, sticky
+ * routing and rollback seen through the API and /metrics, and `--stack` reading a CloudFormation stand-in.
+ */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,7 @@
+/**
+ * Chat with a large model whose container (the test's own) answers garbage or hangs, behind the local topology's
+ * SageMaker Runtime emulator: 502s and stream error events that say why, never a crash or a stuck request.
+ */
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../infra/config.ts';

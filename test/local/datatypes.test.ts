@@ -1,3 +1,7 @@
+/**
+ * Every V2 datatype, its edges included, through an echo ONNX graph on the local topology: metadata from the
+ * graph, exact round trips through onnxruntime, and a 400 for an element out of its datatype's range.
+ */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishModel } from '../../cli/registry/publish.ts';

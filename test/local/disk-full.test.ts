@@ -1,3 +1,7 @@
+/**
+ * A full disk under the model cache (a filled tmpfs; needs root, skipped otherwise) on the local topology:
+ * models served from memory with a warning and a metric, no partial file, and cached again once space returns.
+ */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,7 @@
+/**
+ * Faults injected for real on the local topology: a corrupt model version while production keeps serving, a
+ * streamed upload through s3rver byte for byte, and S3 stopped (503 with Retry-After) and restarted.
+ */
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';

@@ -1,3 +1,7 @@
+/**
+ * Mutated request bodies (seeded) and odd model names and versions sent to the local topology's API: every answer
+ * is a 200 or a 4xx, never a 5xx, never a stack trace, file path or other internals.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 

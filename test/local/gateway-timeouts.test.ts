@@ -1,3 +1,8 @@
+/**
+ * API Gateway's integration timeouts, shortened, in the gateway emulator and end to end on the local topology
+ * with a slow-streaming container of the test's own: buffered 504s, long streams kept, streams cut at the
+ * streamed and idle limits with the generation stopped upstream, and the limits read from the environment.
+ */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';

@@ -1,3 +1,8 @@
+/**
+ * The API Gateway emulator answering as API Gateway does, in front of handlers of the test's own (keys, routes,
+ * the v1 proxy event, metrics and access log, throttles and quotas under load, integration faults) and in
+ * front of the real api function on the local topology.
+ */
 import autocannon from 'autocannon';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';

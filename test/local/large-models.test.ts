@@ -1,3 +1,7 @@
+/**
+ * Large models from the configuration on the local topology, through the SageMaker Runtime emulator: an LMI model
+ * on the demo container, a V2 tensor server of the test's own, and batch files of OpenAI requests.
+ */
 import type { Server } from 'node:http';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import OpenAI from 'openai';

@@ -1,3 +1,7 @@
+/**
+ * Generated requests (fast-check, fixed seed) to every route of the local topology, the demo language model
+ * behind the chat routes: never a 5xx or internals, always a well-formed error of the route's protocol.
+ */
 import { request } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

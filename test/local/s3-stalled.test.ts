@@ -1,3 +1,7 @@
+/**
+ * The api handler over a model store that stops answering (a TCP hop in front of a real s3rver): a 503 with
+ * Retry-After within the SDK's timeout, then served again once the store answers, with no failure cached.
+ */
 import { mkdtempSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';

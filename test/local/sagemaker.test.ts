@@ -1,3 +1,8 @@
+/**
+ * The SageMaker Runtime emulator driven by the AWS SDK, the demo language model and test containers behind it:
+ * the three invoke operations, SageMaker's error types and injected faults, a stream that breaks, and a killed
+ * container restarted by its supervisor.
+ */
 import type { Server } from 'node:http';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {

@@ -1,3 +1,7 @@
+/**
+ * Secrets kept out of logs on the local topology: a run of successes, client errors and faults, logged at debug
+ * level with the access log, never shows the API key.
+ */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { captureOutput } from '../fixtures/output.ts';

@@ -1,3 +1,7 @@
+/**
+ * `npm start` run as a user runs it, in a process of its own: the banner's curl commands give real predictions
+ * and a chat stream, Ctrl-C stops it, taken ports are refused in one line, data and key survive a restart.
+ */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';

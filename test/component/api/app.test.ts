@@ -1,3 +1,4 @@
+/** The api handler over a real s3rver: V2 inference, 4xx and 500 answers, readiness, EMF metrics, shadow traffic. */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

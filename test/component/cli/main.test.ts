@@ -1,3 +1,7 @@
+/**
+ * The `modelgate models` CLI run in process against a real s3rver: push (progress, tensors read from the graph,
+ * concurrent pushes), list, the alias lifecycle and history, guarded deletes, and bad input refused with exit codes.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../fixtures/cli.ts';
 import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';

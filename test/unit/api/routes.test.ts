@@ -1,3 +1,7 @@
+/**
+ * The route table's surface: no route writes the registry, and every route needs a key but health, server
+ * metadata, the API description and its pages.
+ */
 import { describe, expect, it } from 'vitest';
 import { API_ROUTES } from '../../../functions/api/routes.ts';
 import { CHAT_ROUTES } from '../../../functions/chat/routes.ts';

@@ -1,3 +1,7 @@
+/**
+ * The REQUEST authorizer on hand-built events: the key from x-api-key or a bearer token handed to API Gateway's
+ * usage plans, none when there is none.
+ */
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handler } from '../../../functions/authorizer/index.ts';

@@ -1,3 +1,7 @@
+/**
+ * The batch handler's SQS adapter on hand-built events: S3 keys decoded as S3 encodes them, S3's test event and
+ * non-create events ignored, and a failing message reported back for retry.
+ */
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { createBatchHandler, decodeS3Key } from '../../../functions/batch/app.ts';

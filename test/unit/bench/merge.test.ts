@@ -1,3 +1,7 @@
+/**
+ * Merging a partial bench run into bench/RESULTS.md: rows replaced or appended, the run noted once, the analysis
+ * brought up to date, and a report without a result table refused.
+ */
 import { describe, expect, it } from 'vitest';
 import { mergeReport } from '../../../bench/lib/merge.ts';
 

@@ -1,3 +1,7 @@
+/**
+ * The Prometheus text rendering of counters and histograms, and sameAnswer's comparison of two answers within a
+ * relative tolerance.
+ */
 import { describe, expect, it } from 'vitest';
 import { sameAnswer } from '../../../functions/core/compare.ts';
 import { Counters } from '../../../functions/core/counters.ts';

@@ -1,3 +1,7 @@
+/**
+ * The functions' environment contract (readEnv): defaults, a frozen result, large-model and usage bindings, and a
+ * fail-fast message naming each variable that is missing or malformed.
+ */
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, ENV, readEnv } from '../../../functions/core/env.ts';
 

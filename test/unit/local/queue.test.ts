@@ -1,3 +1,7 @@
+/**
+ * The local SQS stand-in as SQS behaves: delivery, deletion on success, redelivery after the visibility timeout,
+ * and the dead-letter queue after maxReceiveCount receives.
+ */
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { LocalQueue } from '../../../local/queue.ts';

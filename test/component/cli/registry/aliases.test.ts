@@ -1,3 +1,7 @@
+/**
+ * The alias store against a real s3rver: canary, promote, shadow, rollback and history, racing promotions, guarded
+ * deletes and refused input, and the S3 conditional writes it relies on.
+ */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AliasStore, HISTORY_LIMIT } from '../../../../cli/registry/aliases.ts';

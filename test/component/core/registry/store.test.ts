@@ -1,3 +1,7 @@
+/**
+ * Publishing model versions and resolving them through the registry, against a real s3rver: manifests read from
+ * the ONNX graph, multipart uploads, weighted and sticky canary routing, the alias cache TTL, unknown names.
+ */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';

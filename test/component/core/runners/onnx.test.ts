@@ -1,3 +1,7 @@
+/**
+ * The ONNX runtime over models published to a real s3rver: parity with scikit-learn, session and disk caches,
+ * sha256 checks, compiled trees (at load, in the background, on the model thread) and the model's own thread.
+ */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,7 @@
+/**
+ * Compiled trees that answer differently from onnxruntime (a compiler fault injected by a mock, over a real
+ * s3rver): the model stays on onnxruntime, the compile event says why, and its answers are unchanged.
+ */
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { publishModel } from '../../../../cli/registry/publish.ts';
 import type { Manifest } from '../../../../functions/core/registry/manifest.ts';

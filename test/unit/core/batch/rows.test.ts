@@ -1,3 +1,7 @@
+/**
+ * The batch row readers against their references (fast-check): the byte number parser against Number(), the byte
+ * CSV and JSON-array parsers against the general ones, CSV records against their header, lines against readline.
+ */
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';

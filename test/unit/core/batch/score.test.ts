@@ -1,3 +1,7 @@
+/**
+ * Batch output lines checked against JSON.stringify of each row, for any prediction, probabilities and error text
+ * (fast-check), with a stand-in runner: what is tested is how rows are written, not a model.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { scoreRows } from '../../../../functions/core/batch/score.ts';

@@ -1,3 +1,7 @@
+/**
+ * The V2 datatypes against onnxruntime's types: each encoded and decoded (INT64 as BigInt, BOOL, BYTES, FP16),
+ * non-finite floats answered as null, and a 400 naming each element of the wrong kind.
+ */
 import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../../../functions/core/errors.ts';
 import {

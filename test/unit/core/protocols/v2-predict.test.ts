@@ -1,3 +1,7 @@
+/**
+ * The V2 infer and simple predict protocols on hand-built manifests: requests parsed into runtime tensors, a 400
+ * saying what was expected for each kind of bad request, and the answers each route gives.
+ */
 import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../../../functions/core/errors.ts';
 import { parsePredictRequest, predictResponse } from '../../../../functions/core/protocols/predict.ts';

@@ -1,3 +1,7 @@
+/**
+ * The registry's caches: TtlCache (one load shared, reloaded after the TTL, failures forgotten) and LruCache
+ * (evicted by size, least recently used first).
+ */
 import { describe, expect, it } from 'vitest';
 import { LruCache, TtlCache } from '../../../../functions/core/registry/cache.ts';
 

@@ -1,3 +1,7 @@
+/**
+ * The tree-ensemble compiler against onnxruntime, answer for answer: the sample forest and boosted trees, random
+ * regressors and classifiers (fast-check), the models it declines and why, and its input checks.
+ */
 import fc from 'fast-check';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';

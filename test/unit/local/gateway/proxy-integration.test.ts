@@ -1,3 +1,7 @@
+/**
+ * The local gateway's proxy integration (one timer for every call under one timeout) and the batched
+ * access-log writer.
+ */
 import { describe, expect, it } from 'vitest';
 import type { ProxyHandler } from '../../../../local/gateway/gateway.ts';
 import { lambdaContext } from '../../../../local/gateway/proxy-event.ts';

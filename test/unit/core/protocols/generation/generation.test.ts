@@ -1,3 +1,4 @@
+/** OpenAI requests to model containers and back: stream reassembly, bodies, answers, chunks, SageMaker errors. */
 import {
   ModelError,
   ModelNotReadyException,
