@@ -110,6 +110,8 @@ export interface FunctionEnv {
         readonly limits: ReadonlyMap<string, KeyLimits>;
       }
     | undefined;
+  /** Lambda's runtime API (`AWS_LAMBDA_RUNTIME_API`, host:port), set by Lambda only: the usage flush extension registers there. */
+  readonly lambdaRuntimeApi: string | undefined;
   /** `GET /v1/metrics` from CloudWatch, when the stack grants the read. */
   readonly cloudwatchMetrics: { readonly endpoint: string | undefined } | undefined;
 }
@@ -175,6 +177,7 @@ export function readEnv(
           limits: keyLimits(source[ENV.KEY_LIMITS]),
         })
       : undefined,
+    lambdaRuntimeApi: source.AWS_LAMBDA_RUNTIME_API || undefined,
     cloudwatchMetrics: flag(source, ENV.CLOUDWATCH_METRICS, false)
       ? Object.freeze({ endpoint: source[ENV.CLOUDWATCH_ENDPOINT] || undefined })
       : undefined,
