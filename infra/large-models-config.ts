@@ -35,6 +35,11 @@ export const LargeModelSchema = z
     localUrl: z.string().url().optional(),
     /** Local mode only, with minInstances 0: the component has capacity this long after its first request. */
     localColdStartSeconds: z.number().min(0).max(900).optional(),
+    /**
+     * Local mode only, with minInstances 0 and localColdStartSeconds: seconds without a request before the
+     * component's copies go back to zero (default: scaleToZeroAfterMinutes, as deployed).
+     */
+    localScaleToZeroAfterSeconds: z.number().positive().max(86_400).optional(),
   })
   .strict()
   .refine((m) => Boolean(m.hfModelId) !== Boolean(m.modelDataUrl), {

@@ -54,6 +54,8 @@ export interface LocalTopology {
   readonly containers: ReadonlyMap<string, Container>;
   /** Names of the large models served through the SageMaker emulator. */
   readonly largeModels: readonly string[];
+  /** Copies of a model's emulated inference component now (0 when scaled to zero); undefined without one. */
+  componentCopies(model: string): number | undefined;
   /** The batch queue fed by s3rver's events under `batch/input/`. */
   readonly batchQueue: LocalQueue;
   close(): Promise<void>;
@@ -94,7 +96,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
     const seeded = options.seed === false ? [] : await seedSampleModels(s3, options.bucket);
 
     const largeModels: LargeModelBinding[] = [];
-    const componentsOf = new Map<string, Pick<EndpointTarget, 'component' | 'coldStartMs'>>();
+    const componentsOf = new Map<string, Pick<EndpointTarget, 'component' | 'capacity'>>();
     if (options.languageModels !== false) {
       const demo = demoLmContainer(DEMO_LM, options.onEvent);
       containers.set(DEMO_LM, demo);
@@ -106,7 +108,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       // Declared large models: forwarded to a server of the user's own (localUrl), else served by a demo container.
       for (const model of options.config.largeModels) {
         const protocol = protocolOf(model);
-        const component = componentTarget(model);
+        const component = componentTarget(model, options.onEvent);
         componentsOf.set(model.name, component);
         if (!model.localUrl && protocol === 'v2') {
           throw new Error(
@@ -260,9 +262,11 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       sagemakerUrl: sagemaker?.url,
       containers,
       largeModels: largeModels.map((m) => m.name),
+      componentCopies: (model) => componentsOf.get(model)?.capacity?.copies,
       batchQueue: queue,
       async close() {
         queue.close();
+        for (const { capacity } of componentsOf.values()) capacity?.close();
         await gateway.close();
         await sagemaker?.close();
         await Promise.all([...containers.values()].map((c) => c.stop()));

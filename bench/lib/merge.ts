@@ -12,7 +12,8 @@ export function mergeReport(report: string, resultTable: string, command: string
   if (start < 0) throw new Error('bench/RESULTS.md has no result table to merge into');
   let end = lines.findIndex((line, i) => i > start && !line.startsWith('|'));
   if (end < 0) end = lines.length;
-  const measurement = (line: string) => line.split(' | ')[1];
+  // Run figures inside a measurement's text (requests recorded, round lengths) do not make it another measurement.
+  const measurement = (line: string) => line.split(' | ')[1]?.replace(/\d[\d,.]*/g, '#');
   const fresh = resultTable.split('\n').filter((line) => line.startsWith('| ') && line !== HEADER);
   const table = lines.slice(start, end);
   for (const row of fresh) {

@@ -14,6 +14,7 @@ import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import { createS3Client } from '../core/s3.ts';
 import { createTelemetry, traceClient } from '../core/telemetry.ts';
 import { usageFromEnv } from '../core/usage/from-env.ts';
+import { holdUntilWritten, untracked } from '../core/usage/lambda-flush.ts';
 import { readUsage } from '../core/usage/report.ts';
 import { createApiHandler } from './app.ts';
 
@@ -24,6 +25,15 @@ const telemetry = createTelemetry('modelgate-api');
 const client = createS3Client(env.s3Endpoint, { timeoutMs: env.s3TimeoutMs });
 const s3 = env.tracing ? await traceClient(client, 'modelgate-api') : client;
 const usage = usageFromEnv(env, telemetry.logger);
+// On Lambda: the environment is not frozen before an invocation's usage is written (registered during init).
+const flushing = usage
+  ? await holdUntilWritten({
+      runtimeApi: env.lambdaRuntimeApi,
+      recorder: usage.recorder,
+      name: 'modelgate-usage-api',
+      onError: (message, details) => telemetry.logger.error(message, details),
+    })
+  : untracked;
 const cloudwatch =
   env.cloudwatchMetrics && new CloudWatchClient({ endpoint: env.cloudwatchMetrics.endpoint });
 
@@ -54,7 +64,7 @@ export const usageRecorder = usage?.recorder;
 export const handler = (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> => {
   // Lambda runs one request at a time per environment: the logger may carry its context.
   if (context) telemetry.logger.addContext(context);
-  return api(event);
+  return flushing.track(context?.awsRequestId, api(event));
 };
 
 /**

@@ -8,6 +8,7 @@ import { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import { lambdaStreaming } from '../core/streaming.ts';
 import { createTelemetry, traceClient } from '../core/telemetry.ts';
 import { usageFromEnv } from '../core/usage/from-env.ts';
+import { holdUntilWritten, untracked } from '../core/usage/lambda-flush.ts';
 import { createChatHandler } from './app.ts';
 
 /** Lambda entry of the chat function (response streaming): module singletons, then the handler. */
@@ -22,13 +23,24 @@ const usage = usageFromEnv(env, telemetry.logger);
 /** The usage recorder of this process, for local mode and tests to wait on. */
 export const usageRecorder = usage?.recorder;
 const limits = usage?.limits;
+// On Lambda: the environment is not frozen before an invocation's usage is written (registered during init).
+const flushing = usage
+  ? await holdUntilWritten({
+      runtimeApi: env.lambdaRuntimeApi,
+      recorder: usage.recorder,
+      name: 'modelgate-usage-chat',
+      onError: (message, details) => telemetry.logger.error(message, details),
+    })
+  : untracked;
 
-export const handler = runtime.streamifyResponse(
-  createChatHandler({
-    models: new Map(env.largeModels.map((m) => [m.name, new SageMakerRunner(client, m)])),
-    telemetry,
-    usage: usageRecorder,
-    ...(limits && { admit: limits.admit.bind(limits) }),
-    open: (stream, metadata) => runtime.HttpResponseStream.from(stream, metadata),
-  }),
+const chat = createChatHandler({
+  models: new Map(env.largeModels.map((m) => [m.name, new SageMakerRunner(client, m)])),
+  telemetry,
+  usage: usageRecorder,
+  ...(limits && { admit: limits.admit.bind(limits) }),
+  open: (stream, metadata) => runtime.HttpResponseStream.from(stream, metadata),
+});
+
+export const handler = runtime.streamifyResponse((event, stream, context) =>
+  flushing.track(context?.awsRequestId, chat(event, stream, context)),
 );

@@ -41,6 +41,8 @@ export const ENV = {
   DYNAMODB_ENDPOINT: 'MODELGATE_DYNAMODB_ENDPOINT',
   /** Days a day of usage is kept before DynamoDB's TTL removes it. */
   USAGE_RETENTION_DAYS: 'MODELGATE_USAGE_RETENTION_DAYS',
+  /** Milliseconds usage additions are summed before they are written (0: on the next turn of the event loop). */
+  USAGE_FLUSH_MS: 'MODELGATE_USAGE_FLUSH_MS',
   /** Budgets and per-minute limits by API key id: JSON `[{"keyId", "tokensPerMonth"?, ...}]`. */
   KEY_LIMITS: 'MODELGATE_KEY_LIMITS',
   /** `true`: `GET /v1/metrics` reads ModelGate's CloudWatch namespace (the stack sets it with the read grant). */
@@ -102,10 +104,14 @@ export interface FunctionEnv {
         readonly table: string;
         readonly endpoint: string | undefined;
         readonly retentionDays: number;
+        /** How long additions are summed before they are written. */
+        readonly flushMs: number;
         /** Keys that have budgets or limits, by key id. */
         readonly limits: ReadonlyMap<string, KeyLimits>;
       }
     | undefined;
+  /** Lambda's runtime API (`AWS_LAMBDA_RUNTIME_API`, host:port), set by Lambda only: the usage flush extension registers there. */
+  readonly lambdaRuntimeApi: string | undefined;
   /** `GET /v1/metrics` from CloudWatch, when the stack grants the read. */
   readonly cloudwatchMetrics: { readonly endpoint: string | undefined } | undefined;
 }
@@ -117,6 +123,7 @@ export const DEFAULTS = {
   sessionCacheMb: 512,
   maxElements: 1_000_000,
   usageRetentionDays: 400,
+  usageFlushMs: 1000,
 } as const;
 
 /** What a function without the model bucket (the chat function) reads. */
@@ -166,9 +173,11 @@ export function readEnv(
           table: source[ENV.USAGE_TABLE] as string,
           endpoint: source[ENV.DYNAMODB_ENDPOINT] || undefined,
           retentionDays: positiveNumber(source, ENV.USAGE_RETENTION_DAYS, DEFAULTS.usageRetentionDays),
+          flushMs: positiveNumber(source, ENV.USAGE_FLUSH_MS, DEFAULTS.usageFlushMs, true),
           limits: keyLimits(source[ENV.KEY_LIMITS]),
         })
       : undefined,
+    lambdaRuntimeApi: source.AWS_LAMBDA_RUNTIME_API || undefined,
     cloudwatchMetrics: flag(source, ENV.CLOUDWATCH_METRICS, false)
       ? Object.freeze({ endpoint: source[ENV.CLOUDWATCH_ENDPOINT] || undefined })
       : undefined,

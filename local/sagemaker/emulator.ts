@@ -8,7 +8,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { PRODUCTION_VARIANT } from '../../infra/gpu-containers.ts';
 import { listenLoopback, readBody } from '../net.ts';
 import { invokeAsync } from './async.ts';
-import { componentRefusal, INFERENCE_COMPONENT_HEADER } from './components.ts';
+import { type ComponentCapacity, componentRefusal, INFERENCE_COMPONENT_HEADER } from './components.ts';
 import { callContainer, forwarded } from './container-call.ts';
 import {
   ACCOUNT,
@@ -32,10 +32,10 @@ export interface EndpointTarget {
   /** The endpoint hosts this inference component: invocations must name it. */
   readonly component?: string;
   /**
-   * The component starts at zero copies: requests get SageMaker's no-capacity ValidationError
-   * until this long after the first of them (a scale-out from zero), then are served.
+   * The component's copies, scaled out on demand and in when idle: a request that finds none gets
+   * SageMaker's no-capacity ValidationError. Without it a component always has capacity.
    */
-  readonly coldStartMs?: number;
+  readonly capacity?: ComponentCapacity;
 }
 
 export interface SageMakerEmulatorOptions {
@@ -82,7 +82,7 @@ export async function startSageMakerEmulator(options: SageMakerEmulatorOptions) 
         }
         const fault = options.faults?.get(name);
         if (fault) throw new RuntimeFault(fault, `${fault} (injected) for endpoint ${name}.`);
-        const refusal = componentRefusal(name, target, req.headers[INFERENCE_COMPONENT_HEADER]);
+        const refusal = componentRefusal(name, target, req.headers[INFERENCE_COMPONENT_HEADER], res);
         if (refusal) throw new RuntimeFault('ValidationError', refusal);
         if (!target.healthy()) {
           throw new RuntimeFault(

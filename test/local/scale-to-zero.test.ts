@@ -4,16 +4,20 @@
  */
 import {
   InvokeEndpointCommand,
+  InvokeEndpointWithResponseStreamCommand,
   SageMakerRuntimeClient,
   SageMakerRuntimeServiceException,
+  ValidationError,
 } from '@aws-sdk/client-sagemaker-runtime';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { isNoCapacity, NO_CAPACITY } from '../../functions/core/runners/no-capacity.ts';
 import { COLD_START_RETRY_AFTER_SECONDS } from '../../functions/core/runners/sagemaker.ts';
 import { parseConfig } from '../../infra/config.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 const COLD_START_SECONDS = 1.5;
+const IDLE_COLD_START = 0.5;
 let api: TestTopology;
 
 beforeAll(async () => {
@@ -30,6 +34,21 @@ beforeAll(async () => {
       { ...zero, name: 'cold-held', coldStartWaitSeconds: 60 },
       { ...zero, name: 'cold-held-whole', coldStartWaitSeconds: 60 },
       { ...zero, name: 'cold-too-long', coldStartWaitSeconds: 1, localColdStartSeconds: 600 },
+      { ...zero, name: 'cold-wire', localColdStartSeconds: 600 },
+      // Back to zero after a short idle time, as the deployed idle policy does after minutes.
+      {
+        ...zero,
+        name: 'idle-answered',
+        localColdStartSeconds: IDLE_COLD_START,
+        localScaleToZeroAfterSeconds: 1,
+      },
+      {
+        ...zero,
+        name: 'idle-held',
+        coldStartWaitSeconds: 60,
+        localColdStartSeconds: IDLE_COLD_START,
+        localScaleToZeroAfterSeconds: 1,
+      },
     ],
   });
   api = await startTestTopology({ config, languageModels: true });
@@ -141,5 +160,94 @@ describe('the SageMaker Runtime emulator with an inference component', () => {
       { timeout: 15_000, interval: 200 },
     );
     expect(served).toMatchObject({ $metadata: { httpStatusCode: 200 } });
+  });
+});
+
+describe('the no-capacity refusal on the wire', () => {
+  const runtime = () =>
+    new SageMakerRuntimeClient({
+      endpoint: api.sagemakerUrl,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+  const target = { EndpointName: 'cold-wire', InferenceComponentName: 'cold-wire-ic' };
+  const body = JSON.stringify({ inputs: 'hi', parameters: { max_new_tokens: 2 } });
+
+  it('is SageMaker’s ValidationError, 400, with its message, to InvokeEndpoint and its streamed form', async () => {
+    const calls = [
+      runtime().send(new InvokeEndpointCommand({ ...target, ContentType: 'application/json', Body: body })),
+      runtime().send(
+        new InvokeEndpointWithResponseStreamCommand({
+          ...target,
+          ContentType: 'application/json',
+          Body: body,
+        }),
+      ),
+    ];
+    for (const call of calls) {
+      const error = await call.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({
+        name: 'ValidationError',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: NO_CAPACITY.message,
+      });
+      expect(isNoCapacity(error)).toBe(true);
+    }
+    const raw = await fetch(`${api.sagemakerUrl}/endpoints/cold-wire/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-amzn-sagemaker-inference-component': 'cold-wire-ic' },
+      body,
+    });
+    expect(raw.status).toBe(400);
+    expect(raw.headers.get('x-amzn-errortype')).toBe('ValidationError');
+    expect(await raw.json()).toMatchObject({ Message: NO_CAPACITY.message });
+  });
+
+  it('is told apart from the other ValidationErrors of a component endpoint', async () => {
+    const other = await runtime()
+      .send(
+        new InvokeEndpointCommand({ EndpointName: 'cold-wire', InferenceComponentName: 'nope', Body: body }),
+      )
+      .catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(ValidationError);
+    expect(isNoCapacity(other)).toBe(false);
+  });
+});
+
+describe('a component idle for its scale-to-zero time', () => {
+  /** Served once capacity is up, then left alone until the emulator has dropped its copies. */
+  const warmThenIdle = async (model: string) => {
+    await vi.waitFor(() => client().chat.completions.create({ model, ...hello }), {
+      timeout: 15_000,
+      interval: 100,
+    });
+    expect(api.componentCopies(model)).toBe(1);
+    // No request meanwhile: the copies go to zero on the emulator's own clock.
+    await vi.waitFor(() => expect(api.componentCopies(model)).toBe(0), { timeout: 5_000, interval: 50 });
+  };
+
+  it('goes back to zero, and the next request meets a cold start again: 503 with Retry-After', async () => {
+    await warmThenIdle('idle-answered');
+    const error = await client()
+      .chat.completions.create({ model: 'idle-answered', ...hello })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 503, error: { type: 'service_unavailable_error' } });
+    expect((error as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe(
+      String(COLD_START_RETRY_AFTER_SECONDS),
+    );
+  });
+
+  it('with coldStartWaitSeconds, holds the next request through the new cold start', async () => {
+    await warmThenIdle('idle-held');
+    const started = Date.now();
+    const stream = await client().chat.completions.create({ model: 'idle-held', stream: true, ...hello });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text.length).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(IDLE_COLD_START * 1000 - 50);
+    expect(api.componentCopies('idle-held')).toBe(1);
   });
 });

@@ -17,6 +17,7 @@ import {
   UpstreamError,
 } from '../errors.ts';
 import type { ContainerProtocol } from '../protocols/generation/request.ts';
+import { isNoCapacity } from './no-capacity.ts';
 
 /** A large model bound to a SageMaker endpoint. */
 export interface LargeModel {
@@ -30,10 +31,6 @@ export interface LargeModel {
   /** Seconds to hold a request that finds no capacity, retrying, before answering 503. */
   readonly coldStartWaitSeconds?: number;
 }
-
-/** How SageMaker turns away a request to an inference component with no copy (ValidationError, 400). */
-export const NO_CAPACITY_MESSAGE =
-  'Inference Component has no capacity to process this request. ApplicationAutoScaling may be in-progress (if configured) or try to increase the capacity by invoking UpdateInferenceComponentRuntimeConfig API.';
 
 /** Seconds a client is told to wait when a model scaled to zero is starting. */
 export const COLD_START_RETRY_AFTER_SECONDS = 30;
@@ -198,7 +195,8 @@ export class SageMakerRunner {
         case 'ModelStreamError':
           return new UpstreamError(`${where} failed while streaming: ${message}`, { cause: error });
         case 'ValidationError':
-          if (this.model.component && /no capacity/i.test(message)) return new ColdStartError(where, error);
+          // See no-capacity.ts: SageMaker gives this refusal no code of its own.
+          if (this.model.component && isNoCapacity(error)) return new ColdStartError(where, error);
           return new UpstreamError(`SageMaker refused the call to ${where}: ${message}`, { cause: error });
         case 'AbortError':
           return new ModelGateError('request cancelled', 499, { cause: error });

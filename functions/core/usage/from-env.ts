@@ -21,7 +21,7 @@ export function usageFromEnv(
   logger: { error(message: string, details: Record<string, unknown>): void },
 ): UsageStore | undefined {
   if (!env.usage) return undefined;
-  const { table, endpoint, retentionDays } = env.usage;
+  const { table, endpoint, retentionDays, flushMs } = env.usage;
   const client = new DynamoDBClient({
     ...(endpoint && { endpoint }),
     maxAttempts: 3,
@@ -33,7 +33,10 @@ export function usageFromEnv(
     client,
     table,
     retentionDays,
+    flushIntervalMs: flushMs,
     ...(limits && {
+      // A key with limits is checked against the table: its usage is written at once.
+      immediate: (keyId: string) => env.usage?.limits.has(keyId) ?? false,
       perMinute: (keyId: string) => limits.perMinute(keyId),
       onWritten: (keyId: string) => limits.forget(keyId),
     }),

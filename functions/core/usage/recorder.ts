@@ -1,6 +1,6 @@
 /**
  * Usage accounting off the request path: additions are summed in memory and
- * written after the answer as atomic DynamoDB `ADD`s, one per key × day × model.
+ * written after the answer as atomic DynamoDB `ADD`s, one per key × day × model at a time.
  */
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { type Counters, processCounters } from '../counters.ts';
@@ -27,6 +27,13 @@ export interface UsageRecorderOptions {
   readonly table: string;
   /** Days before DynamoDB's TTL removes a day of usage. */
   readonly retentionDays: number;
+  /**
+   * How long additions are summed before they are written (default 0: on the next turn of the
+   * event loop). Under load a longer interval turns many writes into one per key × day × model.
+   */
+  readonly flushIntervalMs?: number;
+  /** Keys whose additions go out on the next turn whatever the interval (keys with limits read the table). */
+  readonly immediate?: (keyId: string) => boolean;
   /** Attempts per write, after the SDK's own retries (default 3). */
   readonly attempts?: number;
   /** Wait before a failed write is tried again; doubles each time (default 200 ms). */
@@ -56,17 +63,23 @@ interface Pending {
 const SEP = '\u0000';
 
 /**
- * Sums additions per key × day × model and flushes them on the next turn of
- * the event loop, after the answer went out. A write that fails is merged
- * back and retried with backoff; after the last attempt it is logged and
- * counted (`modelgate_usage_write_failures_total`), never silently lost.
+ * Sums additions per key × day × model and flushes them after the answer went out: on the next
+ * turn of the event loop, or once `flushIntervalMs` has passed. An item has at most one write in
+ * flight: what arrives meanwhile waits for the next, so writes never pile up on a slow table.
+ * A write that fails is merged back and retried with backoff; after the last attempt it is
+ * logged and counted (`modelgate_usage_write_failures_total`), never silently lost.
+ * `drain()` writes everything at once (shutdown, and the end of a Lambda invocation).
  */
 export class UsageRecorder implements UsageSink {
   private pending = new Map<string, Pending>();
   private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** Items with a write in flight, by id. */
+  private readonly writing = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly now: () => number;
+  private day = { from: Number.NaN, name: '' };
   private readonly attempts: number;
   private readonly retryDelayMs: number;
   private readonly writes: { inc(by?: number): void };
@@ -92,7 +105,7 @@ export class UsageRecorder implements UsageSink {
   add(addition: UsageAddition): void {
     const at = this.now();
     const { keyId, model } = addition;
-    const day = dayOf(at);
+    const day = this.dayAt(at);
     this.merge(
       { keyId, sk: sortKey(day, model), day, model, lifetime: this.options.retentionDays * 86_400 },
       addition,
@@ -103,24 +116,56 @@ export class UsageRecorder implements UsageSink {
     if (answered && this.options.perMinute?.(keyId)) {
       this.merge({ keyId, sk: minuteKey(at, model), day, model, lifetime: 3600 }, addition, 0);
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    this.schedule(this.delayFor(keyId));
   }
 
-  /** Resolves once every addition made so far is written or given up. */
+  /** Resolves once every addition made so far is written or given up, without waiting for the interval. */
   async drain(): Promise<void> {
     while (this.pending.size > 0 || this.inFlight.size > 0 || this.timers.size > 0) {
-      if (this.pending.size > 0 && !this.scheduled) this.flush();
+      if (this.pending.size > 0) this.flush();
       await Promise.race([...this.inFlight, new Promise((r) => setTimeout(r, 10))]);
     }
   }
 
-  /** Stops retry timers (the process is ending); what they held is reported lost. */
+  /** Stops retry and interval timers (the process is ending); what retries held is reported lost. */
   close(): void {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The UTC day of `at`, reformatted only when the day changes (it is on every request's path). */
+  private dayAt(at: number): string {
+    if (!(at >= this.day.from && at < this.day.from + 86_400_000)) {
+      const from = at - (at % 86_400_000);
+      this.day = { from, name: dayOf(from) };
+    }
+    return this.day.name;
+  }
+
+  /** How long a key's additions wait before they are written. */
+  private delayFor(keyId: string): number {
+    return this.options.immediate?.(keyId) ? 0 : (this.options.flushIntervalMs ?? 0);
+  }
+
+  /** A flush on the next turn (`delayMs` 0), or after `delayMs` unless one is already due. */
+  private schedule(delayMs: number): void {
+    if (delayMs === 0) {
+      if (this.scheduled) return;
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.flush();
+      });
+      return;
+    }
+    if (this.scheduled || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, delayMs);
+    this.timer.unref();
   }
 
   private merge(item: Omit<Pending, 'counts' | 'attempt'>, add: Partial<UsageCounts>, attempt: number) {
@@ -134,12 +179,18 @@ export class UsageRecorder implements UsageSink {
     for (const name of USAGE_COUNTERS) entry.counts[name] += add[name] ?? 0;
   }
 
+  /** Writes every pending item that has no write in flight; the others go once theirs lands. */
   private flush(): void {
-    this.scheduled = false;
-    const batch = this.pending;
-    this.pending = new Map();
-    for (const entry of batch.values()) {
-      const write = this.write(entry).finally(() => this.inFlight.delete(write));
+    for (const [id, entry] of this.pending) {
+      if (this.writing.has(id)) continue;
+      this.pending.delete(id);
+      this.writing.add(id);
+      const write = this.write(entry).finally(() => {
+        this.writing.delete(id);
+        this.inFlight.delete(write);
+        // Additions that arrived while it was in flight wait their turn as any other.
+        if (this.pending.has(id)) this.schedule(this.delayFor(entry.keyId));
+      });
       this.inFlight.add(write);
     }
   }
@@ -176,7 +227,7 @@ export class UsageRecorder implements UsageSink {
           () => {
             this.timers.delete(timer);
             this.merge(entry, counts, attempt);
-            if (!this.scheduled) this.flush();
+            this.schedule(0);
           },
           this.retryDelayMs * 2 ** (attempt - 1),
         );

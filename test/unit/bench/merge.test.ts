@@ -59,6 +59,21 @@ describe('a partial bench run merged into bench/RESULTS.md', () => {
     expect(again).toBe(merged);
   });
 
+  it('replaces a row whose text differs from the fresh one only by the figures of its run', () => {
+    const withRun = report.replace(
+      '| 1 | HTTP predict |',
+      '| 1 | HTTP predict, 6 rounds of 1.0 s (22,813 recorded) |',
+    );
+    const fresh = [
+      HEADER,
+      '|---|---|---:|---:|---:|---|---|',
+      '| 1 | HTTP predict, 6 rounds of 2.0 s (96,415 recorded) | 12 req/s | 1 req/s | 12.0× | ≥ 5× | pass |',
+    ].join('\n');
+    const merged = mergeReport(withRun, fresh, 'npm run bench -- http', '');
+    expect(merged).toContain('| 1 | HTTP predict, 6 rounds of 2.0 s (96,415 recorded) | 12 req/s |');
+    expect(merged).not.toContain('22,813');
+  });
+
   it('refuses a report without a result table', () => {
     expect(() => mergeReport('# nothing', HEADER, 'npm run bench -- svm', '')).toThrow('no result table');
   });

@@ -105,6 +105,71 @@ describe('UsageRecorder', () => {
   });
 });
 
+describe('UsageRecorder with a flush interval', () => {
+  /** The table's client, counting writes in flight per item and the most seen at once. */
+  const watched = () => {
+    const inFlight = new Map<string, number>();
+    let most = 0;
+    let sends = 0;
+    const send: DynamoDBClient['send'] = async (command: { input?: { Key?: unknown } }) => {
+      const item = JSON.stringify(command.input?.Key);
+      inFlight.set(item, (inFlight.get(item) ?? 0) + 1);
+      most = Math.max(most, inFlight.get(item) ?? 0);
+      sends++;
+      try {
+        return await (client.send as (c: unknown) => Promise<never>)(command);
+      } finally {
+        inFlight.set(item, (inFlight.get(item) ?? 1) - 1);
+      }
+    };
+    return { client: { send }, most: () => most, sends: () => sends };
+  };
+
+  it('turns many additions into few writes, at most one in flight per item, exact after drain', async () => {
+    const table = watched();
+    const recorder = new UsageRecorder({
+      client: table.client,
+      table: 'usage',
+      retentionDays: 1,
+      flushIntervalMs: 50,
+      now: () => Date.parse('2026-04-01T10:00:00Z'),
+    });
+    for (let i = 0; i < 2000; i++) {
+      recorder.add({ keyId: 'busy', model: 'iris', requests: 1, rows: 2 });
+      if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await recorder.drain();
+    const report = await readUsage(client, 'usage', { from: '2026-04-01', to: '2026-04-01' }, 'busy');
+    expect(report.totals).toMatchObject({ requests: 2000, rows: 4000 });
+    expect(table.most()).toBe(1);
+    // 20 turns of the event loop, well under one interval: a handful of writes, not one per turn.
+    expect(table.sends()).toBeLessThan(5);
+  });
+
+  it('writes a key with limits on the next turn, whatever the interval', async () => {
+    const recorder = new UsageRecorder({
+      client,
+      table: 'usage',
+      retentionDays: 1,
+      flushIntervalMs: 60_000,
+      immediate: (keyId) => keyId === 'limited',
+      now: () => Date.parse('2026-04-02T10:00:00Z'),
+    });
+    recorder.add({ keyId: 'limited', model: 'iris', requests: 1 });
+    recorder.add({ keyId: 'unlimited', model: 'iris', requests: 1 });
+    const today = { from: '2026-04-02', to: '2026-04-02' };
+    // Long before the minute: the limited key's write went out on the next turn (others may ride along).
+    await expect
+      .poll(async () => (await readUsage(client, 'usage', today, 'limited')).totals.requests, {
+        timeout: 5000,
+      })
+      .toBe(1);
+    await recorder.drain();
+    expect((await readUsage(client, 'usage', today, 'unlimited')).totals.requests).toBe(1);
+    recorder.close();
+  });
+});
+
 describe('parseRange', () => {
   const now = Date.parse('2026-03-31T10:00:00Z');
   it('defaults to the last 30 days and checks dates', () => {

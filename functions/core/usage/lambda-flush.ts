@@ -1,0 +1,137 @@
+/**
+ * Usage written before Lambda freezes the execution environment: an internal extension (the Lambda
+ * Extensions API, from the function's own process) that tells Lambda it is done with an invocation
+ * only once the usage that invocation added is in the table. The client has its answer already.
+ */
+import { request } from 'node:http';
+
+/** Lambda Extensions API version path (docs.aws.amazon.com/lambda/latest/dg/runtimes-extensions-api.html). */
+const EXTENSION_API = '2020-01-01/extension';
+
+/** Ties an invocation's work to its request id, so the extension knows when that invocation is over. */
+export interface InvocationTracker {
+  track<T>(requestId: string | undefined, work: Promise<T>): Promise<T>;
+  /** Settles when the extension's loop ends (after SHUTDOWN, or on a failure it logged). */
+  readonly stopped: Promise<void>;
+}
+
+/** What the extension waits on: the recorder's drain (every addition written or given up). */
+export interface Drainable {
+  drain(): Promise<void>;
+}
+
+/** No extension (local mode, tests): the work passes through. */
+export const untracked: InvocationTracker = { track: (_id, work) => work, stopped: Promise.resolve() };
+
+/**
+ * Registers the extension (it must happen during init, before the runtime asks for its first
+ * event: await it at module load) and runs its loop: on each INVOKE it waits for that
+ * invocation's handler to settle, drains the recorder, then asks for the next event, which is
+ * what lets Lambda freeze the environment; on SHUTDOWN it drains and stops.
+ *
+ * @param runtimeApi `AWS_LAMBDA_RUNTIME_API` (host:port). Undefined outside Lambda: no extension.
+ * @returns the tracker the handler wraps each invocation with; {@link untracked} when registration fails.
+ */
+export async function holdUntilWritten(options: {
+  readonly runtimeApi: string | undefined;
+  readonly recorder: Drainable;
+  readonly name: string;
+  readonly onError: (message: string, details: Record<string, unknown>) => void;
+}): Promise<InvocationTracker> {
+  const { runtimeApi, recorder, onError } = options;
+  if (!runtimeApi) return untracked;
+  let id: string;
+  try {
+    const registered = await call(runtimeApi, 'POST', `${EXTENSION_API}/register`, {
+      headers: { 'Lambda-Extension-Name': options.name },
+      body: JSON.stringify({ events: ['INVOKE', 'SHUTDOWN'] }),
+    });
+    const header = registered.headers['lambda-extension-identifier'];
+    if (registered.status !== 200 || typeof header !== 'string') {
+      throw new Error(`register answered ${registered.status}: ${registered.body.slice(0, 200)}`);
+    }
+    id = header;
+  } catch (error) {
+    // Without it, usage is still written after each answer, only not held against a freeze.
+    onError('usage flush extension not registered: writes may wait for the next invocation', {
+      error: (error as Error).message,
+    });
+    return untracked;
+  }
+  const invocations = new Invocations();
+  invocations.stopped = (async () => {
+    for (;;) {
+      const next = await call(runtimeApi, 'GET', `${EXTENSION_API}/event/next`, {
+        headers: { 'Lambda-Extension-Identifier': id },
+      });
+      const event = JSON.parse(next.body) as { eventType?: string; requestId?: string; deadlineMs?: number };
+      if (event.eventType === 'INVOKE' && event.requestId) {
+        await invocations.settled(event.requestId, event.deadlineMs ?? Date.now() + 900_000);
+      }
+      await recorder.drain();
+      if (event.eventType === 'SHUTDOWN') return;
+    }
+  })().catch((error: unknown) =>
+    onError('usage flush extension stopped', { error: (error as Error).message }),
+  );
+  return invocations;
+}
+
+/** Invocations by request id: settled when the handler's work settles (before or after the INVOKE event came). */
+class Invocations implements InvocationTracker {
+  stopped: Promise<void> = Promise.resolve();
+  private readonly waiting = new Map<string, { done: Promise<void>; settle: () => void }>();
+
+  track<T>(requestId: string | undefined, work: Promise<T>): Promise<T> {
+    if (requestId === undefined) return work;
+    const entry = this.entry(requestId);
+    work.then(entry.settle, entry.settle);
+    return work;
+  }
+
+  /** Resolves when the invocation's work settled, or at its deadline (a handler that never ran). */
+  async settled(requestId: string, deadlineMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, deadlineMs - Date.now()));
+    });
+    await Promise.race([this.entry(requestId).done, deadline]);
+    clearTimeout(timer);
+    this.waiting.delete(requestId);
+  }
+
+  private entry(requestId: string) {
+    let entry = this.waiting.get(requestId);
+    if (!entry) {
+      let settle = () => {};
+      const done = new Promise<void>((resolve) => {
+        settle = resolve;
+      });
+      entry = { done, settle: () => settle() };
+      this.waiting.set(requestId, entry);
+    }
+    return entry;
+  }
+}
+
+/** One call to the runtime API. No timeout: `event/next` blocks until Lambda has an event. */
+function call(
+  host: string,
+  method: 'GET' | 'POST',
+  path: string,
+  options: { headers: Record<string, string>; body?: string },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`http://${host}/${path}`, { method, headers: options.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
