@@ -14,7 +14,7 @@ import type { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import { createS3Client } from '../core/s3.ts';
 import { createTelemetry, traceClient } from '../core/telemetry.ts';
 import { usageFromEnv } from '../core/usage/from-env.ts';
-import { holdUntilWritten, untracked } from '../core/usage/lambda-flush.ts';
+import { holdUntilWritten } from '../core/usage/lambda-flush.ts';
 import { readUsage } from '../core/usage/report.ts';
 import { createApiHandler } from './app.ts';
 
@@ -26,14 +26,12 @@ const client = createS3Client(env.s3Endpoint, { timeoutMs: env.s3TimeoutMs });
 const s3 = env.tracing ? await traceClient(client, 'modelgate-api') : client;
 const usage = usageFromEnv(env, telemetry.logger);
 // On Lambda: the environment is not frozen before an invocation's usage is written (registered during init).
-const flushing = usage
-  ? await holdUntilWritten({
-      runtimeApi: env.lambdaRuntimeApi,
-      recorder: usage.recorder,
-      name: 'modelgate-usage-api',
-      onError: (message, details) => telemetry.logger.error(message, details),
-    })
-  : untracked;
+const flushing = await holdUntilWritten(
+  env.lambdaRuntimeApi,
+  usage?.recorder,
+  'modelgate-usage-api',
+  telemetry.logger,
+);
 const cloudwatch =
   env.cloudwatchMetrics && new CloudWatchClient({ endpoint: env.cloudwatchMetrics.endpoint });
 

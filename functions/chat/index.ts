@@ -8,7 +8,7 @@ import { SageMakerRunner } from '../core/runners/sagemaker.ts';
 import { lambdaStreaming } from '../core/streaming.ts';
 import { createTelemetry, traceClient } from '../core/telemetry.ts';
 import { usageFromEnv } from '../core/usage/from-env.ts';
-import { holdUntilWritten, untracked } from '../core/usage/lambda-flush.ts';
+import { holdUntilWritten } from '../core/usage/lambda-flush.ts';
 import { createChatHandler } from './app.ts';
 
 /** Lambda entry of the chat function (response streaming): module singletons, then the handler. */
@@ -24,14 +24,12 @@ const usage = usageFromEnv(env, telemetry.logger);
 export const usageRecorder = usage?.recorder;
 const limits = usage?.limits;
 // On Lambda: the environment is not frozen before an invocation's usage is written (registered during init).
-const flushing = usage
-  ? await holdUntilWritten({
-      runtimeApi: env.lambdaRuntimeApi,
-      recorder: usage.recorder,
-      name: 'modelgate-usage-chat',
-      onError: (message, details) => telemetry.logger.error(message, details),
-    })
-  : untracked;
+const flushing = await holdUntilWritten(
+  env.lambdaRuntimeApi,
+  usage?.recorder,
+  'modelgate-usage-chat',
+  telemetry.logger,
+);
 
 const chat = createChatHandler({
   models: new Map(env.largeModels.map((m) => [m.name, new SageMakerRunner(client, m)])),

@@ -1,24 +1,10 @@
-/** The predict route over the local topology for the generated graphs beyond [-1, F]: a scalar input, a scalar per row, an empty dimension, NCHW and NHWC images; misfits answered 400 naming the shape expected. */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishModel } from '../../cli/registry/publish.ts';
+import { type GeneratedCase, generatedCases, generatedGraph, type Tensor } from '../fixtures/generated.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
-interface Tensor {
-  name: string;
-  shape: number[];
-  datatype: string;
-  data: Array<number | string | boolean>;
-}
-interface Case {
-  name: string;
-  inputs: Tensor[];
-  outputs: Tensor[];
-}
-
-const folder = new URL('../fixtures/models/generated/', import.meta.url);
-const cases: Case[] = JSON.parse(readFileSync(new URL('cases.json', folder), 'utf8'));
-const byName = (name: string) => cases.find((c) => c.name === name) as Case;
+const cases = generatedCases;
+const byName = (name: string) => cases.find((c) => c.name === name) as GeneratedCase;
 
 /** Row-major data as nested arrays of `shape`. */
 function nest(data: readonly unknown[], shape: readonly number[]): unknown {
@@ -37,7 +23,7 @@ let api: TestTopology;
 beforeAll(async () => {
   api = await startTestTopology({ seed: false });
   for (const name of ['scalar', 'empty-dim', 'strings-lower', 'conv-nchw', 'conv-nhwc', 'dynamic-axes']) {
-    await publishModel(api.s3, api.bucket, { name, bytes: readFileSync(new URL(`${name}.onnx`, folder)) });
+    await publishModel(api.s3, api.bucket, { name, bytes: generatedGraph(name) });
   }
 });
 afterAll(() => api.close());

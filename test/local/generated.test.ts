@@ -1,29 +1,10 @@
-/** A broad generated set of graphs (models/generated*.py): written with onnx.helper at opsets 7-26 and exported by torch.onnx.export; each publishes and answers V2 infer as numpy or PyTorch computed; unloadable graphs are refused with onnxruntime's reason. */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishModel } from '../../cli/registry/publish.ts';
+import { generatedCases, generatedGraph, type Tensor } from '../fixtures/generated.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
-interface Tensor {
-  name: string;
-  shape: number[];
-  datatype: string;
-  data: Array<number | string | boolean>;
-}
-interface Case {
-  name: string;
-  opset: number;
-  /** Where the expected outputs come from when not numpy, e.g. "torch 1.13.0a0". */
-  source?: string;
-  /** Relative tolerance of FP32/FP64 outputs when not the default 1e-5. */
-  tolerance?: number;
-  inputs: Tensor[];
-  outputs: Tensor[];
-}
-
-const folder = new URL('../fixtures/models/generated/', import.meta.url);
-const cases: Case[] = JSON.parse(readFileSync(new URL('cases.json', folder), 'utf8'));
-const bytes = (name: string) => readFileSync(new URL(`${name}.onnx`, folder));
+const cases = generatedCases;
+const bytes = generatedGraph;
 
 let api: TestTopology;
 beforeAll(async () => {

@@ -119,14 +119,16 @@ describe('a held request', () => {
   });
 });
 
+/** The real SDK client against the topology's SageMaker Runtime emulator, one attempt per call. */
+const runtime = () =>
+  new SageMakerRuntimeClient({
+    endpoint: api.sagemakerUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    maxAttempts: 1,
+  });
+
 describe('the SageMaker Runtime emulator with an inference component', () => {
-  const runtime = () =>
-    new SageMakerRuntimeClient({
-      endpoint: api.sagemakerUrl,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
   const invoke = (InferenceComponentName?: string) =>
     runtime()
       .send(
@@ -164,13 +166,6 @@ describe('the SageMaker Runtime emulator with an inference component', () => {
 });
 
 describe('the no-capacity refusal on the wire', () => {
-  const runtime = () =>
-    new SageMakerRuntimeClient({
-      endpoint: api.sagemakerUrl,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
   const target = { EndpointName: 'cold-wire', InferenceComponentName: 'cold-wire-ic' };
   const body = JSON.stringify({ inputs: 'hi', parameters: { max_new_tokens: 2 } });
 

@@ -10,6 +10,7 @@ import { predictInput } from '../protocols/predict.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import { OPENAPI_VERSION, SECURITY_SCHEMES } from './document.ts';
 import { RESPONSE_SCHEMAS } from './response-schemas.ts';
+import type { Schema } from './schemas.ts';
 
 type Json = Record<string, unknown>;
 const KEYED = [{ apiKey: [] }, { bearer: [] }];
@@ -232,28 +233,17 @@ export function modelOpenApiDocument(
           example: { inputs: inputs.map(exampleTensor) },
         },
         'The outputs',
-        {
-          type: 'object',
-          required: ['model_name', 'model_version', 'outputs'],
-          properties: {
-            model_name: { const: manifest.name },
-            model_version: { type: 'string' },
-            id: { type: 'string' },
-            outputs: {
-              type: 'array',
-              items: {
-                type: 'object',
-                required: ['name', 'shape', 'datatype', 'data'],
-                properties: {
-                  name: { enum: outputNames },
-                  shape: { type: 'array', items: { type: 'integer' } },
-                  datatype: { enum: [...new Set(manifest.outputs.map((o) => o.datatype))] },
-                  data: { type: 'array' },
-                },
-              },
-            },
+        // The reference's InferResponse, its model and output tensors narrowed to this model's.
+        narrow(RESPONSE_SCHEMAS.InferResponse, {
+          model_name: { const: manifest.name },
+          outputs: {
+            type: 'array',
+            items: narrow(RESPONSE_SCHEMAS.OutputTensor, {
+              name: { enum: outputNames },
+              datatype: { enum: [...new Set(manifest.outputs.map((o) => o.datatype))] },
+            }),
           },
-        },
+        }),
       ),
       ...(spec && { [`/v1/models/${manifest.name}/predict`]: predictPaths(manifest, spec) }),
     },
@@ -262,4 +252,9 @@ export function modelOpenApiDocument(
       securitySchemes: SECURITY_SCHEMES,
     },
   };
+}
+
+/** `schema` with some of its properties replaced. */
+function narrow(schema: Schema | undefined, properties: Record<string, Schema>): Schema {
+  return { ...schema, properties: { ...(schema?.properties as Record<string, Schema>), ...properties } };
 }

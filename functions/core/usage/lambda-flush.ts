@@ -30,20 +30,21 @@ export const untracked: InvocationTracker = { track: (_id, work) => work, stoppe
  * what lets Lambda freeze the environment; on SHUTDOWN it drains and stops.
  *
  * @param runtimeApi `AWS_LAMBDA_RUNTIME_API` (host:port). Undefined outside Lambda: no extension.
+ * @param recorder the usage recorder; undefined when usage is not recorded: no extension.
  * @returns the tracker the handler wraps each invocation with; {@link untracked} when registration fails.
  */
-export async function holdUntilWritten(options: {
-  readonly runtimeApi: string | undefined;
-  readonly recorder: Drainable;
-  readonly name: string;
-  readonly onError: (message: string, details: Record<string, unknown>) => void;
-}): Promise<InvocationTracker> {
-  const { runtimeApi, recorder, onError } = options;
-  if (!runtimeApi) return untracked;
+export async function holdUntilWritten(
+  runtimeApi: string | undefined,
+  recorder: Drainable | undefined,
+  name: string,
+  logger: { error(message: string, details: Record<string, unknown>): void },
+): Promise<InvocationTracker> {
+  if (!runtimeApi || !recorder) return untracked;
+  const onError = logger.error.bind(logger);
   let id: string;
   try {
     const registered = await call(runtimeApi, 'POST', `${EXTENSION_API}/register`, {
-      headers: { 'Lambda-Extension-Name': options.name },
+      headers: { 'Lambda-Extension-Name': name },
       body: JSON.stringify({ events: ['INVOKE', 'SHUTDOWN'] }),
     });
     const header = registered.headers['lambda-extension-identifier'];

@@ -29,27 +29,21 @@ async function failure(command: GetObjectCommand | HeadObjectCommand): Promise<S
 }
 
 describe('a key that is not there', () => {
-  it('is refused with 403 under the batch prefixes, as S3 answers a caller that may not list them', async () => {
-    const key = 'batch/output/iris/rows.jsonl.manifest.json';
+  it.each([
+    // Under the batch prefixes, as S3 answers a caller that may not list them.
+    { key: 'batch/output/iris/rows.jsonl.manifest.json', name: 'AccessDenied', status: 403 },
+    { key: 'batch/keys/team-a/missing.csv', name: 'AccessDenied', status: 403 },
+    // Where the functions may list: the registry.
+    { key: 'models/iris/9/model.onnx', name: 'NoSuchKey', status: 404 },
+  ])('$key: $status $name, read as missing', async ({ key, name, status }) => {
     const get = await failure(new GetObjectCommand({ Bucket: t.bucket, Key: key }));
-    expect({ name: get.name, status: get.$metadata.httpStatusCode }).toEqual({
-      name: 'AccessDenied',
-      status: 403,
-    });
     const head = await failure(new HeadObjectCommand({ Bucket: t.bucket, Key: key }));
-    expect(head.$metadata.httpStatusCode).toBe(403);
-    expect(await isMissingKey(t, key, get)).toBe(true);
-    expect(await isMissingKey(t, key, head)).toBe(true);
-  });
-
-  it('is a 404 where the functions may list (the registry)', async () => {
-    const key = 'models/iris/9/model.onnx';
-    const get = await failure(new GetObjectCommand({ Bucket: t.bucket, Key: key }));
-    expect({ name: get.name, status: get.$metadata.httpStatusCode }).toEqual({
-      name: 'NoSuchKey',
-      status: 404,
-    });
-    expect(await isMissingKey(t, key, get)).toBe(true);
+    expect([get.name, get.$metadata.httpStatusCode, head.$metadata.httpStatusCode]).toEqual([
+      name,
+      status,
+      status,
+    ]);
+    expect([await isMissingKey(t, key, get), await isMissingKey(t, key, head)]).toEqual([true, true]);
   });
 
   it('is not what a 403 on a key that exists means, nor any other failure', async () => {

@@ -1,34 +1,21 @@
-/**
- * The usage flush extension against a loopback Lambda Extensions API and dynalite: Lambda is told an
- * invocation is done only once its usage is in the table, though the handler answered at once.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { holdUntilWritten, untracked } from '../../../../functions/core/usage/lambda-flush.ts';
 import { UsageRecorder } from '../../../../functions/core/usage/recorder.ts';
 import { readUsage } from '../../../../functions/core/usage/report.ts';
-import { localDynamoClient, startLocalDynamo } from '../../../../local/dynamodb.ts';
-import { type LoopbackServer, listenLoopback } from '../../../../local/net.ts';
+import { listenLoopback } from '../../../../local/net.ts';
+import { startTestDynamo, type TestDynamo } from '../../../fixtures/dynamodb.ts';
 
-let dir: string;
-let dynamo: LoopbackServer;
+let dynamo: TestDynamo;
 let client: DynamoDBClient;
 const TODAY = { from: '2026-05-01', to: '2026-05-01' };
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'modelgate-flush-'));
-  dynamo = await startLocalDynamo({ port: 0, directory: dir, usageTable: 'usage' });
-  client = localDynamoClient(dynamo.url);
+  dynamo = await startTestDynamo();
+  client = dynamo.client;
 });
-afterAll(async () => {
-  client.destroy();
-  await dynamo.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => dynamo.close());
 
 /** Lambda's side of the Extensions API: register, then `event/next` answered when the test sends an event. */
 async function extensionsApi() {
@@ -81,11 +68,8 @@ describe('holdUntilWritten', () => {
       now: () => Date.parse('2026-05-01T09:00:00Z'),
     });
     const errors: string[] = [];
-    const tracker = await holdUntilWritten({
-      runtimeApi: lambda.host,
-      recorder,
-      name: 'modelgate-usage-api',
-      onError: (m) => errors.push(m),
+    const tracker = await holdUntilWritten(lambda.host, recorder, 'modelgate-usage-api', {
+      error: (m) => errors.push(m),
     });
     expect(lambda.registered).toEqual([{ name: 'modelgate-usage-api', events: ['INVOKE', 'SHUTDOWN'] }]);
     await expect.poll(lambda.nextCalls).toBe(1);
@@ -125,18 +109,16 @@ describe('holdUntilWritten', () => {
 
   it('passes work through outside Lambda, and when registration is refused', async () => {
     const recorder = new UsageRecorder({ client, table: 'usage', retentionDays: 1 });
-    const none = await holdUntilWritten({ runtimeApi: undefined, recorder, name: 'x', onError: () => {} });
-    expect(none).toBe(untracked);
+    const silent = { error: () => {} };
+    expect(await holdUntilWritten(undefined, recorder, 'x', silent)).toBe(untracked);
+    expect(await holdUntilWritten('127.0.0.1:9', undefined, 'x', silent)).toBe(untracked);
     const refusing = createServer((_req, res) =>
       res.writeHead(403).end('{"errorType":"Extension.Forbidden"}'),
     );
     const listening = await listenLoopback(refusing, 0);
     const errors: Array<Record<string, unknown>> = [];
-    const refused = await holdUntilWritten({
-      runtimeApi: new URL(listening.url).host,
-      recorder,
-      name: 'x',
-      onError: (_m, details) => errors.push(details),
+    const refused = await holdUntilWritten(new URL(listening.url).host, recorder, 'x', {
+      error: (_m, details) => errors.push(details),
     });
     expect(refused).toBe(untracked);
     expect(errors[0]?.error).toMatch(/register answered 403/);

@@ -1,31 +1,21 @@
-/** The usage recorder and report against a real DynamoDB API (dynalite on loopback). */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Counters } from '../../../../functions/core/counters.ts';
 import { UsageRecorder } from '../../../../functions/core/usage/recorder.ts';
 import { parseRange, readUsage } from '../../../../functions/core/usage/report.ts';
-import { createUsageTable, localDynamoClient, startLocalDynamo } from '../../../../local/dynamodb.ts';
-import type { LoopbackServer } from '../../../../local/net.ts';
+import { createUsageTable } from '../../../../local/dynamodb.ts';
+import { startTestDynamo, type TestDynamo } from '../../../fixtures/dynamodb.ts';
 
-let dir: string;
-let server: LoopbackServer;
+let dynamo: TestDynamo;
 let client: DynamoDBClient;
 const DAY1 = Date.parse('2026-03-01T12:00:00Z');
 const DAY2 = Date.parse('2026-03-02T08:00:00Z');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'modelgate-dynamo-'));
-  server = await startLocalDynamo({ port: 0, directory: dir, usageTable: 'usage' });
-  client = localDynamoClient(server.url);
+  dynamo = await startTestDynamo();
+  client = dynamo.client;
 });
-afterAll(async () => {
-  client.destroy();
-  await server.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => dynamo.close());
 
 describe('UsageRecorder', () => {
   it('sums concurrent additions exactly, per key, day and model, with a TTL', async () => {

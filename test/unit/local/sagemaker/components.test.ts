@@ -9,6 +9,14 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** The copies just before `ms` from now, and at `ms`. */
+function copiesAcross(capacity: ComponentCapacity, ms: number): [number, number] {
+  vi.advanceTimersByTime(ms - 1);
+  const before = capacity.copies;
+  vi.advanceTimersByTime(1);
+  return [before, capacity.copies];
+}
+
 describe('ComponentCapacity', () => {
   it('refuses at zero, serves after the cold start, and goes back to zero once idle', () => {
     const changes: number[] = [];
@@ -37,20 +45,14 @@ describe('ComponentCapacity', () => {
     vi.advanceTimersByTime(10_000);
     expect(capacity.copies).toBe(1);
     capacity.done();
-    vi.advanceTimersByTime(999);
-    expect(capacity.copies).toBe(1);
-    vi.advanceTimersByTime(1);
-    expect(capacity.copies).toBe(0);
+    expect(copiesAcross(capacity, 1000)).toEqual([1, 0]);
     capacity.close();
   });
 
   it('goes back to zero when nobody comes after a scale-out', () => {
     const capacity = new ComponentCapacity(100, 200);
     capacity.admit();
-    vi.advanceTimersByTime(299);
-    expect(capacity.copies).toBe(1);
-    vi.advanceTimersByTime(1);
-    expect(capacity.copies).toBe(0);
+    expect(copiesAcross(capacity, 300)).toEqual([1, 0]);
     capacity.close();
   });
 });
