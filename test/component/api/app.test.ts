@@ -1,17 +1,13 @@
-/** The api handler over a real s3rver: V2 inference, 4xx and 500 answers, readiness, EMF metrics, shadow traffic. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AliasStore } from '../../../cli/registry/aliases.ts';
 import { publishModel } from '../../../cli/registry/publish.ts';
 import { createApiHandler, VERSION_HEADER } from '../../../functions/api/app.ts';
 import { API_ROUTES } from '../../../functions/api/routes.ts';
 import { Counters } from '../../../functions/core/counters.ts';
-import { ArtifactStore } from '../../../functions/core/registry/artifacts.ts';
-import { Registry } from '../../../functions/core/registry/store.ts';
-import { OnnxRuntime } from '../../../functions/core/runners/onnx/runtime.ts';
+import type { Registry } from '../../../functions/core/registry/store.ts';
+import type { OnnxRuntime } from '../../../functions/core/runners/onnx/runtime.ts';
 import { createTelemetry } from '../../../functions/core/telemetry.ts';
+import { apiHandlerOver } from '../../fixtures/api-handler.ts';
 import { restEvent } from '../../fixtures/events.ts';
 import { sampleManifest, sampleModelBytes } from '../../fixtures/models.ts';
 import { startTestS3, type TestS3 } from '../../fixtures/s3.ts';
@@ -21,24 +17,8 @@ let handle: ReturnType<typeof createApiHandler>;
 const telemetry = createTelemetry('modelgate-api-test');
 const body = (r: { body: string }) => JSON.parse(r.body);
 
-function apiHandler(withTelemetry = telemetry, readyWaitMs?: number) {
-  return createApiHandler({
-    ...(readyWaitMs !== undefined && { readyWaitMs }),
-    registry: new Registry({ s3: t.s3, bucket: t.bucket, ttlSeconds: 15 }),
-    runtime: new OnnxRuntime({
-      artifacts: new ArtifactStore({
-        s3: t.s3,
-        bucket: t.bucket,
-        cacheDir: mkdtempSync(join(tmpdir(), 'mg-app-')),
-      }),
-      maxCacheBytes: 1 << 28,
-    }),
-    telemetry: withTelemetry,
-    maxElements: 1000,
-    batch: { s3: t.s3, bucket: t.bucket },
-    server: { name: 'modelgate', version: '9.9.9' },
-  });
-}
+const apiHandler = (withTelemetry = telemetry, readyWaitMs?: number) =>
+  apiHandlerOver(t, withTelemetry, readyWaitMs);
 
 beforeAll(async () => {
   t = await startTestS3();
