@@ -12,6 +12,8 @@ import { claimPort, PORTS } from './ports.ts';
 
 /** The usage table of local mode. */
 export const USAGE_TABLE = 'modelgate-usage';
+/** Local mode sums additions this long before writing them: the in-process DynamoDB emulator costs CPU per write. */
+export const LOCAL_USAGE_FLUSH_MS = 1000;
 
 /** Credentials for the emulator: it checks none, but the SDK signs every request. */
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;

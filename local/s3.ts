@@ -13,7 +13,6 @@ import { Transform } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
-import { BATCH_INPUT, BATCH_KEYS, BATCH_OUTPUT } from '../functions/core/batch/layout.ts';
 import { endpointConfig } from '../functions/core/s3.ts';
 
 /** s3rver accepts only this access key id; the secret can be anything. */
@@ -51,7 +50,7 @@ export async function startLocalS3(options: {
     configureBuckets: [{ name: options.bucket, configs: [] }],
   });
   honourConditionalWrites(server);
-  refuseMissingKeysUnlisted(server, UNLISTED_PREFIXES);
+  refuseMissingKeys(server);
   putObjectAtomically(server);
   completeMultipartAsS3(server);
   rejectListenErrors(server);
@@ -69,12 +68,6 @@ export async function startLocalS3(options: {
     },
   };
 }
-
-/**
- * Prefixes some deployed function reads without being allowed to list them whole (batch files,
- * outputs, manifests): S3 answers a read of a missing key there with 403, as here.
- */
-export const UNLISTED_PREFIXES = [BATCH_INPUT, BATCH_OUTPUT, BATCH_KEYS] as const;
 
 interface KoaContext {
   readonly method: string;
@@ -253,19 +246,20 @@ function honourConditionalWrites(server: S3rver): void {
 }
 
 /**
- * GetObject and HeadObject of a missing key under `prefixes` answered as S3 answers a caller
- * without s3:ListBucket: 403 AccessDenied, not 404 (GetObject, "Permissions", in the S3 API
- * reference). The deployed functions may list only some prefixes, so code reading a key that may
- * not exist meets here the answer it meets on AWS.
+ * GetObject and HeadObject of a missing key answered as S3 answers a caller without s3:ListBucket on
+ * the whole bucket: 403 AccessDenied, not 404 (GetObject, "Permissions", in the S3 API reference).
+ * No deployed function may list the whole bucket (at most some prefixes, which does not change the
+ * answer to a GetObject), so code reading a key that may not exist meets here the answer it meets on
+ * AWS, and tells absence apart by listing that key (functions/core/s3.ts isMissingKey).
  */
-function refuseMissingKeysUnlisted(server: S3rver, prefixes: readonly string[]): void {
+function refuseMissingKeys(server: S3rver): void {
   const koa = server as unknown as { middleware: Middleware[] };
   koa.middleware.unshift(async (ctx, next) => {
     const key = decodeURIComponent(/^\/[^/]+\/(.+)$/.exec(ctx.path)?.[1] ?? '');
     // A read of the object itself, not of a subresource (?tagging, ?uploadId…); the SDK adds ?x-id.
     const plain = Object.keys(ctx.query).every((name) => name === 'x-id' || name.startsWith('response-'));
     const read = (ctx.method === 'GET' || ctx.method === 'HEAD') && plain;
-    if (!read || !prefixes.some((prefix) => key.startsWith(prefix))) return next();
+    if (!read || !key) return next();
     try {
       await next();
       if (ctx.status !== 404) return;

@@ -19,7 +19,7 @@ import { apiFunctionEnvironment } from '../infra/function-env.ts';
 import { gatewayKeys, keyLimitsEnv } from './api-keys.ts';
 import type { DemoLmMode } from './containers/demo-lm/server.ts';
 import { type Container, demoLmContainer } from './containers/supervisor.ts';
-import { startUsageTable, USAGE_TABLE } from './dynamodb.ts';
+import { LOCAL_USAGE_FLUSH_MS, startUsageTable, USAGE_TABLE } from './dynamodb.ts';
 import { type GatewayRoute, type LocalGateway, type ProxyHandler, startGateway } from './gateway/gateway.ts';
 import { installLambdaStreamingRuntime } from './gateway/lambda-runtime.ts';
 import { type LocalOptions, localOptionsFromEnv } from './options.ts';
@@ -165,6 +165,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       [ENV.LARGE_MODELS]: JSON.stringify(largeModels),
       ...(options.usage !== false && { [ENV.USAGE_TABLE]: USAGE_TABLE }),
+      // One process answers every request here: a second of additions per key and model is one write.
+      [ENV.USAGE_FLUSH_MS]: String(LOCAL_USAGE_FLUSH_MS),
       [ENV.DYNAMODB_ENDPOINT]: dynamo.url,
       [ENV.KEY_LIMITS]: keyLimitsEnv(options.config),
       ...(sagemaker && { [ENV.SAGEMAKER_ENDPOINT]: sagemaker.url }),

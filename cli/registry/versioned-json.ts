@@ -4,7 +4,7 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { ModelIntegrityError } from '../../functions/core/errors.ts';
-import { isNotFound } from '../../functions/core/s3.ts';
+import { isMissingKey } from '../../functions/core/s3.ts';
 
 /** A value and the ETag of the object it was read from (undefined: the object does not exist). */
 export interface Versioned<T> {
@@ -33,7 +33,7 @@ export async function readVersionedJson<T>(
     if (!parsed.success) throw new ModelIntegrityError(`${key} is malformed; fix or delete it`);
     return { value: parsed.data, etag: object.ETag };
   } catch (error) {
-    if (isNotFound(error)) return { value: absent, etag: undefined };
+    if (await isMissingKey({ s3, bucket }, key, error)) return { value: absent, etag: undefined };
     throw error;
   }
 }

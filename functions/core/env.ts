@@ -123,7 +123,8 @@ export const DEFAULTS = {
   sessionCacheMb: 512,
   maxElements: 1_000_000,
   usageRetentionDays: 400,
-  usageFlushMs: 1000,
+  // Deployed, each invocation's usage is written at once (and held against a freeze: lambda-flush.ts).
+  usageFlushMs: 0,
 } as const;
 
 /** What a function without the model bucket (the chat function) reads. */

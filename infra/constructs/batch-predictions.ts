@@ -115,8 +115,8 @@ export class BatchPredictions extends Construct {
       }),
     );
     grantBucketKey(bucket, fn, 'write');
-    // A job reads its earlier manifest and its input, which may be gone: listing those prefixes
-    // makes S3 say so, where without s3:ListBucket it answers 403 (functions/core/s3.ts isMissingKey).
+    // A job reads its earlier manifest and its input, which may be gone: S3 then answers 403, and
+    // listing exactly that key, allowed under these prefixes, tells absence apart (isMissingKey).
     grantListUnder(bucket, fn, BATCH_PREFIXES.output);
     grantListUnder(bucket, fn, BATCH_PREFIXES.input);
     const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);

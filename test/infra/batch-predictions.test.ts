@@ -100,7 +100,7 @@ describe('BatchPredictions', () => {
       's3:GetObject batch/input/*',
       's3:GetObject batch/output/*',
       's3:GetObject models/*',
-      // Reading a manifest or input that may be gone answers 404 only to a caller that may list it.
+      // A manifest or input that may be gone: S3 answers 403, and listing exactly that key tells absence apart.
       's3:ListBucket batch/input/*',
       's3:ListBucket batch/output/*',
       's3:ListBucket models/*',

@@ -1,3 +1,7 @@
+/**
+ * The predict route over the local topology for the generated graphs beyond [-1, F]: a scalar input, a scalar
+ * per row, an empty dimension, NCHW and NHWC images; misfits answered 400 naming the shape expected.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishModel } from '../../cli/registry/publish.ts';
 import { type GeneratedCase, generatedCases, generatedGraph, type Tensor } from '../fixtures/generated.ts';

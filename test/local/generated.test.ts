@@ -1,3 +1,8 @@
+/**
+ * A broad generated set of graphs (models/generated*.py): written with onnx.helper at opsets 7-26 and exported by
+ * torch.onnx.export; each publishes and answers V2 infer as numpy or PyTorch computed; unloadable graphs are
+ * refused with onnxruntime's reason.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishModel } from '../../cli/registry/publish.ts';
 import { generatedCases, generatedGraph, type Tensor } from '../fixtures/generated.ts';

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ModelIntegrityError, NotFoundError } from '../errors.ts';
-import { isNotFound, rethrowS3 } from '../s3.ts';
+import { isMissingKey, rethrowS3 } from '../s3.ts';
 import { keys, type Manifest } from './manifest.ts';
 
 export interface ArtifactStoreOptions {
@@ -58,7 +58,7 @@ export class ArtifactStore {
       if (!object.Body) throw new Error(`empty body for ${key}`);
       return await object.Body.transformToByteArray();
     } catch (error) {
-      if (isNotFound(error)) {
+      if (await isMissingKey(this.options, key, error)) {
         throw new NotFoundError(`model '${manifest.name}' version ${manifest.version} has no model file`);
       }
       rethrowS3(error, `the model file of '${manifest.name}' version ${manifest.version}`);

@@ -6,7 +6,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { ModelIntegrityError, NotFoundError } from '../errors.ts';
-import { isNotFound, rethrowS3 } from '../s3.ts';
+import { isMissingKey, rethrowS3 } from '../s3.ts';
 import { TtlCache } from './cache.ts';
 import { canaryPick, type PickOptions } from './canary.ts';
 import {
@@ -207,7 +207,7 @@ export class Registry {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return (await object.Body?.transformToString()) ?? '';
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      if (await isMissingKey({ s3: this.s3, bucket: this.bucket }, key, error)) return undefined;
       rethrowS3(error, what);
     }
   }

@@ -24,13 +24,16 @@ export const NO_CAPACITY = {
     'Inference Component has no capacity to process this request. ApplicationAutoScaling may be in-progress (if configured) or try to increase the capacity by invoking UpdateInferenceComponentRuntimeConfig API.',
 } as const;
 
-/** The message's first sentence: what the fallback match requires (the advice after it may change). */
-const FIRST_SENTENCE = NO_CAPACITY.message.slice(0, NO_CAPACITY.message.indexOf('.') + 1);
+/**
+ * The words of the message's first sentence that say what happened, compared without case: the
+ * advice after it, a prefix or the capitalisation may change without the meaning changing.
+ */
+const NO_CAPACITY_WORDS = 'has no capacity to process this request';
 
 /**
  * Whether a SageMaker Runtime failure is the no-capacity refusal: by code first (the SDK's
  * `ValidationError`, HTTP 400, client fault), then, since that type covers every malformed
- * request too, by the documented message's first sentence.
+ * request too, by the words of the documented message's first sentence.
  */
 export function isNoCapacity(error: unknown): boolean {
   if (!(error instanceof ValidationError) && (error as Error | undefined)?.name !== NO_CAPACITY.type) {
@@ -40,5 +43,5 @@ export function isNoCapacity(error: unknown): boolean {
   if ($metadata?.httpStatusCode !== undefined && $metadata.httpStatusCode !== NO_CAPACITY.status)
     return false;
   if ($fault !== undefined && $fault !== 'client') return false;
-  return typeof message === 'string' && message.startsWith(FIRST_SENTENCE);
+  return typeof message === 'string' && message.toLowerCase().includes(NO_CAPACITY_WORDS);
 }

@@ -36,7 +36,7 @@ export function usageFromEnv(
     flushIntervalMs: flushMs,
     ...(limits && {
       // A key with limits is checked against the table: its usage is written at once.
-      immediate: (keyId: string) => env.usage?.limits.has(keyId) ?? false,
+      immediate: (keyId: string) => limits.has(keyId),
       perMinute: (keyId: string) => limits.perMinute(keyId),
       onWritten: (keyId: string) => limits.forget(keyId),
     }),

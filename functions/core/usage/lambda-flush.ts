@@ -8,10 +8,15 @@ import { request } from 'node:http';
 /** Lambda Extensions API version path (docs.aws.amazon.com/lambda/latest/dg/runtimes-extensions-api.html). */
 const EXTENSION_API = '2020-01-01/extension';
 
+/** What Lambda gives the runtime between SIGTERM and SIGKILL when an internal extension is registered, less a margin. */
+const SHUTDOWN_BUDGET_MS = 400;
+/** Asking for the next event this long before the invocation's deadline, whatever is still being written. */
+const DEADLINE_MARGIN_MS = 200;
+
 /** Ties an invocation's work to its request id, so the extension knows when that invocation is over. */
 export interface InvocationTracker {
   track<T>(requestId: string | undefined, work: Promise<T>): Promise<T>;
-  /** Settles when the extension's loop ends (after SHUTDOWN, or on a failure it logged). */
+  /** Settles when the extension's loop ends (on a failure it logged and reported to Lambda). */
   readonly stopped: Promise<void>;
 }
 
@@ -27,7 +32,10 @@ export const untracked: InvocationTracker = { track: (_id, work) => work, stoppe
  * Registers the extension (it must happen during init, before the runtime asks for its first
  * event: await it at module load) and runs its loop: on each INVOKE it waits for that
  * invocation's handler to settle, drains the recorder, then asks for the next event, which is
- * what lets Lambda freeze the environment; on SHUTDOWN it drains and stops.
+ * what lets Lambda freeze the environment. Internal extensions may not register for SHUTDOWN:
+ * Lambda sends the runtime process SIGTERM instead, on which the recorder is drained within the
+ * 500 ms Lambda allows. Neither wait outlasts the invocation's deadline; an extension that can no
+ * longer ask for events reports it (`exit/error`) rather than hold every later invocation.
  *
  * @param runtimeApi `AWS_LAMBDA_RUNTIME_API` (host:port). Undefined outside Lambda: no extension.
  * @param recorder the usage recorder; undefined when usage is not recorded: no extension.
@@ -45,7 +53,7 @@ export async function holdUntilWritten(
   try {
     const registered = await call(runtimeApi, 'POST', `${EXTENSION_API}/register`, {
       headers: { 'Lambda-Extension-Name': name },
-      body: JSON.stringify({ events: ['INVOKE', 'SHUTDOWN'] }),
+      body: JSON.stringify({ events: ['INVOKE'] }),
     });
     const header = registered.headers['lambda-extension-identifier'];
     if (registered.status !== 200 || typeof header !== 'string') {
@@ -59,22 +67,38 @@ export async function holdUntilWritten(
     });
     return untracked;
   }
+  process.once('SIGTERM', () => {
+    void withDeadline(recorder.drain(), Date.now() + SHUTDOWN_BUDGET_MS).finally(() => process.exit(0));
+  });
   const invocations = new Invocations();
   invocations.stopped = (async () => {
     for (;;) {
-      const next = await call(runtimeApi, 'GET', `${EXTENSION_API}/event/next`, {
-        headers: { 'Lambda-Extension-Identifier': id },
-      });
-      const event = JSON.parse(next.body) as { eventType?: string; requestId?: string; deadlineMs?: number };
-      if (event.eventType === 'INVOKE' && event.requestId) {
-        await invocations.settled(event.requestId, event.deadlineMs ?? Date.now() + 900_000);
+      let event: { eventType?: string; requestId?: string; deadlineMs?: number };
+      try {
+        const next = await call(runtimeApi, 'GET', `${EXTENSION_API}/event/next`, {
+          headers: { 'Lambda-Extension-Identifier': id },
+        });
+        if (next.status !== 200)
+          throw new Error(`event/next answered ${next.status}: ${next.body.slice(0, 200)}`);
+        event = JSON.parse(next.body);
+      } catch (error) {
+        onError('usage flush extension failed: reported to Lambda', { error: (error as Error).message });
+        await call(runtimeApi, 'POST', `${EXTENSION_API}/exit/error`, {
+          headers: {
+            'Lambda-Extension-Identifier': id,
+            'Lambda-Extension-Function-Error-Type': 'Extension.UsageFlush',
+          },
+          body: JSON.stringify({ errorType: 'Extension.UsageFlush', errorMessage: (error as Error).message }),
+        }).catch(() => {});
+        return;
       }
-      await recorder.drain();
-      if (event.eventType === 'SHUTDOWN') return;
+      if (event.eventType === 'INVOKE' && event.requestId) {
+        const deadline = (event.deadlineMs ?? Date.now() + 900_000) - DEADLINE_MARGIN_MS;
+        await invocations.settled(event.requestId, deadline);
+        await withDeadline(recorder.drain(), deadline);
+      }
     }
-  })().catch((error: unknown) =>
-    onError('usage flush extension stopped', { error: (error as Error).message }),
-  );
+  })();
   return invocations;
 }
 
@@ -113,6 +137,16 @@ class Invocations implements InvocationTracker {
     }
     return entry;
   }
+}
+
+/** `work`, or nothing once `deadlineMs` has passed (a write still going on then is left to finish on its own). */
+async function withDeadline(work: Promise<void>, deadlineMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, Math.max(0, deadlineMs - Date.now()));
+  });
+  await Promise.race([work, deadline]);
+  clearTimeout(timer);
 }
 
 /** One call to the runtime API. No timeout: `event/next` blocks until Lambda has an event. */

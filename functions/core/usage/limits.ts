@@ -37,6 +37,11 @@ export class UsageLimits {
     this.months.delete(keyId);
   }
 
+  /** Whether a key has budgets or per-minute limits (its usage is then read back from the table). */
+  has(keyId: string): boolean {
+    return this.options.limits.has(keyId);
+  }
+
   /** Whether a key has per-minute limits (its usage is then also counted per minute). */
   perMinute(keyId: string): boolean {
     const l = this.options.limits.get(keyId);

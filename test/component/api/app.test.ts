@@ -1,3 +1,4 @@
+/** The api handler over a real s3rver: V2 inference, 4xx and 500 answers, readiness, EMF metrics, shadow traffic. */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AliasStore } from '../../../cli/registry/aliases.ts';
 import { publishModel } from '../../../cli/registry/publish.ts';

@@ -1,6 +1,6 @@
 /**
  * Reading a key that may not exist, against s3rver as local mode runs it: S3's 403 for a missing key
- * under prefixes a function may not list, and `isMissingKey` telling that from a real refusal.
+ * to a caller that may not list the whole bucket, and `isMissingKey` telling that from a real refusal.
  */
 import {
   GetObjectCommand,
@@ -30,11 +30,10 @@ async function failure(command: GetObjectCommand | HeadObjectCommand): Promise<S
 
 describe('a key that is not there', () => {
   it.each([
-    // Under the batch prefixes, as S3 answers a caller that may not list them.
+    // As S3 answers a caller that may not list the whole bucket: every deployed function.
     { key: 'batch/output/iris/rows.jsonl.manifest.json', name: 'AccessDenied', status: 403 },
     { key: 'batch/keys/team-a/missing.csv', name: 'AccessDenied', status: 403 },
-    // Where the functions may list: the registry.
-    { key: 'models/iris/9/model.onnx', name: 'NoSuchKey', status: 404 },
+    { key: 'models/iris/9/model.onnx', name: 'AccessDenied', status: 403 },
   ])('$key: $status $name, read as missing', async ({ key, name, status }) => {
     const get = await failure(new GetObjectCommand({ Bucket: t.bucket, Key: key }));
     const head = await failure(new HeadObjectCommand({ Bucket: t.bucket, Key: key }));

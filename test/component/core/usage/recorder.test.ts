@@ -1,3 +1,4 @@
+/** The usage recorder and report against a real DynamoDB API (dynalite on loopback). */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Counters } from '../../../../functions/core/counters.ts';

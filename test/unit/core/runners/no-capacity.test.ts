@@ -15,6 +15,10 @@ describe('isNoCapacity', () => {
     expect(
       isNoCapacity(validation('Inference Component has no capacity to process this request. Retry.')),
     ).toBe(true);
+    // Nor a prefix, or the capitalisation.
+    expect(
+      isNoCapacity(validation('Inference component my-ic Has No Capacity To Process This Request')),
+    ).toBe(true);
   });
 
   it('is not another ValidationError, another type, or another status', () => {
