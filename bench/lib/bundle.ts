@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { API_NODE_OPTIONS } from '../../infra/function-env.ts';
+import { API_NODE_OPTIONS, FUNCTION_BUNDLING, functionNodeOptions } from '../../infra/function-env.ts';
 import { ROOT, startChild } from './process.ts';
 
 /** What the api server (bench/servers/api.ts) prints when ready. */
@@ -22,8 +22,9 @@ export interface ApiServer {
 
 /**
  * An entry bundled as esbuild bundles the functions for Lambda (the options of
- * NodeFunction), onnxruntime-node external; written where node resolves
- * it from the repository's node_modules.
+ * NodeFunction, with the source map when minified), onnxruntime-node external;
+ * written under this checkout's .cache/bench, where node resolves packages from
+ * its node_modules (and where another checkout sharing node_modules does not overwrite it).
  */
 export async function bundle(
   entry: string,
@@ -31,7 +32,7 @@ export async function bundle(
   minify = true,
   options: { packages?: 'external' } = {},
 ): Promise<string> {
-  const dir = join(ROOT, 'node_modules', '.cache', 'modelgate-bench');
+  const dir = join(ROOT, '.cache', 'bench');
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, name);
   await build({
@@ -40,10 +41,14 @@ export async function bundle(
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: FUNCTION_BUNDLING.target,
     minify,
+    ...(minify && {
+      sourcemap: FUNCTION_BUNDLING.sourcemap,
+      sourcesContent: FUNCTION_BUNDLING.sourcesContent,
+    }),
     // No keepNames: its __name() calls on every closure made would show in profiles as cost.
-    mainFields: ['module', 'main'],
+    mainFields: [...FUNCTION_BUNDLING.mainFields],
     // The stack's banner, its import renamed: the topology bundles console/build.ts, which imports createRequire itself.
     banner: {
       js: "import { createRequire as bannerRequire } from 'module'; const require = bannerRequire(import.meta.url);",
@@ -77,7 +82,7 @@ export async function startApiServer(s3: { url: string; bucket: string }, handle
   const server = await bundle('bench/servers/api.ts', 'api-server.mjs');
   return startChild<ApiServer>(server, [s3.url, s3.bucket], {
     MODELGATE_BENCH_HANDLER_CALLS: String(handlerCalls),
-    NODE_OPTIONS: API_NODE_OPTIONS.join(' '),
+    NODE_OPTIONS: functionNodeOptions(API_NODE_OPTIONS),
   });
 }
 

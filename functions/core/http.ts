@@ -18,6 +18,14 @@ export function json(
 }
 
 /**
+ * Bodies already parsed by whoever built the event: the local gateway's request validator
+ * parses each JSON body it checks, and {@link jsonBody} takes that value (once) instead of
+ * parsing the text again. Deployed, API Gateway's validator cannot hand its parse over and
+ * every body is parsed here.
+ */
+export const PARSED_BODIES = new WeakMap<object, unknown>();
+
+/**
  * The JSON body of a proxy event.
  *
  * @param expected what the route wants, for the error message.
@@ -27,6 +35,12 @@ export function jsonBody(
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
   expected: string,
 ): unknown {
+  if (PARSED_BODIES.has(event)) {
+    // Taken once: a second reading (a shadow's) parses its own copy.
+    const parsed = PARSED_BODIES.get(event);
+    PARSED_BODIES.delete(event);
+    return parsed;
+  }
   const raw =
     event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (raw === null || raw === undefined || raw.trim() === '') {

@@ -9,6 +9,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { GUARD_RULES, guardRule } from '../checks/guard.ts';
+import { FUNCTION_BUNDLING, functionNodeOptions } from '../function-env.ts';
 
 export interface NodeFunctionProps {
   /** Entry module of the function, e.g. `functions/api/index.ts`. */
@@ -112,15 +113,16 @@ export class NodeFunction extends Construct {
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       environment: {
-        NODE_OPTIONS: ['--enable-source-maps', ...(props.nodeOptions ?? [])].join(' '),
+        NODE_OPTIONS: functionNodeOptions(props.nodeOptions),
         ...props.environment,
       },
       bundling: {
         format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
+        target: FUNCTION_BUNDLING.target,
+        minify: FUNCTION_BUNDLING.minify,
+        sourceMap: FUNCTION_BUNDLING.sourcemap,
+        sourcesContent: FUNCTION_BUNDLING.sourcesContent,
+        mainFields: [...FUNCTION_BUNDLING.mainFields],
         // CommonJS dependencies (X-Ray SDK) call require() inside the ESM bundle.
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
         bundleAwsSDK: true,

@@ -8,6 +8,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { type RouteSpec, VERSION_HEADER } from '../../functions/api/routes.ts';
 import { apiKeyOf } from '../../functions/core/auth.ts';
 import type { Counters } from '../../functions/core/counters.ts';
+import { PARSED_BODIES } from '../../functions/core/http.ts';
 import type { StreamingHandler } from '../../functions/core/streaming.ts';
 import { API_GATEWAY_LIMITS } from '../../infra/api-gateway-limits.ts';
 import { type LoopbackServer, listenLoopback, readBody } from '../net.ts';
@@ -16,7 +17,7 @@ import { headerValue, lambdaContext, send, toEvent } from './proxy-event.ts';
 import { isProxyResult, ProxyIntegration, writeResult } from './proxy-integration.ts';
 import { streamCut, streamInvoke } from './stream.ts';
 import { type Plan, UsageMeter } from './usage-plans.ts';
-import { validateBody } from './validate.ts';
+import { parseValid } from './validate.ts';
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<unknown>;
 
@@ -151,9 +152,12 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
           return send(res, 413, TOO_LARGE, { Connection: 'close' });
         }
         const contentType = headerValue(req, 'content-type') ?? 'application/json';
+        let parsed: { value: unknown } | undefined;
         if (route.schema && contentType.startsWith('application/json')) {
-          const problem = validateBody(body.toString('utf8'), route.schema);
-          if (problem) return send(res, 400, { error: `invalid request body: ${problem}` });
+          const checked = parseValid(body.toString('utf8'), route.schema);
+          if ('problem' in checked)
+            return send(res, 400, { error: `invalid request body: ${checked.problem}` });
+          parsed = checked;
         }
         const event = toEvent(req, url, route.resource, found.names, pathMatch, body, {
           requestId,
@@ -166,6 +170,8 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         if (overLimit(event, event.body?.length ?? 0, LAMBDA_LIMITS.requestBytes)) {
           return send(res, 413, TOO_LARGE);
         }
+        // The handler takes the validator's parse instead of parsing the body again.
+        if (parsed) PARSED_BODIES.set(event, parsed.value);
         if (isStreamingHandler(route.handler)) {
           const context = lambdaContext(requestId, streamLimits.timeoutMs, functionName);
           return streamInvoke(route.handler, event, context, res, streamLimits);

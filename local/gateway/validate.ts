@@ -6,13 +6,20 @@
  * @returns undefined when the body is valid, else what is wrong.
  */
 export function validateBody(text: string, schema: object): string | undefined {
+  const checked = parseValid(text, schema);
+  return 'problem' in checked ? checked.problem : undefined;
+}
+
+/** {@link validateBody}, keeping the parsed value of a valid body for the handler (`PARSED_BODIES`). */
+export function parseValid(text: string, schema: object): { value: unknown } | { problem: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return 'body is not valid JSON';
+    return { problem: 'body is not valid JSON' };
   }
-  return check(value, schema as Schema, '');
+  const problem = check(value, schema as Schema, '');
+  return problem === undefined ? { value } : { problem };
 }
 
 interface Schema {
@@ -38,13 +45,16 @@ function check(value: unknown, schema: Schema, at: string): string | undefined {
   }
   if (actual === 'object') {
     const object = value as Record<string, unknown>;
-    const missing = (schema.required ?? []).filter((name) => !(name in object));
-    if (missing.length > 0) {
+    // Loops without a list or string made per node: every element of a body's arrays is checked.
+    const required = schema.required;
+    if (required?.some((name) => !(name in object))) {
+      const missing = required.filter((name) => !(name in object));
       return `object has missing required properties (${JSON.stringify(missing)}) at ${at || '/'}`;
     }
-    for (const [name, sub] of Object.entries(schema.properties ?? {})) {
+    const properties = schema.properties;
+    for (const name in properties) {
       if (name in object) {
-        const problem = check(object[name], sub, `${at}/${name}`);
+        const problem = check(object[name], properties[name] as Schema, `${at}/${name}`);
         if (problem) return problem;
       }
     }
@@ -56,8 +66,9 @@ function check(value: unknown, schema: Schema, at: string): string | undefined {
     }
     if (schema.items) {
       for (let i = 0; i < array.length; i++) {
-        const problem = check(array[i], schema.items, `${at}/${i}`);
-        if (problem) return problem;
+        // The element's path is built only for its message.
+        const problem = check(array[i], schema.items, '');
+        if (problem) return check(array[i], schema.items, `${at}/${i}`);
       }
     }
   }

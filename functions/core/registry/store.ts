@@ -51,6 +51,8 @@ export class Registry {
   private readonly versions: TtlCache<string[]>;
   private readonly aliases: TtlCache<Aliases>;
   private readonly manifests: TtlCache<Manifest>;
+  /** Whether each model's last listing had an aliases file. */
+  private readonly aliasFiles = new Map<string, boolean>();
 
   constructor(options: RegistryOptions) {
     this.s3 = options.s3;
@@ -84,10 +86,14 @@ export class Registry {
     checkModelName(name);
     return this.versions.get(name, async () => {
       const versions: string[] = [];
+      const aliasFile = keys.aliases(name);
+      let aliased = false;
       for await (const key of this.listKeys(keys.model(name))) {
         const match = /^models\/[^/]+\/([1-9][0-9]*)\/manifest\.json$/.exec(key);
         if (match?.[1]) versions.push(match[1]);
+        else if (key === aliasFile) aliased = true;
       }
+      this.aliasFiles.set(name, aliased);
       if (versions.length === 0) throw new NotFoundError(`model '${name}' not found`);
       return byNumber(versions);
     });
@@ -160,9 +166,19 @@ export class Registry {
         this.manifests.peek(`${name}/${version}`) ?? (await this.getManifest(name, version as string));
       return pick?.shadow !== undefined ? { manifest, shadow: pick.shadow } : { manifest };
     }
-    // Both are read at once (one round trip on a cold cache); the version list is only used without an alias.
+    // Cold. The aliases file is read only when the model's listing has one: reading a missing file
+    // is S3's 404, an error the SDK throws and tracing records with its stack, which Node maps
+    // through the bundle's source map (tens of ms on a cold start, and a fault on every trace).
+    // A model known to have one has both read at once (one round trip).
     const versionList = this.listVersions(name);
     versionList.catch(() => {});
+    if (this.aliasFiles.get(name) !== true) {
+      const versions = await versionList;
+      if (!this.aliasFiles.get(name)) {
+        this.aliases.get(name, async () => NO_ALIASES);
+        return { manifest: await this.getManifest(name, versions[versions.length - 1] as string) };
+      }
+    }
     const production = (await this.getAliases(name))[PRODUCTION];
     if (production) {
       const pick = canaryPick(production, options);
@@ -179,11 +195,13 @@ export class Registry {
     if (name === undefined) {
       this.versions.clear();
       this.aliases.clear();
+      this.aliasFiles.clear();
       this.manifests.clear();
       return;
     }
     this.versions.delete(name);
     this.aliases.delete(name);
+    this.aliasFiles.delete(name);
   }
 
   private async *listKeys(prefix: string): AsyncGenerator<string> {
@@ -212,6 +230,8 @@ export class Registry {
     }
   }
 }
+
+const NO_ALIASES: Aliases = Object.freeze({});
 
 function byNumber(versions: string[]): string[] {
   return versions.sort((a, b) => Number(a) - Number(b));

@@ -3,7 +3,7 @@
  * bytes, tree ensembles compiled to JavaScript when they agree with onnxruntime; and an ONNX graph's inputs
  * and outputs read from the graph.
  */
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { ModelIntegrityError } from '../../errors.ts';
 import { decodeElements, fromOrtType, toOrtType } from '../../protocols/datatypes.ts';
 import type { ArtifactStore } from '../../registry/artifacts.ts';
@@ -12,6 +12,22 @@ import type { Manifest, TensorSpec } from '../../registry/manifest.ts';
 import type { InputTensor, ModelRunner, OutputTensor } from '../runner.ts';
 import { compileTrees, probeRows, treeRun, withinRule } from '../trees/trees.ts';
 import { inProcess, OnnxThread, type Session } from './thread.ts';
+
+/**
+ * onnxruntime-node, loaded when the first session is made rather than with this
+ * module: its native library (a few tens of ms) then loads while the model file
+ * is read from S3, instead of before the first request arrives.
+ */
+let ort: typeof Ort | undefined;
+let loading: Promise<typeof Ort> | undefined;
+
+export function loadOnnxRuntime(): Promise<typeof Ort> {
+  loading ??= import('onnxruntime-node').then((loaded) => {
+    ort = loaded;
+    return loaded;
+  });
+  return loading;
+}
 
 export interface OnnxRuntimeOptions {
   readonly artifacts: ArtifactStore;
@@ -91,9 +107,11 @@ export class OnnxRuntime {
 
   private async create(manifest: Manifest): Promise<Session> {
     const started = performance.now();
+    const runtime = loadOnnxRuntime();
+    runtime.catch(() => {});
     const artifact = await this.options.artifacts.fetch(manifest);
     const threads = this.options.threads ?? 1;
-    const options: ort.InferenceSession.SessionOptions = {
+    const options: Ort.InferenceSession.SessionOptions = {
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'all',
       intraOpNumThreads: threads,
@@ -103,7 +121,7 @@ export class OnnxRuntime {
     try {
       session = this.thread
         ? await this.thread.createSession(artifact.bytes, options)
-        : inProcess(await ort.InferenceSession.create(artifact.bytes, options));
+        : inProcess(await (await runtime).InferenceSession.create(artifact.bytes, options));
     } catch (error) {
       throw new ModelIntegrityError(
         `model '${manifest.name}' version ${manifest.version} does not load in onnxruntime: ${(error as Error).message}`,
@@ -166,8 +184,9 @@ export class OnnxRuntime {
       if ('declined' in result) return told({ compiled: false, reason: result.declined });
       const { program } = result;
       const probe = probeRows(program);
+      const { Tensor } = await loadOnnxRuntime();
       const feeds = {
-        [program.input]: new ort.Tensor('float32', probe.data, [probe.rows, program.features]),
+        [program.input]: new Tensor('float32', probe.data, [probe.rows, program.features]),
       };
       const names = [...session.outputNames];
       const expected = (await session.run(feeds, names)).results;
@@ -210,15 +229,17 @@ class OnnxModel implements ModelRunner {
     outputs?: readonly string[],
   ): Promise<{ outputs: OutputTensor[]; ms: number }> {
     const session = await this.runtime.session(this.manifest);
-    const feeds: Record<string, ort.Tensor> = {};
+    // Loaded with the session.
+    const { Tensor } = ort ?? (await loadOnnxRuntime());
+    const feeds: Record<string, Ort.Tensor> = {};
     for (const input of inputs) {
-      feeds[input.name] = new ort.Tensor(toOrtType(input.datatype), input.data, input.shape);
+      feeds[input.name] = new Tensor(toOrtType(input.datatype), input.data, input.shape);
     }
     const names = outputs && outputs.length > 0 ? [...outputs] : [...session.outputNames];
     const { results, ms } = await session.run(feeds, names);
     this.runtime.ran(this.manifest);
     const tensors = names.map((name) => {
-      const tensor = results[name] as Pick<ort.Tensor, 'type' | 'dims' | 'data'>;
+      const tensor = results[name] as Pick<Ort.Tensor, 'type' | 'dims' | 'data'>;
       return {
         name,
         datatype: fromOrtType(tensor.type),
@@ -244,14 +265,14 @@ function sessionKey(manifest: Manifest): string {
 export async function describeOnnx(
   bytes: Uint8Array,
 ): Promise<{ inputs: TensorSpec[]; outputs: TensorSpec[] }> {
-  let session: ort.InferenceSession;
+  let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] });
+    session = await (await loadOnnxRuntime()).InferenceSession.create(bytes, { executionProviders: ['cpu'] });
   } catch (error) {
     throw new ModelIntegrityError(`not a loadable ONNX model: ${(error as Error).message}`, { cause: error });
   }
   try {
-    const spec = (meta: readonly ort.InferenceSession.ValueMetadata[], kind: string): TensorSpec[] =>
+    const spec = (meta: readonly Ort.InferenceSession.ValueMetadata[], kind: string): TensorSpec[] =>
       meta.map((m) => {
         if (!m.isTensor) {
           throw new ModelIntegrityError(

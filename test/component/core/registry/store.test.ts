@@ -11,6 +11,7 @@ import { BadRequestError, ModelIntegrityError, NotFoundError } from '../../../..
 import { hashToUnit, pickRoute } from '../../../../functions/core/registry/canary.ts';
 import { keys } from '../../../../functions/core/registry/manifest.ts';
 import { Registry } from '../../../../functions/core/registry/store.ts';
+import { localS3Client } from '../../../../local/s3.ts';
 import { sampleModelBytes } from '../../../fixtures/models.ts';
 import { startTestS3, type TestS3 } from '../../../fixtures/s3.ts';
 
@@ -105,6 +106,31 @@ describe('Registry', () => {
     const registry = new Registry({ s3: t.s3, bucket: t.bucket, ttlSeconds: 0 });
     expect((await registry.resolve('line')).version).toBe('3');
     expect((await registry.resolve('line', { version: '2' })).version).toBe('2');
+  });
+
+  it('routes a model without aliases from its listing, reading no missing aliases file', async () => {
+    // A read of a missing file is S3's 404: an error thrown by the SDK and recorded by tracing.
+    const s3 = localS3Client(t.store.url);
+    const failed: string[] = [];
+    const sent: string[] = [];
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(context.commandName ?? '');
+        try {
+          return await next(args);
+        } catch (error) {
+          failed.push(`${context.commandName}: ${(error as Error).name}`);
+          throw error;
+        }
+      },
+      { step: 'initialize' },
+    );
+    const registry = new Registry({ s3, bucket: t.bucket, ttlSeconds: 60 });
+    expect((await registry.resolve('line')).version).toBe('3');
+    expect((await registry.resolve('line')).version).toBe('3');
+    expect(failed).toEqual([]);
+    expect(sent).toEqual(['ListObjectsV2Command', 'GetObjectCommand']);
+    s3.destroy();
   });
 
   it('says which of model or version is unknown, and refuses names that are not names', async () => {
