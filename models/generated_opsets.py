@@ -10,8 +10,9 @@ from onnx import TensorProto, helper, numpy_helper
 
 from generated import case, info
 
-# The IR version onnx pairs with each opset (onnx/helper.py VERSION_TABLE of later releases).
-IR = {18: 8, 19: 9, 20: 9, 21: 10, 22: 10, 23: 11, 24: 11, 25: 12, 26: 13}
+# The IR version onnx pairs with each opset (onnx/helper.py VERSION_TABLE of later releases): IR 12 came
+# with float8e8m0 at opset 24, IR 13 with the 2-bit integers at opset 25.
+IR = {18: 8, 19: 9, 20: 9, 21: 10, 22: 10, 23: 11, 24: 12, 25: 13, 26: 13}
 
 
 def newer(name, opset, nodes, inputs, outputs, feeds, results, initializers=()):
@@ -81,6 +82,29 @@ def build_opset_cases():
                        {"x": img}, {"y": normed.reshape(2, 16).astype(np.float32)},
                        [numpy_helper.from_array(scale, "scale"), numpy_helper.from_array(bias, "bias")]))
 
+    # 22: Conv, MaxPool, AveragePool, HardSwish and Mish at their 22 versions (the ones that added bfloat16).
+    # The graphs at 22, 25 and 26 draw from their own generator, so the others' data stays as it was.
+    later = np.random.RandomState(22)
+    img = (later.rand(2, 1, 4, 4).astype(np.float32) - 0.5) * 4
+    kernel = later.rand(2, 1, 2, 2).astype(np.float32) - 0.5
+    conv_bias = np.array([0.25, -0.5], np.float32)
+    conv = np.einsum("nhwij,kij->nkhw", np.lib.stride_tricks.sliding_window_view(img[:, 0], (2, 2), axis=(1, 2)),
+                     kernel[:, 0]) + conv_bias.reshape(1, 2, 1, 1)
+    peak = np.lib.stride_tricks.sliding_window_view(conv, (2, 2), axis=(2, 3)).max(axis=(4, 5))
+    mean = img.reshape(2, 1, 2, 2, 2, 2).mean(axis=(3, 5)).astype(np.float64)
+    cases.append(newer("opset22-conv-pool-activations", 22,
+                       [helper.make_node("Conv", ["x", "k", "kb"], ["c"]),
+                        helper.make_node("MaxPool", ["c"], ["m"], kernel_shape=[2, 2]),
+                        helper.make_node("HardSwish", ["m"], ["pooled"]),
+                        helper.make_node("AveragePool", ["x"], ["a"], kernel_shape=[2, 2], strides=[2, 2]),
+                        helper.make_node("Mish", ["a"], ["smooth"])],
+                       [info("x", np.float32, ["N", 1, 4, 4])],
+                       [info("pooled", np.float32, ["N", 2, 2, 2]), info("smooth", np.float32, ["N", 1, 2, 2])],
+                       {"x": img},
+                       {"pooled": (peak * np.clip(peak / 6 + 0.5, 0, 1)).astype(np.float32),
+                        "smooth": (mean * np.tanh(np.log1p(np.exp(mean)))).astype(np.float32)},
+                       [numpy_helper.from_array(kernel, "k"), numpy_helper.from_array(conv_bias, "kb")]))
+
     # 23: RMSNormalization and Attention are new.
     r = rng.rand(2, 3, 4).astype(np.float32)
     gamma = np.array([1.0, 2.0, 0.5, 1.0], np.float32)
@@ -101,14 +125,43 @@ def build_opset_cases():
                        {"rms": rms.astype(np.float32), "attended": (weights @ val).astype(np.float32)},
                        [numpy_helper.from_array(gamma, "gamma")]))
 
-    # 24: Swish is new. 26: the newest opset onnxruntime 1.30 runs; Mul resolves to its latest version.
+    # 24: Swish is new.
     s = (rng.rand(2, 5).astype(np.float32) - 0.5) * 6
     cases.append(newer("opset24-swish", 24, [helper.make_node("Swish", ["x"], ["y"], alpha=1.0)],
                        [info("x", np.float32, ["N", 5])], [info("y", np.float32, ["N", 5])],
                        {"x": s}, {"y": (s / (1 + np.exp(-s))).astype(np.float32)}))
-    cases.append(newer("opset26-mul", 26, [helper.make_node("Mul", ["x", "x"], ["y"])],
-                       [info("x", np.float32, ["N", 5])], [info("y", np.float32, ["N", 5])],
-                       {"x": s}, {"y": s * s}))
+
+    # 25: Pad, Transpose, Unsqueeze, Shape, Size and Cast at their 25 versions (the ones that added int2/uint2).
+    p = later.rand(2, 3).astype(np.float32)
+    padded = np.pad(p, ((0, 0), (1, 1)), constant_values=0.5)
+    cases.append(newer("opset25-pad-transpose-shape", 25,
+                       [helper.make_node("Pad", ["x", "pads", "fill"], ["padded"]),
+                        helper.make_node("Transpose", ["padded"], ["t"], perm=[1, 0]),
+                        helper.make_node("Unsqueeze", ["t", "axes"], ["columns"]),
+                        helper.make_node("Shape", ["x"], ["shape"]),
+                        helper.make_node("Size", ["x"], ["size"]),
+                        helper.make_node("Cast", ["x"], ["wide"], to=TensorProto.DOUBLE)],
+                       [info("x", np.float32, ["N", 3])],
+                       [info("columns", np.float32, [1, 5, "N"]), info("shape", np.int64, [2]),
+                        info("size", np.int64, []), info("wide", np.float64, ["N", 3])],
+                       {"x": p},
+                       {"columns": padded.T[np.newaxis], "shape": np.array(p.shape, np.int64),
+                        "size": np.array(p.size, np.int64), "wide": p.astype(np.float64)},
+                       [numpy_helper.from_array(np.array([0, 1, 0, 1], np.int64), "pads"),
+                        numpy_helper.from_array(np.array(0.5, np.float32), "fill"),
+                        numpy_helper.from_array(np.array([0], np.int64), "axes")]))
+
+    # 26: CumProd and BitCast are new.
+    f = later.rand(2, 4).astype(np.float32) + 0.5
+    cases.append(newer("opset26-cumprod-bitcast", 26,
+                       [helper.make_node("CumProd", ["x", "axis"], ["products"], reverse=1),
+                        helper.make_node("BitCast", ["x"], ["bits"], to=TensorProto.INT32)],
+                       [info("x", np.float32, ["N", 4])],
+                       [info("products", np.float32, ["N", 4]), info("bits", np.int32, ["N", 4])],
+                       {"x": f},
+                       {"products": np.cumprod(f[:, ::-1], axis=1)[:, ::-1].astype(np.float32),
+                        "bits": f.view(np.int32)},
+                       [numpy_helper.from_array(np.array(1, np.int64), "axis")]))
 
     # Not loadable: stamped with an opset no onnx release defines.
     case("opset99", 99, [helper.make_node("Identity", ["x"], ["y"])], [info("x", np.float32, ["N"])],

@@ -60,7 +60,7 @@ describe('a graph onnxruntime cannot load', () => {
 describe('the generated set', () => {
   it('spans opsets 7 to 26 and holds graphs exported by PyTorch', () => {
     const opsets = new Set(cases.map((c) => c.opset));
-    for (const opset of [7, 9, 10, 11, 13, 14, 17, 18, 19, 20, 21, 23, 24, 26])
+    for (const opset of [7, 9, 10, 11, 13, 14, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26])
       expect(opsets).toContain(opset);
     expect(cases.filter((c) => c.source?.startsWith('torch')).length).toBeGreaterThanOrEqual(4);
   });
