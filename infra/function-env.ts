@@ -53,6 +53,17 @@ export function functionNodeOptions(own: readonly string[] = []): string {
 }
 
 /**
+ * Builtins the bundles take through a CommonJS module of the project instead of an ESM import
+ * (paths from the repository's root, where esbuild runs): Node 24's ESM facade of `node:http` reads
+ * its lazy `WebSocket`, `CloseEvent` and `MessageEvent` and so loads undici, about 25 ms of each
+ * cold start that nothing uses (`functions/core/node-http.cjs`, `npm run bench -- cold`).
+ */
+export const BUILTIN_ALIASES = {
+  http: './functions/core/node-http.cjs',
+  'node:http': './functions/core/node-http.cjs',
+} as const;
+
+/**
  * How esbuild bundles every function (NodeFunction) and the bench's copy of
  * it: Lambda's Node.js 24, minified ESM, a source map without the sources'
  * text. Node reads a function's map when the bundle loads (`--enable-source-maps`),
@@ -65,6 +76,7 @@ export const FUNCTION_BUNDLING = {
   sourcemap: true,
   sourcesContent: false,
   mainFields: ['module', 'main'],
+  alias: BUILTIN_ALIASES,
 } as const;
 
 /**

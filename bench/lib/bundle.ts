@@ -49,6 +49,8 @@ export async function bundle(
     }),
     // No keepNames: its __name() calls on every closure made would show in profiles as cost.
     mainFields: [...FUNCTION_BUNDLING.mainFields],
+    alias: FUNCTION_BUNDLING.alias,
+    absWorkingDir: ROOT,
     // The stack's banner, its import renamed: the topology bundles console/build.ts, which imports createRequire itself.
     banner: {
       js: "import { createRequire as bannerRequire } from 'module'; const require = bannerRequire(import.meta.url);",

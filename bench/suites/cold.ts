@@ -10,10 +10,11 @@ import { promisify } from 'node:util';
 import { API_NODE_OPTIONS, functionNodeOptions } from '../../infra/function-env.ts';
 import { bundle } from '../lib/bundle.ts';
 import type { Lab } from '../lib/lab.ts';
+import { type BenchNode, lambdaNode } from '../lib/lambda-node.ts';
 import { median, ROOT } from '../lib/process.ts';
-import { limitRow, type Row } from '../lib/report.ts';
+import { fmt, limitRow, type Row } from '../lib/report.ts';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
 
 /**
  * What Lambda gives the api function (beside the stack's own variables): its name, which turns
@@ -31,41 +32,63 @@ const LAMBDA_ENVIRONMENT = {
   POWERTOOLS_METRICS_NAMESPACE: 'ModelGate',
 } as const;
 
-/** 4: a fresh node process loading the bundle as deployed, through the first answered request (model fetched from the bucket). */
+/** One cold start: a fresh process of `node` loading the bundle `api` as deployed, through the first answer; its wall time in ms. */
+async function coldStart(lab: Lab, node: BenchNode, api: string, run: number): Promise<number> {
+  const cache = join(tmpdir(), `modelgate-cold-${process.pid}-${run}-${Date.now()}`);
+  const started = performance.now();
+  // Asynchronous: the bucket it reads is served by this process.
+  const { stdout: out } = await exec(node.execPath, [`${ROOT}bench/servers/cold-start.mjs`, api], {
+    encoding: 'utf8',
+    env: {
+      PATH: process.env.PATH,
+      ...LAMBDA_ENVIRONMENT,
+      LAMBDA_TASK_ROOT: dirname(api),
+      MODELGATE_MODEL_BUCKET: lab.s3.bucket,
+      MODELGATE_S3_ENDPOINT: lab.s3.url,
+      MODELGATE_CACHE_DIR: cache,
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      NODE_OPTIONS: functionNodeOptions(API_NODE_OPTIONS),
+    },
+  });
+  const elapsed = performance.now() - started;
+  if (!out.includes('"statusCode":200')) throw new Error(`cold start answered ${out}`);
+  return elapsed;
+}
+
+/**
+ * 4: a fresh node process loading the bundle as deployed, through the first answered request (model
+ * fetched from the bucket), on Lambda's Node.js major; this machine's Node.js alternating with it, for
+ * comparison (peer column). The first start of each is dropped (the page cache warming).
+ */
 export async function cold(lab: Lab): Promise<Row[]> {
   const api = await bundle('functions/api/index.ts', 'api.mjs');
+  const lambda = lambdaNode();
+  const host: BenchNode = { execPath: process.execPath, version: process.version };
+  const compare = lambda.execPath !== host.execPath;
   const runs: number[] = [];
-  for (let i = 0; i < (lab.options.quick ? 1 : 7); i++) {
-    const cache = join(tmpdir(), `modelgate-cold-${process.pid}-${i}-${Date.now()}`);
-    const started = performance.now();
-    // Asynchronous: the bucket it reads is served by this process.
-    const { stdout: out } = await run(process.execPath, [`${ROOT}bench/servers/cold-start.mjs`, api], {
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        ...LAMBDA_ENVIRONMENT,
-        LAMBDA_TASK_ROOT: dirname(api),
-        MODELGATE_MODEL_BUCKET: lab.s3.bucket,
-        MODELGATE_S3_ENDPOINT: lab.s3.url,
-        MODELGATE_CACHE_DIR: cache,
-        AWS_ACCESS_KEY_ID: 'S3RVER',
-        AWS_SECRET_ACCESS_KEY: 'S3RVER',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        NODE_OPTIONS: functionNodeOptions(API_NODE_OPTIONS),
-      },
-    });
-    const elapsed = performance.now() - started;
-    if (!out.includes('"statusCode":200')) throw new Error(`cold start answered ${out}`);
-    if (i > 0 || lab.options.quick) runs.push(elapsed);
+  const hostRuns: number[] = [];
+  const rounds = lab.options.quick ? 1 : 7;
+  for (let i = 0; i < rounds; i++) {
+    const elapsed = await coldStart(lab, lambda, api, i);
+    const hostElapsed = compare ? await coldStart(lab, host, api, i) : undefined;
+    if (i === 0 && !lab.options.quick) continue;
+    runs.push(elapsed);
+    if (hostElapsed !== undefined) hostRuns.push(hostElapsed);
   }
+  const on = lambda.fallback
+    ? `on this machine's Node.js ${lambda.version}, NOT Lambda's: ${lambda.fallback}`
+    : `on Lambda's Node.js major, ${lambda.version} linux/${process.arch}`;
+  const peer = (ms: number) => (hostRuns.length > 0 ? `${fmt(ms)} ms on ${host.version}` : undefined);
   return [
     limitRow(
       {
         id: '4',
-        measurement:
-          'cold start as deployed (source map, tracing, metrics): new node process, bundle load, model from S3, first answer (median)',
+        measurement: `cold start as deployed (source map, tracing, metrics) ${on}: new node process, bundle load, model from S3, first answer (median; peer column: this machine's Node.js)`,
         ours: median(runs),
         unit: 'ms',
+        peer: peer(median(hostRuns)),
       },
       300,
     ),
@@ -75,6 +98,7 @@ export async function cold(lab: Lab): Promise<Row[]> {
         measurement: `cold start: the slowest of the ${runs.length} runs (every run must pass)`,
         ours: Math.max(...runs),
         unit: 'ms',
+        peer: peer(Math.max(...hostRuns)),
       },
       300,
     ),

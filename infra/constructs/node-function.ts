@@ -123,6 +123,9 @@ export class NodeFunction extends Construct {
         sourceMap: FUNCTION_BUNDLING.sourcemap,
         sourcesContent: FUNCTION_BUNDLING.sourcesContent,
         mainFields: [...FUNCTION_BUNDLING.mainFields],
+        esbuildArgs: {
+          '--alias': Object.entries(FUNCTION_BUNDLING.alias).map(([from, to]) => `${from}=${to}`),
+        },
         // CommonJS dependencies (X-Ray SDK) call require() inside the ESM bundle.
         banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
         bundleAwsSDK: true,

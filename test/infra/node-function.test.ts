@@ -60,6 +60,10 @@ describe('NodeFunction', () => {
     expect(readdirSync(join(ort, 'bin/napi-v6/linux'))).toEqual(['arm64']);
     expect(existsSync(join(ort, 'bin/napi-v6/linux/arm64/onnxruntime_binding.node'))).toBe(true);
     expect(existsSync(join(asset, 'node_modules/onnxruntime-common/package.json'))).toBe(true);
+    // node:http through the CommonJS alias, never as an ESM import (Node 24's facade loads undici).
+    const bundle = readFileSync(join(asset, 'index.mjs'), 'utf8');
+    expect(bundle).not.toMatch(/from\s*["'](node:)?http["']/);
+    expect(bundle).toContain('process.getBuiltinModule("node:http")');
   });
 
   it("ships the api function with the console's and the reference's content-hashed assets", () => {
