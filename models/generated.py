@@ -1,8 +1,9 @@
 """A broad set of small test graphs written with onnx.helper (many operator families, every
 V2 datatype, scalars, empty dimensions, several inputs and outputs, opsets 7 to 17, NCHW and
 NHWC images, dynamic axes), each with inputs and the outputs numpy computes for them, in
-test/fixtures/models/generated/ (cases.json), joined by the PyTorch exports of generated_torch.py
-and the opset 18+ graphs of generated_opsets.py. Graphs onnxruntime cannot load are included."""
+test/fixtures/models/generated/ (cases.json), joined by the PyTorch exports of generated_torch.py,
+the opset 18+ graphs of generated_opsets.py and the opset 8, 12, 15 and 16 graphs of
+generated_gaps.py. Graphs onnxruntime cannot load are included."""
 
 import json
 import os
@@ -125,10 +126,11 @@ def build_generated():
     # Not loadable: an operator no opset defines.
     case("unloadable", 13, [helper.make_node("NoSuchOperator", ["x"], ["y"])],
          [info("x", np.float32, ["N"])], [info("y", np.float32, ["N"])], {"x": q}, {"y": q}, check=False)
+    import generated_gaps
     import generated_opsets
     import generated_torch
 
-    cases += generated_torch.build_torch_cases() + generated_opsets.build_opset_cases()
+    cases += generated_torch.build_torch_cases() + generated_opsets.build_opset_cases() + generated_gaps.build_gap_cases()
     with open(os.path.join(FOLDER, "cases.json"), "w") as f:
         json.dump(cases, f)
         f.write("\n")
