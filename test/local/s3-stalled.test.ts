@@ -63,14 +63,16 @@ beforeAll(async () => {
   hop = await stallingHop(new URL(t.store.url));
 });
 afterAll(async () => {
+  vi.unstubAllEnvs();
   hop.server.close();
   await t.close();
 });
 
 describe('a stalled model store, for real on loopback', () => {
   it('answers 503 with Retry-After within the timeout, then serves once the store answers again', async () => {
-    process.env.AWS_ACCESS_KEY_ID = S3RVER_CREDENTIALS.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = S3RVER_CREDENTIALS.secretAccessKey;
+    // The function's client takes its credentials from the environment, as on Lambda.
+    vi.stubEnv('AWS_ACCESS_KEY_ID', S3RVER_CREDENTIALS.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', S3RVER_CREDENTIALS.secretAccessKey);
     const s3 = createS3Client(hop.url, { timeoutMs: 300 });
     const handle = createApiHandler({
       registry: new Registry({ s3, bucket: t.bucket, ttlSeconds: 15 }),
