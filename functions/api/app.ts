@@ -33,9 +33,9 @@ import {
   VERSION_HEADER,
   v2ModelRoutes,
 } from './routes.ts';
-import { DEFAULT_SHADOW_WAIT_MS, mirrorToShadow } from './shadow.ts';
+import { mirrorToShadow } from './shadow.ts';
 
-export { DEFAULT_SHADOW_WAIT_MS, ROUTE_KEY_HEADER, VERSION_HEADER };
+export { VERSION_HEADER };
 
 export interface ApiDependencies {
   readonly registry: Registry;

@@ -72,7 +72,8 @@ function withVersion<M extends string, S extends string, V>(method: M, suffix: S
   } as Record<`${M} /v2/models/{model}${S}` | `${M} /v2/models/{model}/versions/{version}${S}`, V>;
 }
 
-type KeyOf<R> = R extends RouteSpec ? `${R['method']} ${R['resource']}` : never;
+/** `METHOD /resource` of a route. */
+export type KeyOf<R> = R extends RouteSpec ? `${R['method']} ${R['resource']}` : never;
 export type RouteKey = KeyOf<(typeof API_ROUTES)[number]>;
 
 /**

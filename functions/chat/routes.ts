@@ -1,5 +1,5 @@
 /** The chat function's REST routes: OpenAI-compatible chat completions and text completions. */
-import type { RouteSpec } from '../api/routes.ts';
+import type { KeyOf, RouteSpec } from '../api/routes.ts';
 
 /**
  * The REST resources of the chat function (response streaming). Bodies are
@@ -10,5 +10,4 @@ export const CHAT_ROUTES = [
   { method: 'POST', resource: '/v1/completions', apiKeyRequired: true },
 ] as const satisfies readonly RouteSpec[];
 
-type KeyOf<R> = R extends RouteSpec ? `${R['method']} ${R['resource']}` : never;
 export type ChatRouteKey = KeyOf<(typeof CHAT_ROUTES)[number]>;

@@ -32,7 +32,7 @@ export function endpointConfig(endpoint: string): S3ClientConfig {
 }
 
 /** True when S3 answered that the key (or bucket) does not exist. */
-export function isNotFound(error: unknown): boolean {
+function isNotFound(error: unknown): boolean {
   return (
     error instanceof S3ServiceException &&
     (error.name === 'NoSuchKey' || error.name === 'NotFound' || error.$metadata.httpStatusCode === 404)

@@ -50,7 +50,7 @@ const KEY_ID = /^[A-Za-z0-9_-]{1,128}$/;
 export const LIST_LIMIT = 100;
 
 /** A key's own prefix for batch files: `batch/keys/<key id>/`. */
-export function keyPrefix(keyId: string): string {
+function keyPrefix(keyId: string): string {
   return `${BATCH_KEYS}${checkKeyId(keyId)}/`;
 }
 

@@ -116,12 +116,7 @@ class Invocations implements InvocationTracker {
 
   /** Resolves when the invocation's work settled, or at its deadline (a handler that never ran). */
   async settled(requestId: string, deadlineMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadlineMs - Date.now()));
-    });
-    await Promise.race([this.entry(requestId).done, deadline]);
-    clearTimeout(timer);
+    await withDeadline(this.entry(requestId).done, deadlineMs);
     this.waiting.delete(requestId);
   }
 

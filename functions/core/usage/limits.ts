@@ -2,9 +2,10 @@
  * Budgets (tokens and requests per month) and per-minute limits (per key and
  * model) of API keys, checked before a request against the usage table.
  */
-import { type DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { KeyLimits } from '../env.ts';
 import { QuotaExceededError, RateLimitError } from '../errors.ts';
+import { readUsage } from './report.ts';
 import { minuteKey, USAGE_PK, USAGE_SK } from './table.ts';
 
 export interface UsageLimitsOptions {
@@ -112,25 +113,13 @@ export class UsageLimits {
     if (cached && cached.month === month && now - cached.at < (this.options.monthCacheMs ?? 2000)) {
       return cached.totals;
     }
-    const totals = { requests: 0, tokens: 0 };
-    let start: Record<string, never> | undefined;
-    do {
-      const page = await this.options.client.send(
-        new QueryCommand({
-          TableName: this.options.table,
-          KeyConditionExpression: '#pk = :key AND #sk BETWEEN :from AND :to',
-          ExpressionAttributeNames: { '#pk': USAGE_PK, '#sk': USAGE_SK },
-          ExpressionAttributeValues: {
-            ':key': { S: keyId },
-            ':from': { S: `${month}-01#` },
-            ':to': { S: `${month}-31#\uffff` },
-          },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) add(totals, item);
-      start = page.LastEvaluatedKey as typeof start;
-    } while (start);
+    const report = await readUsage(
+      this.options.client,
+      this.options.table,
+      { from: `${month}-01`, to: `${month}-31` },
+      keyId,
+    );
+    const totals = { requests: report.totals.requests, tokens: report.totals.total_tokens };
     this.months.set(keyId, { at: now, month, totals });
     return totals;
   }
