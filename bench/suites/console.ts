@@ -12,12 +12,11 @@ import { parseConfig } from '../../infra/config.ts';
 import { launchChromium } from '../../local/chromium.ts';
 import { startLocal } from '../../local/topology.ts';
 import type { Lab } from '../lib/lab.ts';
+import { median } from '../lib/process.ts';
 import { limitRow, type Row } from '../lib/report.ts';
 
 const gzipped = (dir: string, files: string[]) =>
   files.reduce((sum, file) => sum + gzipSync(readFileSync(join(dir, file)), { level: 9 }).length, 0) / 1024;
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 export async function consoleSuite(lab: Lab): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'modelgate-bench-console-'));

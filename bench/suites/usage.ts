@@ -17,6 +17,7 @@ import { localDynamoClient, startLocalDynamo } from '../../local/dynamodb.ts';
 import { localS3Client } from '../../local/s3.ts';
 import { restEvent } from '../../test/fixtures/events.ts';
 import type { Lab } from '../lib/lab.ts';
+import { median } from '../lib/process.ts';
 import { fmt, limitRow, type Row } from '../lib/report.ts';
 import { IRIS_ROW } from '../lib/requests.ts';
 import { usageHttp } from './usage-http.ts';
@@ -82,8 +83,8 @@ async function usageInProcess(lab: Lab): Promise<Row[]> {
         await recorder.drain();
       }
     }
-    const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-    const added = p50(times.on) - p50(times.off);
+    const offP50 = median(times.off);
+    const added = median(times.on) - offP50;
     const today = new Date().toISOString().slice(0, 10);
     const counted = await readUsage(client, 'usage', { from: today, to: today }, 'bench');
     return [
@@ -94,7 +95,7 @@ async function usageInProcess(lab: Lab): Promise<Row[]> {
           ours: added / 1000,
           unit: 'ms',
           digits: 3,
-          peer: `${(p50(times.off) / 1000).toFixed(3)} ms off`,
+          peer: `${(offP50 / 1000).toFixed(3)} ms off`,
         },
         0.1,
       ),

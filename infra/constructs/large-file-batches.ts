@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../functions/core/env.ts';
 import { BATCH_NODE_OPTIONS, BATCH_PROCESS_ENVIRONMENT } from '../function-env.ts';
 import { BATCH_PREFIXES } from './batch-predictions.ts';
-import { grantBucketKey, type ModelStore } from './model-store.ts';
+import { grantBucketKey, grantListUnder, type ModelStore } from './model-store.ts';
 import { NodeFunction } from './node-function.ts';
 
 export interface LargeFileBatchesProps {
@@ -95,14 +95,8 @@ export class LargeFileBatches extends Construct {
     );
     grantBucketKey(bucket, chunk.function, 'write');
     grantBucketKey(bucket, merge.function, 'write');
-    merge.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [bucket.bucketArn],
-        // The parts it joins, and the manifest it reads back (which may be gone: isMissingKey).
-        conditions: { StringLike: { 's3:prefix': [`${BATCH_PREFIXES.output}*`] } },
-      }),
-    );
+    // The parts it joins, and the manifest it reads back (which may be gone: isMissingKey).
+    grantListUnder(bucket, merge.function, BATCH_PREFIXES.output);
     const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
     for (const [role, prefixes] of [
       [chunk.role, [`${BATCH_PREFIXES.output}.parts/`]],
