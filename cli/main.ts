@@ -9,7 +9,6 @@ import { status, submit } from './batch.ts';
 import { type Io, UsageError } from './format.ts';
 import { models } from './models.ts';
 import { resolveTarget, type Target } from './target.ts';
-import { usage } from './usage.ts';
 
 export type { Io } from './format.ts';
 
@@ -112,7 +111,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return await batch(command, rest, values, target, io);
       case 'usage':
         if (positionals.length > 1) throw new UsageError('usage takes no arguments, only options');
-        return await usage(
+        // Loaded on use: the DynamoDB client is for this command alone.
+        return await (await import('./usage.ts')).usage(
           target,
           { key: values.key, from: values.from, to: values.to, json: values.json },
           io,

@@ -5,7 +5,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { USAGE_PK, USAGE_SK } from '../functions/core/usage/table.ts';
 import { type LoopbackServer, listenLoopback } from './net.ts';
 import { claimPort, PORTS } from './ports.ts';
@@ -40,6 +39,8 @@ export async function startLocalDynamo(options: {
   usageTable: string;
 }): Promise<LoopbackServer> {
   mkdirSync(options.directory, { recursive: true });
+  // Loaded on use: the CLI imports this module for its client settings, not the server.
+  const { default: dynalite } = await import('dynalite');
   const server = dynalite({ path: options.directory, createTableMs: 0, updateTableMs: 0, deleteTableMs: 0 });
   const listening = await listenLoopback(server, options.port);
   const client = localDynamoClient(listening.url);
