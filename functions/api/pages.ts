@@ -74,9 +74,13 @@ export function createPageRoutes(deps: PageDependencies) {
   };
   const asset = async (name: string) => `assets/${(await assets())[name]}`;
 
+  // The reference depends on the version alone: built once, on the first request for it.
+  let reference: ReturnType<typeof openApiDocument> | undefined;
   const routes = {
-    'GET /openapi.json': async () =>
-      json(200, openApiDocument({ version: deps.version }), { 'X-Content-Type-Options': 'nosniff' }),
+    'GET /openapi.json': async () => {
+      reference ??= openApiDocument({ version: deps.version });
+      return json(200, reference, { 'X-Content-Type-Options': 'nosniff' });
+    },
     'GET /v2/models/{model}/openapi.json': async (event) => {
       const { manifest, versions } = await deps.model(event);
       return json(200, modelOpenApiDocument(manifest, versions, deps.version), {

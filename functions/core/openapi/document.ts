@@ -13,7 +13,7 @@ import {
 import { CHAT_ROUTES, type ChatRouteKey } from '../../chat/routes.ts';
 import { MODEL_VERSION } from '../registry/manifest.ts';
 import { OPERATIONS, type Operation } from './operations.ts';
-import { RESPONSE_SCHEMAS } from './response-schemas.ts';
+import { responseSchemas } from './response-schemas.ts';
 import { REQUEST_SCHEMAS } from './schemas.ts';
 
 type Json = Record<string, unknown>;
@@ -194,7 +194,7 @@ export function openApiDocument(options: DocumentOptions): Json {
     tags: ['Health', 'Models', 'Inference', 'Batches', 'Chat', 'Reference'].map((name) => ({ name })),
     paths,
     components: {
-      schemas: { ...REQUEST_SCHEMAS, ...RESPONSE_SCHEMAS },
+      schemas: { ...REQUEST_SCHEMAS, ...responseSchemas() },
       securitySchemes: SECURITY_SCHEMES,
     },
   };

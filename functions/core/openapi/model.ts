@@ -9,7 +9,7 @@ import type { V2Datatype } from '../protocols/datatypes.ts';
 import { predictInput } from '../protocols/predict.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import { OPENAPI_VERSION, SECURITY_SCHEMES } from './document.ts';
-import { RESPONSE_SCHEMAS } from './response-schemas.ts';
+import { responseSchemas } from './response-schemas.ts';
 import type { Schema } from './schemas.ts';
 
 type Json = Record<string, unknown>;
@@ -234,11 +234,11 @@ export function modelOpenApiDocument(
         },
         'The outputs',
         // The reference's InferResponse, its model and output tensors narrowed to this model's.
-        narrow(RESPONSE_SCHEMAS.InferResponse, {
+        narrow(responseSchemas().InferResponse, {
           model_name: { const: manifest.name },
           outputs: {
             type: 'array',
-            items: narrow(RESPONSE_SCHEMAS.OutputTensor, {
+            items: narrow(responseSchemas().OutputTensor, {
               name: { enum: outputNames },
               datatype: { enum: [...new Set(manifest.outputs.map((o) => o.datatype))] },
             }),
@@ -248,7 +248,7 @@ export function modelOpenApiDocument(
       ...(spec && { [`/v1/models/${manifest.name}/predict`]: predictPaths(manifest, spec) }),
     },
     components: {
-      schemas: { Error: RESPONSE_SCHEMAS.Error, GatewayError: RESPONSE_SCHEMAS.GatewayError },
+      schemas: { Error: responseSchemas().Error, GatewayError: responseSchemas().GatewayError },
       securitySchemes: SECURITY_SCHEMES,
     },
   };

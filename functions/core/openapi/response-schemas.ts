@@ -15,8 +15,18 @@ const tensor = (data: Schema = { type: 'array' }): Schema => ({
   },
 });
 
-/** Answer bodies and error shapes by name. */
-export const RESPONSE_SCHEMAS: Record<string, Schema> = {
+/**
+ * Answer bodies and error shapes by name. Built on first use, not at import: converting the registry's
+ * zod schemas costs milliseconds a cold start of the api function need not pay.
+ */
+export function responseSchemas(): Record<string, Schema> {
+  built ??= buildResponseSchemas();
+  return built;
+}
+
+let built: Record<string, Schema> | undefined;
+
+const buildResponseSchemas = (): Record<string, Schema> => ({
   Error: {
     type: 'object',
     required: ['error'],
@@ -253,4 +263,4 @@ export const RESPONSE_SCHEMAS: Record<string, Schema> = {
     },
   },
   OpenApiDocument: { type: 'object', required: ['openapi', 'info', 'paths'] },
-};
+});
