@@ -12,10 +12,10 @@ import { buildSync } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Where `npm start` and the tests serve the assets from. */
-export const DEFAULT_ASSETS_DIR = join(here, 'dist');
+const DEFAULT_ASSETS_DIR = join(here, 'dist');
 
 /** Logical name → hashed file name. */
-export type AssetManifest = Record<string, string>;
+type AssetManifest = Record<string, string>;
 
 function bundle(entry: string): Buffer {
   const result = buildSync({

@@ -32,7 +32,7 @@ export function gatewayKeys(
 }
 
 /** The dev API key kept in `home` (or another key, at `file` under it), created on first use. */
-export function devApiKey(home: string, name = 'api-key'): string {
+function devApiKey(home: string, name = 'api-key'): string {
   const file = join(home, name);
   mkdirSync(dirname(file), { recursive: true });
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();

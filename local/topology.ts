@@ -246,6 +246,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
         ...(options.accessLog && { accessLog: options.accessLog }),
       }),
     );
+    const drainUsage = async () => {
+      await Promise.all([apiUsage?.drain(), chatModule?.usageRecorder?.drain()]);
+    };
     return {
       apiUrl: gateway.url,
       s3Url: store.url,
@@ -254,9 +257,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       apiKeys: new Map(keys.map((k) => [k.id, k.value])),
       dynamoUrl: dynamo.url,
       usageTable: USAGE_TABLE,
-      async drainUsage() {
-        await Promise.all([apiUsage?.drain(), chatModule?.usageRecorder?.drain()]);
-      },
+      drainUsage,
       s3,
       seeded,
       gateway,
@@ -273,8 +274,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
         await sagemaker?.close();
         await Promise.all([...containers.values()].map((c) => c.stop()));
         s3.destroy();
-        await apiUsage?.drain();
-        await chatModule?.usageRecorder?.drain();
+        await drainUsage();
         await dynamo.close();
         await store.close();
       },

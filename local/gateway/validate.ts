@@ -3,14 +3,8 @@
  * (type, required, properties, items, minItems, minimum), checked the way API
  * Gateway's request validator checks a body. Messages follow its wording.
  *
- * @returns undefined when the body is valid, else what is wrong.
+ * @returns the parsed value of a valid body, kept for the handler (`PARSED_BODIES`), else what is wrong.
  */
-export function validateBody(text: string, schema: object): string | undefined {
-  const checked = parseValid(text, schema);
-  return 'problem' in checked ? checked.problem : undefined;
-}
-
-/** {@link validateBody}, keeping the parsed value of a valid body for the handler (`PARSED_BODIES`). */
 export function parseValid(text: string, schema: object): { value: unknown } | { problem: string } {
   let value: unknown;
   try {

@@ -20,7 +20,7 @@ import {
   sendFault,
 } from './wire.ts';
 
-export { eventMessage, RUNTIME_ERRORS, type RuntimeError } from './wire.ts';
+export { RUNTIME_ERRORS, type RuntimeError } from './wire.ts';
 
 /** Where an emulated endpoint sends its traffic: a process following the SageMaker container contract. */
 export interface EndpointTarget {

@@ -110,7 +110,7 @@ function jsonEditor(spec: TensorSpec): Editor {
   };
 }
 
-export function editors(manifest: Manifest): Editor[] {
+function editors(manifest: Manifest): Editor[] {
   const [first] = manifest.inputs;
   if (
     first &&

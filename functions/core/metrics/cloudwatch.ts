@@ -15,7 +15,7 @@ import type { Row } from '../../../console/src/prometheus.ts';
 import { METRICS_NAMESPACE } from '../telemetry.ts';
 
 /** One model version over the window: the console's `Row` plus the request count and a per-minute series. */
-export interface MetricsRow extends Row {
+interface MetricsRow extends Row {
   readonly requests: number;
   /** Requests per minute, oldest first, one entry per minute of the window. */
   readonly per_minute: number[];
@@ -31,8 +31,8 @@ export interface MetricsReport {
   readonly data: MetricsRow[];
 }
 
-export const WINDOW_SECONDS = 3600;
-export const PERIOD_SECONDS = 60;
+const WINDOW_SECONDS = 3600;
+const PERIOD_SECONDS = 60;
 /** GetMetricData takes at most 500 queries per call. */
 const MAX_QUERIES = 500;
 
@@ -48,12 +48,12 @@ const QUERIES = [
 const dim = (m: Metric, name: string) => m.Dimensions?.find((d) => d.Name === name)?.Value;
 
 /** The model version series the namespace holds: `Invocations` with `model` and `version` dimensions. */
-export function versionSeries(metrics: Metric[]): Metric[] {
+function versionSeries(metrics: Metric[]): Metric[] {
   return metrics.filter((m) => dim(m, 'model') !== undefined && dim(m, 'version') !== undefined);
 }
 
 /** GetMetricData queries for each series: `n3` is the requests of series 3, `q3` its p99. */
-export function buildQueries(series: Metric[]): MetricDataQuery[] {
+function buildQueries(series: Metric[]): MetricDataQuery[] {
   return series.flatMap((m, i) =>
     QUERIES.map((q) => ({
       Id: `${q.id}${i}`,
@@ -76,7 +76,7 @@ export function buildQueries(series: Metric[]): MetricDataQuery[] {
  * than one function (a `service` dimension each) adds up its counts and keeps
  * the latency of its busiest series.
  */
-export function shapeRows(series: Metric[], results: MetricDataResult[], start: Date): MetricsRow[] {
+function shapeRows(series: Metric[], results: MetricDataResult[], start: Date): MetricsRow[] {
   const byId = new Map(results.map((r) => [r.Id, r]));
   const minutes = WINDOW_SECONDS / PERIOD_SECONDS;
   const perMinute = (id: string) => {

@@ -46,7 +46,7 @@ const ERROR_TEXT: Record<number, string> = {
 /** Statuses answered by API Gateway, in its own `{"message"}` shape. */
 const GATEWAY_STATUSES = new Set([403, 429, 504]);
 
-export interface DocumentOptions {
+interface DocumentOptions {
   /** Version of the server, as `GET /v2` reports it. */
   readonly version: string;
   /** Where the routes are, relative to the document's own address. */
@@ -111,7 +111,7 @@ function parameters(route: RouteSpec): Json[] {
 }
 
 /** One OpenAPI operation object for a route. */
-export function operationObject(route: RouteSpec, op: Operation, openAI: boolean): Json {
+function operationObject(route: RouteSpec, op: Operation, openAI: boolean): Json {
   const key = `${route.method} ${route.resource}`;
   const { answer } = op;
   const content: Json = {
@@ -158,7 +158,7 @@ export function operationId(key: string): string {
 }
 
 /** Every route of both functions, with the error shape each answers. */
-export function allRoutes(): { route: RouteSpec; op: Operation; openAI: boolean }[] {
+function allRoutes(): { route: RouteSpec; op: Operation; openAI: boolean }[] {
   return [
     ...API_ROUTES.map((route) => ({
       route,

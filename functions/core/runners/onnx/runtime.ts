@@ -21,7 +21,7 @@ import { inProcess, OnnxThread, type Session } from './thread.ts';
 let ort: typeof Ort | undefined;
 let loading: Promise<typeof Ort> | undefined;
 
-export function loadOnnxRuntime(): Promise<typeof Ort> {
+function loadOnnxRuntime(): Promise<typeof Ort> {
   loading ??= import('onnxruntime-node').then((loaded) => {
     ort = loaded;
     return loaded;
