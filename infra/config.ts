@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { KeyLimits } from '../functions/core/env.ts';
 import { API_GATEWAY_LIMITS } from './api-gateway-limits.ts';
 import { GpuInstanceType } from './gpu-instances.ts';
 import { LargeModelSchema } from './large-models-config.ts';
@@ -248,8 +249,6 @@ export function loadConfig(path: string): ModelGateConfig {
   }
   return parseConfig(raw, path);
 }
-
-export type KeyLimits = z.infer<typeof LimitsSchema>;
 
 /** A key's budgets and limits: its own, each over its plan's. */
 export function limitsOf(config: ModelGateConfig, keyName: string): KeyLimits {

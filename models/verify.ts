@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
+import { rowShape } from '../test/fixtures/models.ts';
 
 const root = new URL('./', import.meta.url);
 const parity = new URL('../test/fixtures/parity/', import.meta.url);
@@ -52,11 +53,4 @@ for (const name of samples) {
 if (failures > 0) {
   console.error(`${failures} predictions disagree with the source framework`);
   process.exit(1);
-}
-
-/** Shape of one nested instance: [4] for a feature row, [1, 8, 8] for an image. */
-function rowShape(row: unknown): number[] {
-  const shape: number[] = [];
-  for (let level = row; Array.isArray(level); level = level[0]) shape.push(level.length);
-  return shape;
 }

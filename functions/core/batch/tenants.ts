@@ -44,7 +44,8 @@ export interface OwnedJobView {
   readonly manifest?: BatchManifest;
 }
 
-const JOB_ID = /^batch_[A-Za-z0-9_-]{32}$/;
+/** An API batch job's id: `batch_` and 24 random bytes, base64url. */
+export const JOB_ID = /^batch_[A-Za-z0-9_-]{32}$/;
 const KEY_ID = /^[A-Za-z0-9_-]{1,128}$/;
 /** Most jobs `GET /v1/batches` lists, newest first. */
 export const LIST_LIMIT = 100;

@@ -14,7 +14,7 @@ import { CHAT_ROUTES, type ChatRouteKey } from '../../chat/routes.ts';
 import { MODEL_VERSION } from '../registry/manifest.ts';
 import { OPERATIONS, type Operation } from './operations.ts';
 import { responseSchemas } from './response-schemas.ts';
-import { REQUEST_SCHEMAS } from './schemas.ts';
+import { REQUEST_SCHEMAS, ref } from './schemas.ts';
 
 type Json = Record<string, unknown>;
 
@@ -29,7 +29,8 @@ export const SECURITY_SCHEMES = {
     description: 'The same API key as a bearer token (OpenAI clients).',
   },
 } as const;
-const KEYED = [{ apiKey: [] }, { bearer: [] }];
+/** The security requirement of a route that takes an API key: either scheme. */
+export const KEYED = [{ apiKey: [] }, { bearer: [] }];
 
 const ERROR_TEXT: Record<number, string> = {
   400: 'The request is not what the route expects; the message says what was wrong and what was expected.',
@@ -53,8 +54,6 @@ interface DocumentOptions {
   readonly serverUrl?: string;
 }
 
-const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-
 function errorResponse(status: number, openAI: boolean): Json {
   const gateway = GATEWAY_STATUSES.has(status);
   const schema = gateway ? 'GatewayError' : openAI ? 'OpenAIError' : 'Error';
@@ -74,7 +73,7 @@ function errorResponse(status: number, openAI: boolean): Json {
           },
         }
       : { error: message };
-  return { description: message, content: { 'application/json': { schema: schemaRef(schema), example } } };
+  return { description: message, content: { 'application/json': { schema: ref(schema), example } } };
 }
 
 function parameters(route: RouteSpec): Json[] {
@@ -84,7 +83,7 @@ function parameters(route: RouteSpec): Json[] {
     required: true,
     schema:
       name === 'model'
-        ? schemaRef('ModelName')
+        ? ref('ModelName')
         : name === 'version'
           ? { type: 'string', pattern: MODEL_VERSION.source }
           : { type: 'string' },
@@ -116,7 +115,7 @@ function operationObject(route: RouteSpec, op: Operation, openAI: boolean): Json
   const { answer } = op;
   const content: Json = {
     [answer.type]: {
-      schema: answer.schema ? schemaRef(answer.schema) : { type: 'string' },
+      schema: answer.schema ? ref(answer.schema) : { type: 'string' },
       ...(answer.example !== undefined && { example: answer.example }),
     },
     ...(answer.stream && {
@@ -137,7 +136,7 @@ function operationObject(route: RouteSpec, op: Operation, openAI: boolean): Json
       requestBody: {
         required: true,
         content: {
-          'application/json': { schema: schemaRef(op.request.schema), example: op.request.example },
+          'application/json': { schema: ref(op.request.schema), example: op.request.example },
         },
       },
     }),

@@ -7,13 +7,13 @@
 import { BODY_SCHEMAS } from '../../api/routes.ts';
 import type { V2Datatype } from '../protocols/datatypes.ts';
 import { predictInput } from '../protocols/predict.ts';
+import { elementCount } from '../protocols/tensors.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
-import { OPENAPI_VERSION, SECURITY_SCHEMES } from './document.ts';
+import { KEYED, OPENAPI_VERSION, SECURITY_SCHEMES } from './document.ts';
 import { responseSchemas } from './response-schemas.ts';
 import type { Schema } from './schemas.ts';
 
 type Json = Record<string, unknown>;
-const KEYED = [{ apiKey: [] }, { bearer: [] }];
 
 function element(datatype: V2Datatype): Json {
   if (datatype === 'BOOL') return { type: 'boolean' };
@@ -56,8 +56,12 @@ function inputSchema(spec: TensorSpec): Json {
 /** One example tensor of a spec: any-size dimensions set to 1, elements zero. */
 function exampleTensor(spec: TensorSpec) {
   const shape = spec.shape.map((d) => (d < 0 ? 1 : d));
-  const count = shape.reduce((a, b) => a * b, 1);
-  return { name: spec.name, shape, datatype: spec.datatype, data: Array(count).fill(sample(spec.datatype)) };
+  return {
+    name: spec.name,
+    shape,
+    datatype: spec.datatype,
+    data: Array(elementCount(shape)).fill(sample(spec.datatype)),
+  };
 }
 
 /** One instance's schema: the per-row shape as nested arrays of fixed length around the element type. */

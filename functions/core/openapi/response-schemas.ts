@@ -1,5 +1,6 @@
 /** JSON Schemas of ModelGate's answers and error shapes for the OpenAPI document, by component name. */
 import { BATCH_STATUSES } from '../batch/manifest.ts';
+import { JOB_ID } from '../batch/tenants.ts';
 import { V2_DATATYPES } from '../protocols/datatypes.ts';
 import { AliasSchema, ManifestSchema, MODEL_NAME, TensorSpecSchema } from '../registry/manifest.ts';
 import { fromZod, ref, type Schema, str, USAGE_COUNTS } from './schemas.ts';
@@ -133,7 +134,7 @@ const buildResponseSchemas = (): Record<string, Schema> => ({
     type: 'object',
     required: ['id', 'object', 'model', 'status', 'input', 'output', 'output_uri', 'created_at'],
     properties: {
-      id: { type: 'string', pattern: '^batch_[A-Za-z0-9_-]{32}$' },
+      id: { type: 'string', pattern: JOB_ID.source },
       object: { const: 'batch' },
       model: str,
       status: { enum: ['queued', ...BATCH_STATUSES] },
@@ -161,7 +162,7 @@ const buildResponseSchemas = (): Record<string, Schema> => ({
     required: ['object', 'id', 'output', 'data', 'has_more'],
     properties: {
       object: { const: 'list' },
-      id: { type: 'string', pattern: '^batch_[A-Za-z0-9_-]{32}$' },
+      id: { type: 'string', pattern: JOB_ID.source },
       output: str,
       data: {
         type: 'array',

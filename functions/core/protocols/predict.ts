@@ -71,7 +71,7 @@ export function parsePredictRequest(body: unknown, manifest: Manifest, maxElemen
   }
   const elements: unknown[] = [];
   instances.forEach((instance: unknown, i: number) => {
-    const values = instanceValues(instance, i, manifest, spec, perRow);
+    const values = instanceValues(instance, i, manifest, spec, rowShape, perRow);
     if (values.length !== perRow) {
       throw new BadRequestError(`instance ${i} has ${values.length} values; ${expectation(manifest, spec)}`);
     }
@@ -90,9 +90,9 @@ function instanceValues(
   i: number,
   manifest: Manifest,
   spec: TensorSpec,
+  rowShape: readonly number[],
   perRow: number,
 ): unknown[] {
-  const rowShape = spec.shape.slice(1);
   if (rowShape.length === 0) {
     // A scalar per row (input [-1]) or the whole input (input []): one value, never an array or object.
     if (Array.isArray(instance) || isObject(instance)) {
