@@ -15,7 +15,7 @@ export type Verdict = 'ok' | 'throttled' | 'quota';
  */
 export class UsageMeter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  private readonly counts = new Map<string, { period: string; used: number; from: number; until: number }>();
+  private readonly counts = new Map<string, { used: number; from: number; until: number }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -38,10 +38,9 @@ export class UsageMeter {
         count.used += 1;
         return 'ok';
       }
-      const period = periodOf(at, plan.quota.period);
-      const used = count?.period === period ? count.used : 0;
-      if (used >= plan.quota.limit) return 'quota';
-      this.counts.set(keyId, { period, used: used + 1, ...periodBounds(at, plan.quota.period) });
+      // A request outside the bounds starts a new period (the first of its own).
+      if (plan.quota.limit < 1) return 'quota';
+      this.counts.set(keyId, { used: 1, ...periodBounds(at, plan.quota.period) });
     }
     return 'ok';
   }
@@ -59,13 +58,4 @@ function periodBounds(epochMs: number, period: 'DAY' | 'WEEK' | 'MONTH'): { from
   const day = Math.floor(epochMs / 86_400_000);
   const first = period === 'DAY' ? day : Math.floor((day + 3) / 7) * 7 - 3;
   return { from: first * 86_400_000, until: (first + (period === 'DAY' ? 1 : 7)) * 86_400_000 };
-}
-
-function periodOf(epochMs: number, period: 'DAY' | 'WEEK' | 'MONTH'): string {
-  const d = new Date(epochMs);
-  if (period === 'MONTH') return `${d.getUTCFullYear()}-${d.getUTCMonth()}`;
-  const day = Math.floor(epochMs / 86_400_000);
-  if (period === 'DAY') return String(day);
-  // 1970-01-01 was a Thursday: shift so weeks start on Monday.
-  return `w${Math.floor((day + 3) / 7)}`;
 }

@@ -154,6 +154,24 @@ describe('gateway emulator: usage plans', () => {
     clock = Date.UTC(2026, 0, 2, 0, 0, 1);
     expect((await get('/things/1')).status).toBe(200);
   });
+
+  it.each([
+    // 2026-01-04 is a Sunday: the week turns at Monday 00:00 UTC, the month on the 1st.
+    ['WEEK', Date.UTC(2026, 0, 4, 23, 59), Date.UTC(2026, 0, 5, 0, 0)],
+    ['MONTH', Date.UTC(2026, 0, 31, 23, 59), Date.UTC(2026, 1, 1, 0, 0)],
+  ] as const)('turns a %s quota at its UTC boundary, not before', async (period, last, next) => {
+    let clock = last - 60_000;
+    const get = await gatewayWith(ok, {
+      apiKeys: [{ id: 'k1', value: KEY, plan: { name: 'p', quota: { limit: 1, period } } }],
+      now: () => clock,
+    });
+    expect((await get('/things/1')).status).toBe(200);
+    clock = last;
+    expect((await get('/things/1')).status).toBe(429);
+    clock = next;
+    expect((await get('/things/1')).status).toBe(200);
+    expect((await get('/things/1')).status).toBe(429);
+  });
 });
 
 describe('gateway emulator: usage plans under load (autocannon, 64 connections)', () => {
