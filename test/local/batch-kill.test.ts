@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -20,8 +21,10 @@ const OUTPUT = 'batch/output/linear/killed.jsonl.gz.jsonl';
 const MANIFEST = 'batch/output/linear/killed.jsonl.gz.manifest.json';
 
 let t: TestS3;
+let cacheDir: string;
 beforeAll(async () => {
   t = await startTestS3('killed-batches');
+  cacheDir = join(t.dir, 'cache');
   await publishModel(t.s3, t.bucket, { name: 'linear', bytes: sampleModelBytes('linear') });
   // A million rows that gzip to a few kilobytes: quick to upload, seconds to score.
   const rows = Array.from({ length: ROWS }, (_, i) => `[${i % 10}]`).join('\n');
@@ -60,7 +63,7 @@ function batchProcess(receiveCount: number): ChildProcess {
         ...process.env,
         MODELGATE_MODEL_BUCKET: t.bucket,
         MODELGATE_S3_ENDPOINT: t.store.url,
-        MODELGATE_CACHE_DIR: join(t.dir, 'cache'),
+        MODELGATE_CACHE_DIR: cacheDir,
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
         AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
@@ -85,16 +88,17 @@ async function read(key: string): Promise<string | undefined> {
 
 describe('the batch function killed mid-file, for real', () => {
   it('leaves nothing under the output key, and the redelivered message completes the job exactly once', async () => {
-    // First delivery: SIGKILL once the job is under way (its manifest says running).
+    // First delivery: SIGKILL once the job is scoring (its manifest says running and the
+    // model is in the function's cache: the rows come next, and take seconds).
     const first = batchProcess(1);
     const exited = once(first, 'exit');
     for (;;) {
       const manifest = await read(MANIFEST);
-      if (manifest && JSON.parse(manifest).status === 'running') break;
+      const loaded = existsSync(cacheDir) && readdirSync(cacheDir).some((f) => f.endsWith('.onnx'));
+      if (manifest && JSON.parse(manifest).status === 'running' && loaded) break;
       if (first.exitCode !== null) throw new Error('the batch process ended before it started the job');
       await new Promise((r) => setTimeout(r, 20));
     }
-    await new Promise((r) => setTimeout(r, 100));
     first.kill('SIGKILL');
     const [code, signal] = await exited;
     expect({ code, signal }).toEqual({ code: null, signal: 'SIGKILL' });
