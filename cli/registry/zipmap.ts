@@ -3,7 +3,12 @@
  * the ZipMap becomes an Identity, so probabilities come out as an [N, C] float tensor, and
  * the class labels are read from the ZipMap's attributes.
  */
-import { type OnnxNode, readOnnxGraph } from '../../functions/core/runners/trees/onnx-graph.ts';
+import {
+  rawFields as fields,
+  type OnnxNode,
+  type RawField,
+  readOnnxGraph,
+} from '../../functions/core/runners/trees/onnx-graph.ts';
 
 export interface ZipMapRewrite {
   /** The model with each ZipMap replaced. */
@@ -68,48 +73,6 @@ export function rewriteZipMap(bytes: Uint8Array): ZipMapRewrite | undefined {
     labels,
     labelKind: strings.length > 0 ? 'string' : 'int',
   };
-}
-
-interface RawField {
-  readonly number: number;
-  /** Key and value, as in the file. */
-  readonly raw: Uint8Array;
-  /** The value of a length-delimited field. */
-  readonly payload: Uint8Array;
-}
-
-/** Top-level fields of a protobuf message, kept as bytes. */
-function fields(bytes: Uint8Array): RawField[] {
-  const out: RawField[] = [];
-  let at = 0;
-  const varint = (): number => {
-    let value = 0;
-    let scale = 1;
-    for (;;) {
-      const b = bytes[at++];
-      if (b === undefined) throw new Error('truncated varint');
-      value += (b & 0x7f) * scale;
-      scale *= 128;
-      if (!(b & 0x80)) return value;
-    }
-  };
-  while (at < bytes.length) {
-    const start = at;
-    const key = varint();
-    const wire = key % 8;
-    let payload: Uint8Array = new Uint8Array(0);
-    if (wire === 0) varint();
-    else if (wire === 1) at += 8;
-    else if (wire === 5) at += 4;
-    else if (wire === 2) {
-      const length = varint();
-      payload = bytes.subarray(at, at + length);
-      at += length;
-    } else throw new Error(`unsupported wire type ${wire}`);
-    if (at > bytes.length) throw new Error('truncated field');
-    out.push({ number: Math.floor(key / 8), raw: bytes.subarray(start, at), payload });
-  }
-  return out;
 }
 
 function outputName(valueInfo: Uint8Array): string {

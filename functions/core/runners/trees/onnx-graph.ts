@@ -50,6 +50,11 @@ class Reader {
     return this.at >= this.bytes.length;
   }
 
+  /** The offset of the next byte to read. */
+  get position(): number {
+    return this.at;
+  }
+
   /** A varint as a signed 64-bit integer, as a number (exact up to 2^53). */
   varint(): number {
     let low = 0;
@@ -116,6 +121,31 @@ function fields(bytes: Uint8Array): Field[] {
   const reader = new Reader(bytes);
   const out: Field[] = [];
   while (!reader.done) out.push(reader.field());
+  return out;
+}
+
+/** A top-level field kept as bytes, for rewriting a message without decoding it. */
+export interface RawField {
+  readonly number: number;
+  /** Key and value, as in the file. */
+  readonly raw: Uint8Array;
+  /** The value of a length-delimited field (empty for the other wire types). */
+  readonly payload: Uint8Array;
+}
+
+/** The top-level fields of a protobuf message, each with its bytes as in the file. */
+export function rawFields(bytes: Uint8Array): RawField[] {
+  const reader = new Reader(bytes);
+  const out: RawField[] = [];
+  while (!reader.done) {
+    const start = reader.position;
+    const field = reader.field();
+    out.push({
+      number: field.number,
+      raw: bytes.subarray(start, reader.position),
+      payload: field.bytes ?? new Uint8Array(0),
+    });
+  }
   return out;
 }
 
