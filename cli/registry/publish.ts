@@ -13,6 +13,7 @@ import {
   ManifestSchema,
 } from '../../functions/core/registry/manifest.ts';
 import { describeOnnx } from '../../functions/core/runners/onnx/runtime.ts';
+import { writeIfUnchanged } from './versioned-json.ts';
 import { rewriteZipMap } from './zipmap.ts';
 
 export interface PublishRequest {
@@ -80,13 +81,8 @@ export async function publishModel(s3: S3Client, bucket: string, request: Publis
         onProgress: request.onProgress,
         partBytes: request.partBytes,
       })) &&
-      (await putIfAbsent(
-        s3,
-        bucket,
-        keys.manifest(name, version),
-        `${JSON.stringify(manifest, null, 2)}\n`,
-        'application/json',
-      ));
+      // The manifest last, only if absent: it makes the version visible.
+      (await writeIfUnchanged(s3, bucket, keys.manifest(name, version), manifest, undefined));
     if (written) return manifest;
   }
   throw new Error(`could not publish '${name}': five concurrent publishers took every version number tried`);
@@ -166,7 +162,7 @@ async function putIfAbsent(
   s3: S3Client,
   bucket: string,
   key: string,
-  body: Uint8Array | string,
+  body: Uint8Array,
   contentType: string,
   options: {
     onProgress?: ((loaded: number, total: number) => void) | undefined;
@@ -174,7 +170,7 @@ async function putIfAbsent(
   } = {},
 ): Promise<boolean> {
   const { onProgress } = options;
-  const total = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+  const total = body.byteLength;
   try {
     const upload = new Upload({
       client: s3,
