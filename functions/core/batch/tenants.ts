@@ -177,15 +177,15 @@ async function readRecord(deps: BatchApiDependencies, key: string): Promise<JobR
 async function withManifest(deps: BatchApiDependencies, record: JobRecord): Promise<OwnedJobView> {
   const target = batchTarget(record.run);
   const manifest = target ? await readManifest(deps, target.manifestKey) : undefined;
-  return view(deps, record, manifest);
+  return view(deps, record, manifest, target);
 }
 
 function view(
   deps: BatchApiDependencies,
   record: JobRecord,
   manifest: BatchManifest | undefined,
+  target = batchTarget(record.run),
 ): OwnedJobView {
-  const target = batchTarget(record.run);
   const output = target && !isRejected(target) ? target.outputKey : '';
   return {
     id: record.id,
