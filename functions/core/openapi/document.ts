@@ -11,6 +11,8 @@ import {
   type RouteSpec,
 } from '../../api/routes.ts';
 import { CHAT_ROUTES, type ChatRouteKey } from '../../chat/routes.ts';
+import { ModelGateError } from '../errors.ts';
+import { openAIError } from '../protocols/openai.ts';
 import { MODEL_VERSION } from '../registry/manifest.ts';
 import { OPERATIONS, type Operation } from './operations.ts';
 import { responseSchemas } from './response-schemas.ts';
@@ -64,14 +66,7 @@ function errorResponse(status: number, openAI: boolean): Json {
           status === 403 ? 'Forbidden' : status === 429 ? 'Too Many Requests' : 'Endpoint request timed out',
       }
     : openAI
-      ? {
-          error: {
-            message,
-            type: status === 400 ? 'invalid_request_error' : 'api_error',
-            param: null,
-            code: null,
-          },
-        }
+      ? openAIError(new ModelGateError(message, status)).body
       : { error: message };
   return { description: message, content: { 'application/json': { schema: ref(schema), example } } };
 }

@@ -69,6 +69,15 @@ describe('GET /openapi.json document', () => {
     expect(ref('/v2/models', 'get', '403')).toBe('#/components/schemas/GatewayError');
   });
 
+  it("gives OpenAI routes' error examples the type and code the routes answer with", () => {
+    const example = (path: string, status: string) =>
+      doc.paths[path].post.responses[status].content['application/json'].example.error;
+    const chat = '/v1/chat/completions';
+    expect(example(chat, '400')).toMatchObject({ type: 'invalid_request_error', code: null });
+    expect(example(chat, '404')).toMatchObject({ type: 'invalid_request_error', code: 'model_not_found' });
+    expect(example(chat, '503')).toMatchObject({ type: 'service_unavailable_error' });
+  });
+
   it('has examples that validate against their schemas', () => {
     const ajv = new Ajv2020({ strict: false });
     ajv.addSchema({ $id: 'doc', components: doc.components });
