@@ -51,7 +51,7 @@ describe('finding 7: multi-turn tool use and response_format', () => {
     ).toThrow(/tool_call_id/);
   });
 
-  it('translates json_schema into TGI’s grammar, passes it to OpenAI servers, refuses it for LMI', () => {
+  it('translates json_schema and json_object into TGI’s grammar, passes them to OpenAI servers, refuses them for LMI, drops text', () => {
     const format = {
       type: 'json_schema',
       json_schema: { name: 'w', schema: { type: 'object', properties: { t: { type: 'number' } } } },
@@ -63,6 +63,16 @@ describe('finding 7: multi-turn tool use and response_format', () => {
     });
     expect(containerChatBody(request, 'openai').response_format).toMatchObject(format);
     expect(() => containerChatBody(request, 'lmi')).toThrow(/'response_format' must be \{"type": "text"\}/);
+    const object = parseChatRequest({ model: 'm', messages: user, response_format: { type: 'json_object' } });
+    expect(containerChatBody(object, 'tgi').response_format).toEqual({
+      type: 'json',
+      value: { type: 'object' },
+    });
+    expect(() => containerChatBody(object, 'lmi')).toThrow(/TGI or OpenAI-compatible container/);
+    const text = parseChatRequest({ model: 'm', messages: user, response_format: { type: 'text' } });
+    for (const protocol of ['tgi', 'lmi', 'openai'] as const) {
+      expect(containerChatBody(text, protocol)).not.toHaveProperty('response_format');
+    }
     expect(() => parseChatRequest({ model: 'm', messages: user, response_format: { type: 'xml' } })).toThrow(
       /json_object/,
     );
