@@ -120,6 +120,29 @@ describe('errors on the text completion route, the same from every container', (
     }
   });
 
+  it('fails the other generations of LMI’s rolling batch with the failed one: a 502, not a stop', async () => {
+    // Seed 3 runs 612 tokens: still streaming when the other request fails at its eighth.
+    const stream = await client.completions.create({
+      model: 'lmi-lm',
+      prompt: 'The wise ',
+      max_tokens: 1000,
+      seed: 3,
+      temperature: 0.7,
+      stream: true,
+    });
+    const chunks = stream[Symbol.asyncIterator]();
+    expect((await chunks.next()).done).toBe(false);
+    const failed = await client.completions.create({ model: 'lmi-lm', ...fault }).catch((e) => e);
+    expect(failed.status).toBe(502);
+    const rest = await (async () => {
+      for (let c = await chunks.next(); !c.done; c = await chunks.next()) {
+        expect(c.value.choices[0]?.finish_reason).toBeNull();
+      }
+    })().catch((e) => e);
+    expect(rest).toBeInstanceOf(OpenAI.APIError);
+    expect(rest.message).toMatch(/failed during the generation \(finish_reason "error"\)/);
+  });
+
   it('answers a prompt over the input limit with 400 and the container’s words, streamed too', async () => {
     const long = 'a'.repeat(1100);
     for (const model of MODES) {
