@@ -124,6 +124,21 @@ describe('TGI 3.2.3 mode', () => {
     });
   });
 
+  it('refuses a prompt over MAX_INPUT_TOKENS with 422, and in a generate stream with a validation event after HTTP 200 (validation.rs)', async () => {
+    const long = { inputs: 'a'.repeat(1100), parameters: { max_new_tokens: 5 } };
+    const whole = await post('tgi', long);
+    expect(whole.status).toBe(422);
+    expect(JSON.parse(whole.text)).toEqual({
+      error: expect.stringMatching(/must have less than 1024 tokens/),
+      error_type: 'validation',
+    });
+    const streamed = await post('tgi', { ...long, stream: true });
+    expect(streamed.status).toBe(200);
+    expect(lines(streamed.text)).toEqual([
+      { error: expect.stringMatching(/must have less than 1024 tokens/), error_type: 'validation' },
+    ]);
+  });
+
   it('answers a failed generation with 424 (sagemaker.rs)', async () => {
     const { status, text } = await post('tgi', { inputs: 'x [[generation-fault]]' });
     expect(status).toBe(424);
