@@ -126,8 +126,18 @@ describe('the same seeded generation through TGI, LMI and an OpenAI-compatible c
         // TGI's last event says the prompt's length (details.input_length); LMI's says nothing of it.
         expect({ model, usage }).toEqual({ model, usage: { ...answers[i]?.usage } });
       }
-      const echoed = await client.completions.create({ ...params, model: 'tgi-lm', echo: true });
-      expect(echoed.choices[0]?.text).toBe(`The wise ${tgi?.choices[0]?.text}`);
+      for (const model of MODES) {
+        // The prompt once, with echo only: TGI would repeat it by default.
+        const echoed = await client.completions.create({ ...params, model, echo: true });
+        let streamedEcho = '';
+        for await (const c of await client.completions.create({ ...params, model, echo: true, stream: true }))
+          streamedEcho += c.choices[0]?.text ?? '';
+        expect({ model, whole: echoed.choices[0]?.text, streamed: streamedEcho }).toEqual({
+          model,
+          whole: `The wise ${tgi?.choices[0]?.text}`,
+          streamed: `The wise ${tgi?.choices[0]?.text}`,
+        });
+      }
       expect(await prefills('lmi-lm')).toBe(0);
     },
   );
