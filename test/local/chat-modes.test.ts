@@ -142,6 +142,16 @@ describe('the same seeded generation through TGI, LMI and an OpenAI-compatible c
     },
   );
 
+  it('answers a seeded text completion without a temperature alike: OpenAI’s default of 1, not greedy decoding', async () => {
+    const params = { prompt: 'The wise ', max_tokens: 20, seed: 5 };
+    const texts = await Promise.all(
+      MODES.map(async (model) => (await client.completions.create({ ...params, model })).choices[0]?.text),
+    );
+    const greedy = await client.completions.create({ ...params, model: 'tgi-lm', temperature: 0 });
+    expect(texts).toEqual(MODES.map(() => texts[0]));
+    expect(texts[0]).not.toBe(greedy.choices[0]?.text);
+  });
+
   it('round-trips a tool call with the SDK through TGI and the OpenAI-compatible server alike', async () => {
     for (const model of ['tgi-lm', 'vllm-lm']) {
       const ask = {

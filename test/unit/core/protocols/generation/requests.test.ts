@@ -8,6 +8,7 @@ import {
   chatChunks,
   completionAnswer,
   containerChatBody,
+  containerCompletionBody,
   streamEvents,
 } from '../../../../../functions/core/protocols/generation/generation.ts';
 import { parseChatRequest, parseCompletionRequest } from '../../../../../functions/core/protocols/openai.ts';
@@ -20,6 +21,19 @@ describe('finding 6: prompt tokens wherever the answer carries them', () => {
     expect(containerChatBody(request, 'tgi').stream_options).toEqual({ include_usage: true });
     expect(containerChatBody(request, 'openai').stream_options).toEqual({ include_usage: true });
     expect(containerChatBody(request, 'lmi').stream_options).toBeUndefined();
+  });
+});
+
+describe('the same seeded generation whatever the container', () => {
+  it('samples at OpenAI’s default temperature unless told otherwise: TGI and LMI decode greedily without do_sample', () => {
+    const body = (params: Record<string, unknown>) =>
+      containerCompletionBody(parseCompletionRequest({ model: 'm', prompt: 'p', ...params }), 'lmi')
+        .parameters;
+    expect(body({})).toMatchObject({ do_sample: true });
+    expect(body({})).not.toHaveProperty('temperature');
+    expect(body({ temperature: 0.7 })).toMatchObject({ do_sample: true, temperature: 0.7 });
+    expect(body({ temperature: 0 })).toMatchObject({ do_sample: false });
+    expect(body({ temperature: 0 })).not.toHaveProperty('temperature');
   });
 });
 
