@@ -124,6 +124,21 @@ describe('TGI 3.2.3 mode', () => {
     });
   });
 
+  it('refuses a prompt over MAX_INPUT_TOKENS with 422, and in a generate stream with a validation event after HTTP 200 (validation.rs)', async () => {
+    const long = { inputs: 'a'.repeat(1100), parameters: { max_new_tokens: 5 } };
+    const whole = await post('tgi', long);
+    expect(whole.status).toBe(422);
+    expect(JSON.parse(whole.text)).toEqual({
+      error: expect.stringMatching(/must have less than 1024 tokens/),
+      error_type: 'validation',
+    });
+    const streamed = await post('tgi', { ...long, stream: true });
+    expect(streamed.status).toBe(200);
+    expect(lines(streamed.text)).toEqual([
+      { error: expect.stringMatching(/must have less than 1024 tokens/), error_type: 'validation' },
+    ]);
+  });
+
   it('answers a failed generation with 424 (sagemaker.rs)', async () => {
     const { status, text } = await post('tgi', { inputs: 'x [[generation-fault]]' });
     expect(status).toBe(424);
@@ -176,7 +191,26 @@ describe('LMI 0.35 mode (rolling batch)', () => {
     expect(finished(speculative)).toBeGreaterThan(1);
   });
 
-  it('fails a rolling batch with 424', async () => {
+  it('fails a rolling batch with 424, and every other generation running in it (rolling_batch.py, stop_on_any_exception)', async () => {
+    // Seed 3 runs 612 tokens: still generating when the other request fails at its eighth.
+    const long = {
+      inputs: 'The wise ',
+      parameters: { max_new_tokens: 1000, seed: 3, temperature: 0.7, do_sample: true, details: true },
+      stream: true,
+    };
+    const running = await fetch(`${servers.get('lmi')?.url}/invocations`, {
+      method: 'POST',
+      body: JSON.stringify(long),
+    });
+    const reader = (running.body as ReadableStream<Uint8Array>).getReader();
+    let text = new TextDecoder().decode((await reader.read()).value);
     expect((await post('lmi', { inputs: 'x [[generation-fault]]' })).status).toBe(424);
+    for (let r = await reader.read(); !r.done; r = await reader.read())
+      text += new TextDecoder().decode(r.value);
+    const events = lines(text);
+    expect(events.length).toBeLessThan(612);
+    expect(events.at(-1)).toMatchObject({ details: { finish_reason: 'error' } });
+    // The batch is new once its generations have failed.
+    expect((await post('lmi', eos)).status).toBe(200);
   });
 });

@@ -3,7 +3,7 @@
  * vLLM) at `/invocations`: the json and jsonlines output formatters for
  * `{"inputs"}`, the json_chat and jsonlines_chat formatters for `{"messages"}`
  * (chunks without usage or `[DONE]`, the finish reason on every chunk of the
- * final step). docs/LARGE-MODELS.md names the sources.
+ * final step); a failure fails the whole rolling batch. docs/LARGE-MODELS.md names the sources.
  */
 import { GenerationFault } from './model.ts';
 import {
@@ -47,7 +47,7 @@ export async function lmiGenerate(ctx: ModeContext, body: Json): Promise<void> {
   const inputs = body.inputs;
   const prefillTokens = () =>
     model.encode(inputs).map((id) => ({ id, text: model.vocab[id] ?? '?', log_prob: -1 }));
-  const tokens = marked(model.generate(body.inputs, options, ctx.signal));
+  const tokens = marked(ctx.batch.join(model.generate(body.inputs, options, ctx.signal)));
   if (body.stream === true) {
     let text = '';
     let started = false;
@@ -111,7 +111,7 @@ export async function lmiChat(ctx: ModeContext, body: Json): Promise<void> {
   // `id` is Python's builtin in the formatter's f-string.
   const id = 'chatcmpl-<built-in function id>';
   const created = Math.floor(Date.now() / 1000);
-  const tokens = marked(planTokens(ctx, plan, options, () => ''));
+  const tokens = marked(ctx.batch.join(planTokens(ctx, plan, options, () => '')));
   if (body.stream === true) {
     let started = false;
     let first = true;

@@ -19,6 +19,7 @@ import { lmiChat, lmiError, lmiGenerate } from './lmi.ts';
 import { DemoLanguageModel } from './model.ts';
 import { openAIChat, openAICompletion, openAIServerError } from './openai.ts';
 import { type Json, type Limits, ValidationError } from './options.ts';
+import { RollingBatch } from './rolling-batch.ts';
 import { tgiChat, tgiError, tgiGenerate } from './tgi.ts';
 import type { ModeContext } from './turn.ts';
 
@@ -55,6 +56,7 @@ export function createContainerServer(
   const limits = options.limits ?? { maxInputTokens: 1024, maxTotalTokens: 2048 };
   let active = 0;
   let prefills = 0;
+  const batch = new RollingBatch();
   return createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/ping') {
       // Running generations (a cancelled request must stop generating) and prompt log-probability passes.
@@ -86,6 +88,7 @@ export function createContainerServer(
         signal: aborter.signal,
         speculativeLength: options.speculativeLength ?? 0,
         countPrefill: () => prefills++,
+        batch,
       };
       active++;
       const done = (async () => {

@@ -12,6 +12,7 @@ import {
   type SamplingOptions,
 } from './model.ts';
 import { type ChatPlan, type Limits, pieces } from './options.ts';
+import type { RollingBatch } from './rolling-batch.ts';
 
 /** What a mode's handler gets: the model, the served name, limits, the response and its abort signal. */
 export interface ModeContext {
@@ -24,6 +25,8 @@ export interface ModeContext {
   readonly speculativeLength: number;
   /** Counts prompt log-probability computations (decoder_input_details), shown on `/ping`. */
   readonly countPrefill: () => void;
+  /** The container's rolling batch (LMI): a generation that fails fails every other one running. */
+  readonly batch: RollingBatch;
 }
 
 /** The tokens of a fixed text (a tool call's JSON, a schema instance), then end of sequence. */

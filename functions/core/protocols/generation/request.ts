@@ -105,7 +105,8 @@ export function containerCompletionBody(request: CompletionRequest, protocol: Co
       max_new_tokens: request.maxTokens,
       temperature: request.temperature === 0 ? undefined : request.temperature,
       top_p: request.topP === undefined || request.topP >= 1 ? undefined : request.topP,
-      do_sample: request.temperature === undefined ? undefined : request.temperature > 0,
+      // OpenAI samples at temperature 1 unless told otherwise; TGI's and LMI's generate API decode greedily.
+      do_sample: request.temperature === undefined || request.temperature > 0,
       stop: request.stop,
       seed: request.seed,
       return_full_text: false,

@@ -12,6 +12,7 @@ import {
 import {
   chatAnswer,
   chatChunks,
+  completionAnswer,
   completionChunks,
   containerCompletionBody,
   streamEvents,
@@ -212,5 +213,28 @@ describe('finding 8: nothing computed that nobody asked for, no token lost at th
     await expect(
       all(completionChunks(request, streamEvents(events, 'application/jsonlines'))),
     ).rejects.toThrow(UpstreamError);
+  });
+
+  it('reads LMI’s abort and error finish reasons as server failures, whole and streamed, never as a stop', async () => {
+    for (const reason of ['abort', 'error']) {
+      const chat = parseChatRequest({ model: 'm', messages: user });
+      const whole = () =>
+        chatAnswer(chat, {
+          choices: [{ message: { role: 'assistant', content: 'a' }, finish_reason: reason }],
+        });
+      expect(whole).toThrow(UpstreamError);
+      expect(whole).toThrow(`finish_reason "${reason}"`);
+      const text = () =>
+        completionAnswer(parseCompletionRequest({ model: 'm', prompt: 'p' }), {
+          generated_text: 'a',
+          details: { finish_reason: reason, generated_tokens: 1 },
+        });
+      expect(text).toThrow(UpstreamError);
+      const line = `${JSON.stringify({ choices: [{ index: 0, delta: { content: 'a' }, finish_reason: reason }] })}\n`;
+      const streamed = all(
+        chatChunks({ ...chat, stream: true }, streamEvents(from(line), 'application/jsonlines')),
+      );
+      await expect(streamed).rejects.toThrow(UpstreamError);
+    }
   });
 });

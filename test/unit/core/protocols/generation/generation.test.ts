@@ -123,6 +123,7 @@ describe('container requests', () => {
       inputs: 'p',
       parameters: {
         max_new_tokens: 16,
+        do_sample: true,
         stop: ['x'],
         seed: 3,
         return_full_text: false,

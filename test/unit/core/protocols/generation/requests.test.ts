@@ -8,6 +8,7 @@ import {
   chatChunks,
   completionAnswer,
   containerChatBody,
+  containerCompletionBody,
   streamEvents,
 } from '../../../../../functions/core/protocols/generation/generation.ts';
 import { parseChatRequest, parseCompletionRequest } from '../../../../../functions/core/protocols/openai.ts';
@@ -20,6 +21,19 @@ describe('finding 6: prompt tokens wherever the answer carries them', () => {
     expect(containerChatBody(request, 'tgi').stream_options).toEqual({ include_usage: true });
     expect(containerChatBody(request, 'openai').stream_options).toEqual({ include_usage: true });
     expect(containerChatBody(request, 'lmi').stream_options).toBeUndefined();
+  });
+});
+
+describe('the same seeded generation whatever the container', () => {
+  it('samples at OpenAI’s default temperature unless told otherwise: TGI and LMI decode greedily without do_sample', () => {
+    const body = (params: Record<string, unknown>) =>
+      containerCompletionBody(parseCompletionRequest({ model: 'm', prompt: 'p', ...params }), 'lmi')
+        .parameters;
+    expect(body({})).toMatchObject({ do_sample: true });
+    expect(body({})).not.toHaveProperty('temperature');
+    expect(body({ temperature: 0.7 })).toMatchObject({ do_sample: true, temperature: 0.7 });
+    expect(body({ temperature: 0 })).toMatchObject({ do_sample: false });
+    expect(body({ temperature: 0 })).not.toHaveProperty('temperature');
   });
 });
 
@@ -51,7 +65,7 @@ describe('finding 7: multi-turn tool use and response_format', () => {
     ).toThrow(/tool_call_id/);
   });
 
-  it('translates json_schema into TGI’s grammar, passes it to OpenAI servers, refuses it for LMI', () => {
+  it('translates json_schema and json_object into TGI’s grammar, passes them to OpenAI servers, refuses them for LMI, drops text', () => {
     const format = {
       type: 'json_schema',
       json_schema: { name: 'w', schema: { type: 'object', properties: { t: { type: 'number' } } } },
@@ -63,6 +77,16 @@ describe('finding 7: multi-turn tool use and response_format', () => {
     });
     expect(containerChatBody(request, 'openai').response_format).toMatchObject(format);
     expect(() => containerChatBody(request, 'lmi')).toThrow(/'response_format' must be \{"type": "text"\}/);
+    const object = parseChatRequest({ model: 'm', messages: user, response_format: { type: 'json_object' } });
+    expect(containerChatBody(object, 'tgi').response_format).toEqual({
+      type: 'json',
+      value: { type: 'object' },
+    });
+    expect(() => containerChatBody(object, 'lmi')).toThrow(/TGI or OpenAI-compatible container/);
+    const text = parseChatRequest({ model: 'm', messages: user, response_format: { type: 'text' } });
+    for (const protocol of ['tgi', 'lmi', 'openai'] as const) {
+      expect(containerChatBody(text, protocol)).not.toHaveProperty('response_format');
+    }
     expect(() => parseChatRequest({ model: 'm', messages: user, response_format: { type: 'xml' } })).toThrow(
       /json_object/,
     );
