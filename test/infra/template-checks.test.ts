@@ -156,6 +156,35 @@ describe('the template, checked beyond cdk-nag', () => {
     expect(found).toHaveLength(3);
   });
 
+  it('finds x64 and darwin binaries in an arm64 asset, and an asset over the unzipped limit', () => {
+    const app = testApp(true);
+    const bin = join(root, 'node_modules/onnxruntime-node/bin/napi-v6');
+    // An asset pruned for the wrong platform: the bindings of linux/x64 and darwin copied in.
+    new NodeFunction(new Stack(app, 'Binaries'), 'WrongPlatform', {
+      entry: join(root, 'functions/authorizer/index.ts'),
+      onnxRuntime: false,
+      afterBundling: (_input, output) => [
+        `mkdir -p "${output}/native"`,
+        `cp "${bin}/linux/x64/onnxruntime_binding.node" "${output}/native/x64.node"`,
+        `cp "${bin}/darwin/arm64/onnxruntime_binding.node" "${output}/native/darwin.node"`,
+      ],
+    });
+    // Lambda's quota is 250 MiB; half a MiB stands in for it, so a small asset crosses it.
+    Validations.of(app).addPlugins(new FunctionAssetChecks({ unzippedLimitBytes: 512 * 1024 }));
+    const found = violationsOf(synthReport(app)).map((v) => [v.ruleName, v.description]);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        [RULES.platform, 'native/x64.node is an ELF binary for linux/x64; the function runs on linux/arm64'],
+        [RULES.platform, 'native/darwin.node is a Mach-O (darwin) binary; the function runs on linux/arm64'],
+        [
+          RULES.size,
+          expect.stringMatching(/^asset is \d+(\.\d)? MiB unzipped; Lambda allows 0\.5 MiB with layers$/),
+        ],
+      ]),
+    );
+    expect(found).toHaveLength(3);
+  });
+
   it('tells binaries by their headers: ELF machine, Mach-O, PE', () => {
     const bin = join(root, 'node_modules/onnxruntime-node/bin/napi-v6');
     expect(binaryKind(join(bin, 'linux/arm64/onnxruntime_binding.node'))).toBe('elf:183');
