@@ -99,6 +99,27 @@ describe('batch predictions from files dropped in S3', () => {
     ]);
   });
 
+  it('refuses a CSV record with more or fewer fields than the header, line by line, as pandas does', async () => {
+    const body = [
+      'id,sepal_length,sepal_width,petal_length,petal_width',
+      'a,5.1,3.5,1.4,0.2',
+      // An unquoted comma in the id shifts every value after it: refused, not scored shifted.
+      'b,x,6.7,3.1,5.6,2.4',
+      '"b,x",6.7,3.1,5.6,2.4',
+      'c,6.3,2.9,5.6',
+      'd,5.1,3.5,1.4,0.2,',
+    ];
+    const { manifest, lines } = await drop('iris/fields.csv', `${body.join('\n')}\n`);
+    expect(manifest).toMatchObject({ status: 'completed_with_errors', rows: 5, succeeded: 2, failed: 3 });
+    expect(lines).toEqual([
+      expect.objectContaining({ line: 2, prediction: 'setosa' }),
+      { line: 3, error: '6 fields; the header has 5' },
+      expect.objectContaining({ line: 4, prediction: 'virginica' }),
+      { line: 5, error: '4 fields; the header has 5' },
+      { line: 6, error: '6 fields; the header has 5' },
+    ]);
+  });
+
   it.each([
     ['a 0-byte object', 'iris/empty.jsonl', '', 'the input has no rows'],
     ['a file of blank lines', 'iris/blank.jsonl', '\n\r\n  \n', 'the input has no rows'],
