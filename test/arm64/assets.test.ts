@@ -7,9 +7,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { jobId } from '../../functions/core/batch/manifest.ts';
+import type { TestDynamo } from '../fixtures/dynamodb.ts';
 import { sqsS3Event } from '../fixtures/events.ts';
 import type { TestS3 } from '../fixtures/s3.ts';
 import { type DeployedFunction, deployedFunctions, FUNCTIONS, type FunctionName, synth } from './assets.ts';
@@ -20,6 +22,8 @@ import {
   BATCH_FILES,
   CHAT_EVENTS,
   chunkEvents,
+  csvChunkEvents,
+  failedRunEvents,
   SUBMITTED_FILES,
 } from './events.ts';
 import { type FunctionProcess, handlerModule, startArm64, startSource } from './lambda.ts';
@@ -30,12 +34,16 @@ import {
   loopbackEnvironment,
   startLanguageModels,
   startSeededS3,
+  startUsageTable,
+  USAGE_TABLE,
 } from './services.ts';
 
 const outdir = mkdtempSync(join(tmpdir(), 'modelgate-arm64-'));
 let functions: DeployedFunction[] = [];
 let missing: string[] = [];
 let models: LanguageModels | undefined;
+/** One usage table per side, like the buckets. */
+const usage: { arm64?: TestDynamo; source?: TestDynamo } = {};
 const stores: { arm64?: TestS3; source?: TestS3 } = {};
 const running = new Map<FunctionName, Promise<Pair>>();
 
@@ -49,8 +57,10 @@ beforeAll(async () => {
     console.warn(`${why}. The arm64 tests are skipped.`);
     return;
   }
-  [models, stores.arm64, stores.source] = await Promise.all([
+  [models, usage.arm64, usage.source, stores.arm64, stores.source] = await Promise.all([
     startLanguageModels(),
+    startUsageTable(),
+    startUsageTable(),
     startSeededS3(),
     startSeededS3(),
   ]);
@@ -77,6 +87,7 @@ afterAll(async () => {
     pairs.flatMap((p) => (p.status === 'fulfilled' ? [p.value.arm64.close(), p.value.source.close()] : [])),
   );
   await models?.close();
+  await Promise.all([usage.arm64?.close(), usage.source?.close()]);
   await Promise.all([stores.arm64?.close(), stores.source?.close()]);
   rmSync(outdir, { recursive: true, force: true });
 });
@@ -101,11 +112,23 @@ function pair(name: FunctionName): Promise<Pair> {
     const fn = deployed(name);
     const arm64 = stores.arm64 as TestS3;
     const source = stores.source as TestS3;
-    const url = models?.url as string;
+    const sagemaker = models?.url as string;
     started = Promise.all([
-      startArm64(fn, loopbackEnvironment(fn, arm64, url)),
-      startSource(fn, loopbackEnvironment(fn, source, url)),
-    ]).then(([a, s]) => ({ fn, arm64: a, source: s }));
+      startArm64(
+        fn,
+        loopbackEnvironment(fn, arm64, { sagemaker, dynamodb: usage.arm64?.server.url as string }),
+      ),
+      startSource(
+        fn,
+        loopbackEnvironment(fn, source, { sagemaker, dynamodb: usage.source?.server.url as string }),
+      ),
+    ]).then(([a, s]) => {
+      // Each function runs on the Node.js major of its Lambda runtime in the template.
+      if (!a.init.node.startsWith(`v${fn.nodeMajor}.`)) {
+        throw new Error(`${name} ran on Node.js ${a.init.node}; its runtime is ${fn.runtime}`);
+      }
+      return { fn, arm64: a, source: s };
+    });
     running.set(name, started);
   }
   return started;
@@ -187,6 +210,18 @@ describe('every function asset, run as deployed (linux/arm64, the Lambda runtime
       body: { id: '<generated id>', status: 'queued', model: 'iris' },
     });
     expect(answers['batch status, unknown id']).toMatchObject({ statusCode: 404 });
+    // One EMF record per request and no Powertools warning beside it (each line is paid for).
+    expect(arm64.output()).not.toMatch(/EMF key|defined as both|dimension set/);
+    expect(arm64.output().match(/"CloudWatchMetrics"/g)?.length).toBeGreaterThan(0);
+    // Usage is written to the table after the answers, as many items as from the source.
+    const items = (side: TestDynamo | undefined) =>
+      side?.client.send(new ScanCommand({ TableName: USAGE_TABLE })).then((r) => r.Count ?? 0);
+    await expect.poll(() => items(usage.arm64), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => ((await items(usage.arm64)) ?? 0) - ((await items(usage.source)) ?? 0), {
+        timeout: 30_000,
+      })
+      .toBe(0);
   });
 
   it('authorizer: REQUEST events with x-api-key, a bearer token and no key', async (ctx) => {
@@ -230,8 +265,17 @@ describe('every function asset, run as deployed (linux/arm64, the Lambda runtime
       const event = sqsS3Event(BUCKET, { key, eTag, size: onArm64?.ContentLength ?? 0 });
       expect(await both('batch', event, key)).toEqual({ batchItemFailures: [] });
       const output = key.replace('batch/input/', 'batch/output/');
-      expect(((await sameObject(`${output}.jsonl`)) as unknown[]).length).toBeGreaterThan(0);
+      const lines = (await sameObject(`${output}.jsonl`)) as unknown[];
+      expect(lines.length).toBeGreaterThan(0);
       await sameObject(`${output}.manifest.json`);
+      if (key.endsWith('.csv')) {
+        expect(lines).toEqual([
+          expect.objectContaining({ line: 2, prediction: 'setosa' }),
+          { line: 3, error: `column 'petal_length' is "n/a": expected a number` },
+          expect.objectContaining({ line: 4, prediction: 'virginica' }),
+          { line: 5, error: '6 fields; the header has 5' },
+        ]);
+      }
     }
   });
 
@@ -243,5 +287,31 @@ describe('every function asset, run as deployed (linux/arm64, the Lambda runtime
     const manifest = await both('merge', merge, 'merge');
     expect(manifest).toMatchObject({ status: 'succeeded', rows: 6, succeeded: 6, model: 'diabetes' });
     expect(await sameObject('batch/output/diabetes/huge.jsonl.jsonl')).toHaveLength(6);
+  });
+
+  it('batch chunk and merge: CSV item batches keyed by the header, and a map run that failed', async (ctx) => {
+    if (unavailable(ctx)) return;
+    const csvKey = 'batch/input/iris/huge.csv';
+    const csv = csvChunkEvents(csvKey, jobId(csvKey));
+    for (const [i, event] of csv.chunks.entries()) await both('chunk', event, `csv chunk ${i}`);
+    expect(await both('merge', csv.merge, 'csv merge')).toMatchObject({
+      status: 'completed_with_errors',
+      rows: 4,
+      failed: 2,
+    });
+    expect(await sameObject('batch/output/iris/huge.csv.jsonl')).toEqual([
+      expect.objectContaining({ line: 2, prediction: 'setosa' }),
+      { line: 3, error: `column 'petal_length' is "n/a": expected a number` },
+      { line: 4, error: `column 'petal_length' is "": expected a number` },
+      expect.objectContaining({ line: 5, prediction: 'virginica' }),
+    ]);
+    const brokenKey = 'batch/input/linear/broken.jsonl';
+    const failed = failedRunEvents(brokenKey, jobId(brokenKey));
+    for (const event of failed.chunks) await both('chunk', event, 'chunk before the failure');
+    expect(await both('merge', failed.merge, 'merge after the failure')).toMatchObject({
+      status: 'failed',
+      rows: 2,
+      error: 'the distributed run failed: States.ItemReaderFailed: line 3 is not JSON',
+    });
   });
 });
