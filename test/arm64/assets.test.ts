@@ -279,7 +279,7 @@ describe('every function asset, run as deployed (linux/arm64, the Lambda runtime
     }
   });
 
-  it('batch chunk and merge: Distributed Map item batches and the ResultWriter step', async (ctx) => {
+  it('batch chunk and merge: JSON Lines item batches of the Distributed Map, then the merge step', async (ctx) => {
     if (unavailable(ctx)) return;
     const inputKey = 'batch/input/diabetes/huge.jsonl';
     const { chunks, merge } = chunkEvents(inputKey, jobId(inputKey));

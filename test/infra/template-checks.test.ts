@@ -12,10 +12,11 @@ import type { z } from 'zod';
 import { ENV } from '../../functions/core/env.ts';
 import { binaryKind, FunctionAssetChecks, RULES } from '../../infra/checks/function-assets.ts';
 import { GUARD_PLUGIN, GUARD_RULES, guardPack } from '../../infra/checks/guard.ts';
+import { synthChecks } from '../../infra/checks/synth-checks.ts';
 import { ConfigSchema, loadConfig } from '../../infra/config.ts';
 import { NodeFunction } from '../../infra/constructs/node-function.ts';
 import { ModelGateStack } from '../../infra/stacks/modelgate-stack.ts';
-import { nagPacks, testApp, Validations } from './helpers.ts';
+import { testApp, Validations } from './helpers.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const CONFIGS = ['modelgate.config.json', 'examples/llm.config.json', 'examples/maximal.config.json'];
@@ -53,7 +54,7 @@ describe.each(CONFIGS)('synth of %s', (path) => {
   beforeAll(() => {
     const app = testApp();
     new ModelGateStack(app, config.stackName, { config, env: { region: config.region } });
-    Validations.of(app).addPlugins(...nagPacks(app), guardPack());
+    Validations.of(app).addPlugins(...synthChecks(app));
     report = synthReport(app);
     template = JSON.parse(readFileSync(join(app.outdir, `${config.stackName}.template.json`), 'utf8'));
   }, 120_000);
@@ -88,6 +89,20 @@ describe.each(CONFIGS)('synth of %s', (path) => {
 });
 
 describe('the template, checked beyond cdk-nag', () => {
+  it('runs on every cdk synth: cdk-nag, the function asset checks and Guard are the app’s plugins', () => {
+    const app = testApp();
+    expect(synthChecks(app).map((p) => p.name)).toEqual([
+      'AwsSolutions',
+      'HIPAA.Security',
+      new FunctionAssetChecks().name,
+      GUARD_PLUGIN,
+    ]);
+    // infra/app.ts adds exactly that list, and nothing else decides what synth checks.
+    expect(readFileSync(join(root, 'infra/app.ts'), 'utf8')).toMatch(
+      /^Validations\.of\(app\)\.addPlugins\(\.\.\.synthChecks\(app\)\);$/m,
+    );
+  });
+
   it('fails synth on a CloudFormation Guard finding and names the rule in the report', () => {
     const app = testApp();
     new sqs.Queue(new Stack(app, 'Queue'), 'NoDeadLetters', {
