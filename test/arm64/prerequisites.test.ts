@@ -43,6 +43,18 @@ describe('the arm64 suite’s prerequisites', () => {
     }
   });
 
+  it('names qemu and the mount namespace when they cannot run', async () => {
+    const { missingPrerequisites } = await prerequisitesWith({ PATH: '/nonexistent' });
+    expect(missingPrerequisites(24)).toEqual(
+      expect.arrayContaining([
+        'qemu-aarch64-static is not on PATH (Debian: qemu-user-static; run bash test/arm64/setup.sh (as root))',
+        expect.stringMatching(
+          /^no private mount namespace for the arm64 \/proc\/cpuinfo \(unshare -m: .+\)$/,
+        ),
+      ]),
+    );
+  });
+
   it('fails instead of skipping under MODELGATE_ARM64=required or CI, and skips with the reason otherwise', async () => {
     expect((await prerequisitesWith({ MODELGATE_ARM64: 'required', CI: undefined })).REQUIRED).toBe(true);
     expect((await prerequisitesWith({ MODELGATE_ARM64: undefined, CI: 'true' })).REQUIRED).toBe(true);
