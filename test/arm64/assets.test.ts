@@ -4,11 +4,11 @@
  * trigger sends, and must answer exactly as the handler source does in local mode.
  * Needs root, qemu and the cache of test/arm64/setup.sh; see docs/ARM64.md.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { jobId } from '../../functions/core/batch/manifest.ts';
 import type { TestDynamo } from '../fixtures/dynamodb.ts';
@@ -26,12 +26,13 @@ import {
   failedRunEvents,
   SUBMITTED_FILES,
 } from './events.ts';
-import { type FunctionProcess, handlerModule, startArm64, startSource } from './lambda.ts';
+import { type FunctionProcess, handlerModule, keepLogs, startArm64, startSource } from './lambda.ts';
 import { missingPrerequisites, REQUIRED } from './prerequisites.ts';
 import {
   BUCKET,
   type LanguageModels,
   loopbackEnvironment,
+  readObject,
   startLanguageModels,
   startSeededS3,
   startUsageTable,
@@ -74,14 +75,8 @@ beforeAll(async () => {
 afterAll(async () => {
   const pairs = await Promise.allSettled(running.values());
   // MODELGATE_ARM64_LOGS=<folder> keeps what each function logged, per side.
-  const logs = process.env.MODELGATE_ARM64_LOGS;
-  if (logs) {
-    mkdirSync(logs, { recursive: true });
-    for (const p of pairs) {
-      if (p.status !== 'fulfilled') continue;
-      writeFileSync(join(logs, `${p.value.fn.name}.arm64.log`), p.value.arm64.output());
-      writeFileSync(join(logs, `${p.value.fn.name}.source.log`), p.value.source.output());
-    }
+  for (const p of pairs) {
+    if (p.status === 'fulfilled') keepLogs(process.env.MODELGATE_ARM64_LOGS, p.value.fn.name, p.value);
   }
   await Promise.all(
     pairs.flatMap((p) => (p.status === 'fulfilled' ? [p.value.arm64.close(), p.value.source.close()] : [])),
@@ -155,26 +150,11 @@ function unavailable(ctx: TestContext): boolean {
   return missing.length > 0;
 }
 
-/** An object of one side's bucket, parsed: JSON Lines as a list, JSON as it is. */
-async function read(store: TestS3 | undefined, key: string): Promise<unknown> {
-  const text = await store?.s3
-    .send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))
-    .then((o) => o.Body?.transformToString())
-    .catch(() => undefined);
-  if (text === undefined) return undefined;
-  return comparable(
-    key.endsWith('.jsonl')
-      ? text
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l))
-      : JSON.parse(text),
-  );
-}
-
 /** The same object on both sides, equal up to float rounding. */
 async function sameObject(key: string): Promise<unknown> {
-  const [deployed, local] = await Promise.all([read(stores.arm64, key), read(stores.source, key)]);
+  const [deployed, local] = await Promise.all(
+    [stores.arm64, stores.source].map((store) => readObject(store, key).then(comparable)),
+  );
   expect(local, `${key} is written`).toBeDefined();
   expect(withinTolerance(deployed, local), key).toEqual(local);
   return deployed;

@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ENV } from '../../functions/core/env.ts';
 import { demoLmContainer } from '../../local/containers/supervisor.ts';
 import { S3RVER_CREDENTIALS } from '../../local/s3.ts';
@@ -89,4 +90,18 @@ export function loopbackEnvironment(
     AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
+}
+
+/** An object of one side's bucket, parsed: JSON Lines as a list, JSON as it is; undefined when absent. */
+export async function readObject(store: TestS3 | undefined, key: string): Promise<unknown> {
+  const text = await store?.s3
+    .send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))
+    .then((o) => o.Body?.transformToString())
+    .catch(() => undefined);
+  if (text === undefined) return undefined;
+  if (!key.endsWith('.jsonl')) return JSON.parse(text);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }

@@ -5,7 +5,7 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectText, putObject, settledManifest } from '../fixtures/batch.ts';
+import { dropBatchFile, objectText, putObject, settledManifest } from '../fixtures/batch.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { parityFixture } from '../fixtures/models.ts';
 
@@ -16,18 +16,7 @@ beforeAll(async () => {
 afterAll(() => api.close());
 
 /** Drops a file where data teams drop theirs and waits for the job to settle. */
-async function drop(file: string, body: string | Uint8Array) {
-  await putObject(api, `batch/input/${file}`, body);
-  const manifest = await settledManifest(api, file);
-  const output = await objectText(api.s3, api.bucket, `batch/output/${file}.jsonl`);
-  return {
-    manifest,
-    lines: (output ?? '')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l)),
-  };
-}
+const drop = (file: string, body: string | Uint8Array) => dropBatchFile(api, file, body);
 
 describe('batch predictions from files dropped in S3', () => {
   it('scores every diabetes row of a JSONL file as scikit-learn does, in input order', async () => {
