@@ -1,11 +1,9 @@
 /**
  * The CDK app: the ModelGate stack from `modelgate.config.json` (or `-c config=PATH`), checked by cdk-nag's
- * AWS Solutions and HIPAA rules and by the function asset checks.
+ * AWS Solutions and HIPAA rules, the function asset checks and CloudFormation Guard (checks/synth-checks.ts).
  */
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
-import { FunctionAssetChecks } from './checks/function-assets.ts';
-import { guardPack } from './checks/guard.ts';
+import { synthChecks } from './checks/synth-checks.ts';
 import { loadConfig } from './config.ts';
 import { ModelGateStack } from './stacks/modelgate-stack.ts';
 
@@ -17,9 +15,4 @@ new ModelGateStack(app, config.stackName, {
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: config.region ?? process.env.CDK_DEFAULT_REGION },
   description: 'ModelGate: AI models as a service (serving core)',
 });
-Validations.of(app).addPlugins(
-  new AwsSolutionsChecks(app),
-  new HIPAASecurityChecks(app),
-  new FunctionAssetChecks(),
-  guardPack(),
-);
+Validations.of(app).addPlugins(...synthChecks(app));

@@ -40,9 +40,22 @@ interface CfnFunction {
   };
 }
 
+export interface FunctionAssetChecksProps {
+  /**
+   * The unzipped size an asset may reach.
+   * @default UNZIPPED_LIMIT_BYTES - Lambda's quota
+   */
+  readonly unzippedLimitBytes?: number;
+}
+
 export class FunctionAssetChecks implements IPolicyValidationPlugin {
   readonly name = 'ModelGate function assets';
   readonly ruleIds = Object.values(RULES);
+  private readonly unzippedLimitBytes: number;
+
+  constructor(props: FunctionAssetChecksProps = {}) {
+    this.unzippedLimitBytes = props.unzippedLimitBytes ?? UNZIPPED_LIMIT_BYTES;
+  }
 
   validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     const violations = new Map<string, PolicyViolation & { violatingResources: unknown[] }>();
@@ -68,7 +81,7 @@ export class FunctionAssetChecks implements IPolicyValidationPlugin {
         const environment = resolveVariables(props.Environment?.Variables ?? {});
         checkEnvironment(environment, found);
         checkHandler(id, folder, props, environment, found);
-        checkFiles(folder, props, found);
+        checkFiles(folder, props, this.unzippedLimitBytes, found);
         checked++;
       }
     }
@@ -153,7 +166,12 @@ function checkHandler(
 }
 
 /** The unzipped size and every native binary of the asset. */
-function checkFiles(folder: string, props: CfnFunction['Properties'], found: Found): void {
+function checkFiles(
+  folder: string,
+  props: CfnFunction['Properties'],
+  limitBytes: number,
+  found: Found,
+): void {
   const architecture = props.Architectures?.[0] ?? 'x86_64';
   let bytes = 0;
   for (const file of filesOf(folder)) {
@@ -171,10 +189,11 @@ function checkFiles(folder: string, props: CfnFunction['Properties'], found: Fou
   if ((props.Layers ?? []).length > 0) {
     found(RULES.size, 'has layers, whose size this check cannot see', 'count the layers in the size check');
   }
-  if (bytes > UNZIPPED_LIMIT_BYTES) {
+  if (bytes > limitBytes) {
+    const mib = (n: number) => `${Number((n / 2 ** 20).toFixed(1))} MiB`;
     found(
       RULES.size,
-      `asset is ${(bytes / 2 ** 20).toFixed(1)} MiB unzipped; Lambda allows 250 MiB with layers`,
+      `asset is ${mib(bytes)} unzipped; Lambda allows ${mib(limitBytes)} with layers`,
       'prune the asset',
     );
   }

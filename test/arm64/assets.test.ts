@@ -4,12 +4,14 @@
  * trigger sends, and must answer exactly as the handler source does in local mode.
  * Needs root, qemu and the cache of test/arm64/setup.sh; see docs/ARM64.md.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { jobId } from '../../functions/core/batch/manifest.ts';
+import type { TestDynamo } from '../fixtures/dynamodb.ts';
 import { sqsS3Event } from '../fixtures/events.ts';
 import type { TestS3 } from '../fixtures/s3.ts';
 import { type DeployedFunction, deployedFunctions, FUNCTIONS, type FunctionName, synth } from './assets.ts';
@@ -20,22 +22,29 @@ import {
   BATCH_FILES,
   CHAT_EVENTS,
   chunkEvents,
+  csvChunkEvents,
+  failedRunEvents,
   SUBMITTED_FILES,
 } from './events.ts';
-import { type FunctionProcess, handlerModule, startArm64, startSource } from './lambda.ts';
+import { type FunctionProcess, handlerModule, keepLogs, startArm64, startSource } from './lambda.ts';
 import { missingPrerequisites, REQUIRED } from './prerequisites.ts';
 import {
   BUCKET,
   type LanguageModels,
   loopbackEnvironment,
+  readObject,
   startLanguageModels,
   startSeededS3,
+  startUsageTable,
+  USAGE_TABLE,
 } from './services.ts';
 
 const outdir = mkdtempSync(join(tmpdir(), 'modelgate-arm64-'));
 let functions: DeployedFunction[] = [];
 let missing: string[] = [];
 let models: LanguageModels | undefined;
+/** One usage table per side, like the buckets. */
+const usage: { arm64?: TestDynamo; source?: TestDynamo } = {};
 const stores: { arm64?: TestS3; source?: TestS3 } = {};
 const running = new Map<FunctionName, Promise<Pair>>();
 
@@ -49,8 +58,10 @@ beforeAll(async () => {
     console.warn(`${why}. The arm64 tests are skipped.`);
     return;
   }
-  [models, stores.arm64, stores.source] = await Promise.all([
+  [models, usage.arm64, usage.source, stores.arm64, stores.source] = await Promise.all([
     startLanguageModels(),
+    startUsageTable(),
+    startUsageTable(),
     startSeededS3(),
     startSeededS3(),
   ]);
@@ -64,19 +75,14 @@ beforeAll(async () => {
 afterAll(async () => {
   const pairs = await Promise.allSettled(running.values());
   // MODELGATE_ARM64_LOGS=<folder> keeps what each function logged, per side.
-  const logs = process.env.MODELGATE_ARM64_LOGS;
-  if (logs) {
-    mkdirSync(logs, { recursive: true });
-    for (const p of pairs) {
-      if (p.status !== 'fulfilled') continue;
-      writeFileSync(join(logs, `${p.value.fn.name}.arm64.log`), p.value.arm64.output());
-      writeFileSync(join(logs, `${p.value.fn.name}.source.log`), p.value.source.output());
-    }
+  for (const p of pairs) {
+    if (p.status === 'fulfilled') keepLogs(process.env.MODELGATE_ARM64_LOGS, p.value.fn.name, p.value);
   }
   await Promise.all(
     pairs.flatMap((p) => (p.status === 'fulfilled' ? [p.value.arm64.close(), p.value.source.close()] : [])),
   );
   await models?.close();
+  await Promise.all([usage.arm64?.close(), usage.source?.close()]);
   await Promise.all([stores.arm64?.close(), stores.source?.close()]);
   rmSync(outdir, { recursive: true, force: true });
 });
@@ -101,11 +107,23 @@ function pair(name: FunctionName): Promise<Pair> {
     const fn = deployed(name);
     const arm64 = stores.arm64 as TestS3;
     const source = stores.source as TestS3;
-    const url = models?.url as string;
+    const sagemaker = models?.url as string;
     started = Promise.all([
-      startArm64(fn, loopbackEnvironment(fn, arm64, url)),
-      startSource(fn, loopbackEnvironment(fn, source, url)),
-    ]).then(([a, s]) => ({ fn, arm64: a, source: s }));
+      startArm64(
+        fn,
+        loopbackEnvironment(fn, arm64, { sagemaker, dynamodb: usage.arm64?.server.url as string }),
+      ),
+      startSource(
+        fn,
+        loopbackEnvironment(fn, source, { sagemaker, dynamodb: usage.source?.server.url as string }),
+      ),
+    ]).then(([a, s]) => {
+      // Each function runs on the Node.js major of its Lambda runtime in the template.
+      if (!a.init.node.startsWith(`v${fn.nodeMajor}.`)) {
+        throw new Error(`${name} ran on Node.js ${a.init.node}; its runtime is ${fn.runtime}`);
+      }
+      return { fn, arm64: a, source: s };
+    });
     running.set(name, started);
   }
   return started;
@@ -132,26 +150,11 @@ function unavailable(ctx: TestContext): boolean {
   return missing.length > 0;
 }
 
-/** An object of one side's bucket, parsed: JSON Lines as a list, JSON as it is. */
-async function read(store: TestS3 | undefined, key: string): Promise<unknown> {
-  const text = await store?.s3
-    .send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))
-    .then((o) => o.Body?.transformToString())
-    .catch(() => undefined);
-  if (text === undefined) return undefined;
-  return comparable(
-    key.endsWith('.jsonl')
-      ? text
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l))
-      : JSON.parse(text),
-  );
-}
-
 /** The same object on both sides, equal up to float rounding. */
 async function sameObject(key: string): Promise<unknown> {
-  const [deployed, local] = await Promise.all([read(stores.arm64, key), read(stores.source, key)]);
+  const [deployed, local] = await Promise.all(
+    [stores.arm64, stores.source].map((store) => readObject(store, key).then(comparable)),
+  );
   expect(local, `${key} is written`).toBeDefined();
   expect(withinTolerance(deployed, local), key).toEqual(local);
   return deployed;
@@ -187,6 +190,18 @@ describe('every function asset, run as deployed (linux/arm64, the Lambda runtime
       body: { id: '<generated id>', status: 'queued', model: 'iris' },
     });
     expect(answers['batch status, unknown id']).toMatchObject({ statusCode: 404 });
+    // One EMF record per request and no Powertools warning beside it (each line is paid for).
+    expect(arm64.output()).not.toMatch(/EMF key|defined as both|dimension set/);
+    expect(arm64.output().match(/"CloudWatchMetrics"/g)?.length).toBeGreaterThan(0);
+    // Usage is written to the table after the answers, as many items as from the source.
+    const items = (side: TestDynamo | undefined) =>
+      side?.client.send(new ScanCommand({ TableName: USAGE_TABLE })).then((r) => r.Count ?? 0);
+    await expect.poll(() => items(usage.arm64), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(async () => ((await items(usage.arm64)) ?? 0) - ((await items(usage.source)) ?? 0), {
+        timeout: 30_000,
+      })
+      .toBe(0);
   });
 
   it('authorizer: REQUEST events with x-api-key, a bearer token and no key', async (ctx) => {
@@ -230,12 +245,21 @@ describe('every function asset, run as deployed (linux/arm64, the Lambda runtime
       const event = sqsS3Event(BUCKET, { key, eTag, size: onArm64?.ContentLength ?? 0 });
       expect(await both('batch', event, key)).toEqual({ batchItemFailures: [] });
       const output = key.replace('batch/input/', 'batch/output/');
-      expect(((await sameObject(`${output}.jsonl`)) as unknown[]).length).toBeGreaterThan(0);
+      const lines = (await sameObject(`${output}.jsonl`)) as unknown[];
+      expect(lines.length).toBeGreaterThan(0);
       await sameObject(`${output}.manifest.json`);
+      if (key.endsWith('.csv')) {
+        expect(lines).toEqual([
+          expect.objectContaining({ line: 2, prediction: 'setosa' }),
+          { line: 3, error: `column 'petal_length' is "n/a": expected a number` },
+          expect.objectContaining({ line: 4, prediction: 'virginica' }),
+          { line: 5, error: '6 fields; the header has 5' },
+        ]);
+      }
     }
   });
 
-  it('batch chunk and merge: Distributed Map item batches and the ResultWriter step', async (ctx) => {
+  it('batch chunk and merge: JSON Lines item batches of the Distributed Map, then the merge step', async (ctx) => {
     if (unavailable(ctx)) return;
     const inputKey = 'batch/input/diabetes/huge.jsonl';
     const { chunks, merge } = chunkEvents(inputKey, jobId(inputKey));
@@ -243,5 +267,31 @@ describe('every function asset, run as deployed (linux/arm64, the Lambda runtime
     const manifest = await both('merge', merge, 'merge');
     expect(manifest).toMatchObject({ status: 'succeeded', rows: 6, succeeded: 6, model: 'diabetes' });
     expect(await sameObject('batch/output/diabetes/huge.jsonl.jsonl')).toHaveLength(6);
+  });
+
+  it('batch chunk and merge: CSV item batches keyed by the header, and a map run that failed', async (ctx) => {
+    if (unavailable(ctx)) return;
+    const csvKey = 'batch/input/iris/huge.csv';
+    const csv = csvChunkEvents(csvKey, jobId(csvKey));
+    for (const [i, event] of csv.chunks.entries()) await both('chunk', event, `csv chunk ${i}`);
+    expect(await both('merge', csv.merge, 'csv merge')).toMatchObject({
+      status: 'completed_with_errors',
+      rows: 4,
+      failed: 2,
+    });
+    expect(await sameObject('batch/output/iris/huge.csv.jsonl')).toEqual([
+      expect.objectContaining({ line: 2, prediction: 'setosa' }),
+      { line: 3, error: `column 'petal_length' is "n/a": expected a number` },
+      { line: 4, error: `column 'petal_length' is "": expected a number` },
+      expect.objectContaining({ line: 5, prediction: 'virginica' }),
+    ]);
+    const brokenKey = 'batch/input/linear/broken.jsonl';
+    const failed = failedRunEvents(brokenKey, jobId(brokenKey));
+    for (const event of failed.chunks) await both('chunk', event, 'chunk before the failure');
+    expect(await both('merge', failed.merge, 'merge after the failure')).toMatchObject({
+      status: 'failed',
+      rows: 2,
+      error: 'the distributed run failed: States.ItemReaderFailed: line 3 is not JSON',
+    });
   });
 });

@@ -8,10 +8,10 @@ import { DEMO_LM } from '../../local/topology.ts';
 import { authorizerEvent, restEvent } from '../fixtures/events.ts';
 import { parityFixture } from '../fixtures/models.ts';
 
-/** Files dropped under batch/input/ before the suite runs, on both sides. */
+/** Files dropped under batch/input/ before the suite runs, on both sides (the CSV with a bad value and a field too many). */
 export const BATCH_FILES: Record<string, string> = {
   'batch/input/iris/rows.csv':
-    'id,sepal_length,sepal_width,petal_length,petal_width\na,5.1,3.5,1.4,0.2\nb,6.7,3.1,n/a,2.4\nc,6.3,2.9,5.6,1.8\n',
+    'id,sepal_length,sepal_width,petal_length,petal_width\na,5.1,3.5,1.4,0.2\nb,6.7,3.1,n/a,2.4\nc,6.3,2.9,5.6,1.8\nd,x,6.3,2.9,5.6,1.8\n',
   'batch/input/diabetes/rows.jsonl': `${parityFixture('diabetes')
     .instances.slice(0, 5)
     .map((row) => JSON.stringify(row))
@@ -111,6 +111,51 @@ export const CHAT_EVENTS = {
   ),
   'unknown model': restEvent('POST', '/v1/chat/completions', {}, { model: 'gpt-4', messages }),
 };
+
+/**
+ * The CSV reader's item batches: each record an object keyed by the header, every value a
+ * string, a short record padded with empty strings (as Step Functions documents), out of order.
+ */
+export function csvChunkEvents(inputKey: string, id: string): { chunks: ChunkEvent[]; merge: MergeEvent } {
+  const record = (id: string, values: string[]) => ({
+    id,
+    ...Object.fromEntries(
+      ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'].map((name, i) => [
+        name,
+        values[i] ?? '',
+      ]),
+    ),
+  });
+  const values = [
+    record('a', ['5.1', '3.5', '1.4', '0.2']),
+    record('b', ['6.7', '3.1', 'n/a', '2.4']),
+    record('c', ['6.3', '2.9']),
+    record('d', ['6.3', '2.9', '5.6', '1.8']),
+  ];
+  const items = values.map((value, index) => ({ index, value }));
+  const BatchInput = { jobId: id, inputKey, format: 'csv' as const };
+  return {
+    chunks: [
+      { BatchInput, Items: items.slice(2) },
+      { BatchInput, Items: items.slice(0, 2) },
+    ],
+    merge: { jobId: id, inputKey, startedAt: '2026-01-01T00:00:00.000Z' },
+  };
+}
+
+/** A map run that failed after one item batch: the merge step's input carries the caught error. */
+export function failedRunEvents(inputKey: string, id: string): { chunks: ChunkEvent[]; merge: MergeEvent } {
+  const BatchInput = { jobId: id, inputKey, format: 'jsonl' as const };
+  return {
+    chunks: [{ BatchInput, Items: [1, 2].map((x, index) => ({ index, value: [x] })) }],
+    merge: {
+      jobId: id,
+      inputKey,
+      startedAt: '2026-01-01T00:00:00.000Z',
+      error: { Error: 'States.ItemReaderFailed', Cause: 'line 3 is not JSON' },
+    },
+  };
+}
 
 /**
  * The Distributed Map's item batches (ItemReader rows as `{index, value}`, ItemBatcher's

@@ -4,7 +4,7 @@
  * source under tsx as local mode runs it. The test sends it events one at a time.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { DeployedFunction } from './assets.ts';
@@ -168,4 +168,16 @@ async function stop(child: ChildProcess, exited: Promise<number | null>): Promis
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Writes what both sides of a function logged into `folder` (`<name>.arm64.log`, `<name>.source.log`), if set. */
+export function keepLogs(
+  folder: string | undefined,
+  name: string,
+  sides: { readonly arm64: FunctionProcess; readonly source: FunctionProcess },
+): void {
+  if (!folder) return;
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, `${name}.arm64.log`), sides.arm64.output());
+  writeFileSync(join(folder, `${name}.source.log`), sides.source.output());
 }

@@ -1,16 +1,18 @@
 /**
  * What the functions talk to, on loopback: the SageMaker Runtime emulator in front of the demo
- * language model, and one seeded s3rver per side (deployed asset, handler source), so that each
- * side's batch jobs and manifests start from the same state and can be compared.
+ * language model, a DynamoDB (dynalite) usage table, and one seeded s3rver per side (deployed
+ * asset, handler source), so that each side's batch jobs and manifests start from the same state.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ENV } from '../../functions/core/env.ts';
 import { demoLmContainer } from '../../local/containers/supervisor.ts';
 import { S3RVER_CREDENTIALS } from '../../local/s3.ts';
 import { startSageMakerEmulator } from '../../local/sagemaker/emulator.ts';
 import { seedSampleModels } from '../../local/seed.ts';
 import { DEMO_LM } from '../../local/topology.ts';
+import { startTestDynamo, type TestDynamo } from '../fixtures/dynamodb.ts';
 import { startTestS3, type TestS3 } from '../fixtures/s3.ts';
 import { type DeployedFunction, resolvedEnvironment } from './assets.ts';
 
@@ -50,15 +52,24 @@ export async function startSeededS3(): Promise<TestS3> {
   return store;
 }
 
+/** The usage table's name in the suite's DynamoDB. */
+export const USAGE_TABLE = 'usage';
+
+/** The usage table the api and chat functions write after each answer, on loopback. */
+export function startUsageTable(): Promise<TestDynamo> {
+  return startTestDynamo(USAGE_TABLE);
+}
+
 /**
  * A function's environment as the template sets it, pointed at loopback: the bucket's
- * s3rver, the SageMaker emulator serving the demo model (bound as local mode binds it), a
- * cache folder of its own, s3rver's credentials. Tracing and metrics stay as deployed.
+ * s3rver, the SageMaker emulator serving the demo model (bound as local mode binds it), the
+ * usage table in dynalite, a cache folder of its own, s3rver's credentials. No variable is left
+ * naming an AWS resource the function would call. Tracing and metrics stay as deployed.
  */
 export function loopbackEnvironment(
   fn: DeployedFunction,
   store: TestS3,
-  sagemakerUrl: string,
+  urls: { readonly sagemaker: string; readonly dynamodb: string },
 ): Record<string, string> {
   const cacheDir = join(store.dir, `cache-${fn.name}`);
   mkdirSync(cacheDir, { recursive: true });
@@ -69,10 +80,28 @@ export function loopbackEnvironment(
       [ENV.LARGE_MODELS]: JSON.stringify([{ name: DEMO_LM, endpoint: DEMO_LM, protocol: 'tgi' }]),
     }),
     [ENV.S3_ENDPOINT]: store.store.url,
-    [ENV.SAGEMAKER_ENDPOINT]: sagemakerUrl,
+    [ENV.SAGEMAKER_ENDPOINT]: urls.sagemaker,
+    ...(ENV.USAGE_TABLE in own && {
+      [ENV.USAGE_TABLE]: USAGE_TABLE,
+      [ENV.DYNAMODB_ENDPOINT]: urls.dynamodb,
+    }),
     ...(ENV.CACHE_DIR in own && { [ENV.CACHE_DIR]: cacheDir }),
     AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
+}
+
+/** An object of one side's bucket, parsed: JSON Lines as a list, JSON as it is; undefined when absent. */
+export async function readObject(store: TestS3 | undefined, key: string): Promise<unknown> {
+  const text = await store?.s3
+    .send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))
+    .then((o) => o.Body?.transformToString())
+    .catch(() => undefined);
+  if (text === undefined) return undefined;
+  if (!key.endsWith('.jsonl')) return JSON.parse(text);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }

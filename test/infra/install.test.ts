@@ -23,6 +23,20 @@ describe('installing the project', () => {
     }
   });
 
+  it('leaves npm no install script unreviewed: every package that has one is allowed or denied in allowScripts', () => {
+    // npm's own reading of the policy against the installed tree (npm ci runs only what it allows).
+    const run = spawnSync('npm', ['install-scripts', 'ls', '--json'], { cwd: root, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ allowScripts: [] });
+    const withScripts = Object.entries<{ hasInstallScript?: boolean }>(
+      JSON.parse(readFileSync(`${root}package-lock.json`, 'utf8')).packages,
+    )
+      .filter(([path, entry]) => path && entry.hasInstallScript)
+      .map(([path]) => path.replace(/^.*node_modules\//, ''));
+    expect(withScripts).toContain('onnxruntime-node');
+    for (const name of withScripts) expect(pkg.allowScripts, name).toHaveProperty([name]);
+  });
+
   it(`prints no "Unknown project config" warning on npm commands (npm ${npmVersion})`, () => {
     const env = Object.fromEntries(
       Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_config_')),

@@ -12,10 +12,11 @@ import type { z } from 'zod';
 import { ENV } from '../../functions/core/env.ts';
 import { binaryKind, FunctionAssetChecks, RULES } from '../../infra/checks/function-assets.ts';
 import { GUARD_PLUGIN, GUARD_RULES, guardPack } from '../../infra/checks/guard.ts';
+import { synthChecks } from '../../infra/checks/synth-checks.ts';
 import { ConfigSchema, loadConfig } from '../../infra/config.ts';
 import { NodeFunction } from '../../infra/constructs/node-function.ts';
 import { ModelGateStack } from '../../infra/stacks/modelgate-stack.ts';
-import { nagPacks, testApp, Validations } from './helpers.ts';
+import { testApp, Validations } from './helpers.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const CONFIGS = ['modelgate.config.json', 'examples/llm.config.json', 'examples/maximal.config.json'];
@@ -53,7 +54,7 @@ describe.each(CONFIGS)('synth of %s', (path) => {
   beforeAll(() => {
     const app = testApp();
     new ModelGateStack(app, config.stackName, { config, env: { region: config.region } });
-    Validations.of(app).addPlugins(...nagPacks(app), guardPack());
+    Validations.of(app).addPlugins(...synthChecks(app));
     report = synthReport(app);
     template = JSON.parse(readFileSync(join(app.outdir, `${config.stackName}.template.json`), 'utf8'));
   }, 120_000);
@@ -88,6 +89,20 @@ describe.each(CONFIGS)('synth of %s', (path) => {
 });
 
 describe('the template, checked beyond cdk-nag', () => {
+  it('runs on every cdk synth: cdk-nag, the function asset checks and Guard are the app’s plugins', () => {
+    const app = testApp();
+    expect(synthChecks(app).map((p) => p.name)).toEqual([
+      'AwsSolutions',
+      'HIPAA.Security',
+      new FunctionAssetChecks().name,
+      GUARD_PLUGIN,
+    ]);
+    // infra/app.ts adds exactly that list, and nothing else decides what synth checks.
+    expect(readFileSync(join(root, 'infra/app.ts'), 'utf8')).toMatch(
+      /^Validations\.of\(app\)\.addPlugins\(\.\.\.synthChecks\(app\)\);$/m,
+    );
+  });
+
   it('fails synth on a CloudFormation Guard finding and names the rule in the report', () => {
     const app = testApp();
     new sqs.Queue(new Stack(app, 'Queue'), 'NoDeadLetters', {
@@ -150,6 +165,35 @@ describe('the template, checked beyond cdk-nag', () => {
         [
           RULES.handler,
           "Handler 'index.authorize': index.mjs exports 'authorize' as undefined, not a function",
+        ],
+      ]),
+    );
+    expect(found).toHaveLength(3);
+  });
+
+  it('finds x64 and darwin binaries in an arm64 asset, and an asset over the unzipped limit', () => {
+    const app = testApp(true);
+    const bin = join(root, 'node_modules/onnxruntime-node/bin/napi-v6');
+    // An asset pruned for the wrong platform: the bindings of linux/x64 and darwin copied in.
+    new NodeFunction(new Stack(app, 'Binaries'), 'WrongPlatform', {
+      entry: join(root, 'functions/authorizer/index.ts'),
+      onnxRuntime: false,
+      afterBundling: (_input, output) => [
+        `mkdir -p "${output}/native"`,
+        `cp "${bin}/linux/x64/onnxruntime_binding.node" "${output}/native/x64.node"`,
+        `cp "${bin}/darwin/arm64/onnxruntime_binding.node" "${output}/native/darwin.node"`,
+      ],
+    });
+    // Lambda's quota is 250 MiB; half a MiB stands in for it, so a small asset crosses it.
+    Validations.of(app).addPlugins(new FunctionAssetChecks({ unzippedLimitBytes: 512 * 1024 }));
+    const found = violationsOf(synthReport(app)).map((v) => [v.ruleName, v.description]);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        [RULES.platform, 'native/x64.node is an ELF binary for linux/x64; the function runs on linux/arm64'],
+        [RULES.platform, 'native/darwin.node is a Mach-O (darwin) binary; the function runs on linux/arm64'],
+        [
+          RULES.size,
+          expect.stringMatching(/^asset is \d+(\.\d)? MiB unzipped; Lambda allows 0\.5 MiB with layers$/),
         ],
       ]),
     );

@@ -5,7 +5,7 @@
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectText, putObject, settledManifest } from '../fixtures/batch.ts';
+import { dropBatchFile, objectText, putObject, settledManifest } from '../fixtures/batch.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { parityFixture } from '../fixtures/models.ts';
 
@@ -16,18 +16,7 @@ beforeAll(async () => {
 afterAll(() => api.close());
 
 /** Drops a file where data teams drop theirs and waits for the job to settle. */
-async function drop(file: string, body: string | Uint8Array) {
-  await putObject(api, `batch/input/${file}`, body);
-  const manifest = await settledManifest(api, file);
-  const output = await objectText(api.s3, api.bucket, `batch/output/${file}.jsonl`);
-  return {
-    manifest,
-    lines: (output ?? '')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l)),
-  };
-}
+const drop = (file: string, body: string | Uint8Array) => dropBatchFile(api, file, body);
 
 describe('batch predictions from files dropped in S3', () => {
   it('scores every diabetes row of a JSONL file as scikit-learn does, in input order', async () => {
@@ -96,6 +85,27 @@ describe('batch predictions from files dropped in S3', () => {
       { line: 4, error: 'value 2 (petal_length) is "three": expected a number' },
       { line: 6, error: "missing feature 'sepal_width', 'petal_length', 'petal_width'" },
       expect.objectContaining({ line: 7, prediction: 'virginica' }),
+    ]);
+  });
+
+  it('refuses a CSV record with more or fewer fields than the header, line by line, as pandas does', async () => {
+    const body = [
+      'id,sepal_length,sepal_width,petal_length,petal_width',
+      'a,5.1,3.5,1.4,0.2',
+      // An unquoted comma in the id shifts every value after it: refused, not scored shifted.
+      'b,x,6.7,3.1,5.6,2.4',
+      '"b,x",6.7,3.1,5.6,2.4',
+      'c,6.3,2.9,5.6',
+      'd,5.1,3.5,1.4,0.2,',
+    ];
+    const { manifest, lines } = await drop('iris/fields.csv', `${body.join('\n')}\n`);
+    expect(manifest).toMatchObject({ status: 'completed_with_errors', rows: 5, succeeded: 2, failed: 3 });
+    expect(lines).toEqual([
+      expect.objectContaining({ line: 2, prediction: 'setosa' }),
+      { line: 3, error: '6 fields; the header has 5' },
+      expect.objectContaining({ line: 4, prediction: 'virginica' }),
+      { line: 5, error: '4 fields; the header has 5' },
+      { line: 6, error: '6 fields; the header has 5' },
     ]);
   });
 
