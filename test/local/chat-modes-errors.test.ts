@@ -26,6 +26,19 @@ async function rawStream(route: string, body: Record<string, unknown>) {
   return { status: response.status, text: await response.text() };
 }
 
+/** The events of a stream that failed after HTTP 200: it must still end with [DONE], after at least one chunk. */
+async function failedStreamEvents(model: string, route: string, body: Record<string, unknown>) {
+  const { status, text } = await rawStream(route, { model, ...body });
+  expect({ model, status, done: text.trimEnd().endsWith('data: [DONE]') }).toEqual({
+    model,
+    status: 200,
+    done: true,
+  });
+  const events = sseEvents(text);
+  expect(events.length).toBeGreaterThan(1);
+  return events;
+}
+
 describe('errors, the same from every container', () => {
   const fault = [{ role: 'user' as const, content: 'x [[generation-fault]]' }];
 
@@ -47,19 +60,11 @@ describe('errors, the same from every container', () => {
 
   it('ends a stream that fails mid-way with a valid OpenAI error event and [DONE], every chunk before it valid', async () => {
     for (const model of MODES) {
-      const { status, text } = await rawStream('/v1/chat/completions', {
-        model,
+      const events = await failedStreamEvents(model, '/v1/chat/completions', {
         messages: fault,
         max_tokens: 50,
         seed: 1,
       });
-      expect({ model, status, done: text.trimEnd().endsWith('data: [DONE]') }).toEqual({
-        model,
-        status: 200,
-        done: true,
-      });
-      const events = sseEvents(text);
-      expect(events.length).toBeGreaterThan(1);
       for (const chunk of events.slice(0, -1)) assertOpenAI('CreateChatCompletionStreamResponse', chunk);
       assertOpenAI('ErrorResponse', events.at(-1));
     }
@@ -97,14 +102,7 @@ describe('errors on the text completion route, the same from every container', (
   it('ends a generation that fails mid-stream with an error event the SDK throws, then [DONE], the chunks before it valid', async () => {
     for (const model of MODES) {
       // TGI: a generate error event; LMI: a last line with finish_reason "error"; the OpenAI server: an error event.
-      const { status, text } = await rawStream('/v1/completions', { model, ...fault });
-      expect({ model, status, done: text.trimEnd().endsWith('data: [DONE]') }).toEqual({
-        model,
-        status: 200,
-        done: true,
-      });
-      const events = sseEvents(text);
-      expect(events.length).toBeGreaterThan(1);
+      const events = await failedStreamEvents(model, '/v1/completions', fault);
       for (const chunk of events.slice(0, -1)) {
         expect(chunk).toMatchObject({ object: 'text_completion', choices: [{ finish_reason: null }] });
       }
