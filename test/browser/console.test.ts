@@ -4,14 +4,22 @@
  * image), chat streaming and stop, batches, live metrics, usage, hostile names shown as text,
  * axe-core clean, no console error, nothing fetched from another origin.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTE_KEY_HEADER } from '../../functions/api/routes.ts';
+import { hashToUnit, pickRoute } from '../../functions/core/registry/canary.ts';
+import type { Alias } from '../../functions/core/registry/manifest.ts';
 import { settledManifest } from '../fixtures/batch.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { accessibilityProblems, launch, screenshot, type Watched, watchedPage } from './browser.ts';
-import { HOSTILE, publishHostile } from './hostile.ts';
+import { CANARY, HOSTILE, publishCanary, publishHostile } from './models.ts';
 
 let api: TestTopology;
 let browser: Browser;
@@ -20,6 +28,7 @@ let tab: Watched;
 beforeAll(async () => {
   api = await startTestTopology({ languageModels: true });
   await publishHostile(api);
+  await publishCanary(api);
   browser = await launch();
   tab = await watchedPage(browser, api.apiUrl);
 });
@@ -30,13 +39,46 @@ afterAll(async () => {
 
 describe('the console in a browser', () => {
   it('refuses a wrong key with a message', async () => {
-    const { page } = await watchedPage(browser, api.apiUrl);
+    const { page, errors, foreign } = await watchedPage(browser, api.apiUrl);
     await page.goto(`${api.apiUrl}/console`);
+    expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByLabel('API key').fill('not-a-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/key was refused \(Forbidden\)/);
     expect(await page.evaluate('sessionStorage.length + localStorage.length')).toBe(0);
     await screenshot(page, 'sign-in-refused');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    // Chromium logs the refused request itself; the page adds no error of its own.
+    expect(errors).toEqual([expect.stringMatching(/status of 403 \(Forbidden\)$/)]);
+    expect(foreign).toEqual([]);
+    await page.context().close();
+  });
+
+  it('signs out: the key leaves the tab, and nothing is sent with it afterwards', async () => {
+    const { page, errors, foreign } = await watchedPage(browser, api.apiUrl);
+    const keyed: string[] = [];
+    page.on('request', (r) => {
+      if (r.headers()['x-api-key']) keyed.push(r.url());
+    });
+    await page.goto(`${api.apiUrl}/console`);
+    await page.getByLabel('API key').fill(api.apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.evaluate('Object.values(sessionStorage)')).toEqual([api.apiKey]);
+    expect(keyed.length).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Sign in' }).count()).toBe(1);
+    expect(await page.evaluate('sessionStorage.length + localStorage.length')).toBe(0);
+    // A reload and a page's own address ask for the key again, and send none.
+    keyed.length = 0;
+    await page.reload();
+    await page.goto(`${api.apiUrl}/console#/batches`);
+    await expect.poll(() => page.getByLabel('API key').count()).toBe(1);
+    expect(await page.getByRole('navigation').count()).toBe(0);
+    expect(keyed).toEqual([]);
+    expect(page.url()).not.toContain(api.apiKey);
+    expect(errors).toEqual([]);
+    expect(foreign).toEqual([]);
     await page.context().close();
   });
 
@@ -52,6 +94,22 @@ describe('the console in a browser', () => {
     const rows = page.locator('tbody tr');
     await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(5);
     expect(await page.locator('tbody').textContent()).toMatch(/iris1latest \(version 1\)/);
+    // Production routing drawn as weights, the shadow, the newest version's size and date.
+    const canary = page.locator('tbody tr', { hasText: /^canary/ });
+    const cells = canary.locator('td');
+    expect(await cells.nth(1).textContent()).toBe('1, 2, 3');
+    expect(
+      await canary.locator('.bar').evaluateAll((bars) => bars.map((b) => b.getAttribute('aria-label'))),
+    ).toEqual(['v1: 90%', 'v2: 10%']);
+    expect(
+      await canary
+        .locator('.bar .fill')
+        .evaluateAll((fills) => fills.map((f) => (f as unknown as { style: { width: string } }).style.width)),
+    ).toEqual(['90%', '10%']);
+    expect(await canary.locator('.shadow').textContent()).toBe('shadow: v3');
+    const newest = (await api.call('/v2/models/canary/registry')).json.versions.at(-1);
+    expect(await cells.nth(3).textContent()).toBe(`${(newest.sizeBytes / 1024).toFixed(1)} KiB`);
+    expect(await cells.nth(4).textContent()).toBe(newest.createdAt.slice(0, 10));
     expect(page.url()).not.toContain(api.apiKey);
     expect(await page.evaluate('localStorage.length')).toBe(0);
     await screenshot(page, 'models');
@@ -94,6 +152,40 @@ describe('the console in a browser', () => {
     expect(curl).not.toContain(api.apiKey);
     await page.getByRole('button', { name: 'Copy as Python' }).click();
     expect(await page.getByLabel('Request code').textContent()).toContain('requests.post(');
+    // The JavaScript copy runs as it is and gets the answer the page showed.
+    await page.getByRole('button', { name: 'Copy as JavaScript' }).click();
+    const js = (await page.getByLabel('Request code').textContent()) as string;
+    expect(js).toContain(`fetch("${api.apiUrl}/v2/models/iris/infer"`);
+    expect(js).not.toContain(api.apiKey);
+    const file = join(mkdtempSync(join(tmpdir(), 'modelgate-snippet-')), 'predict.mjs');
+    writeFileSync(file, js);
+    const { stdout } = await promisify(execFile)(process.execPath, [file], {
+      env: { ...process.env, MODELGATE_API_KEY: api.apiKey },
+    });
+    // console.log of the answer: the V2 answer of iris, not an error.
+    expect(stdout).toMatch(/^\{\n {2}model_name: 'iris',\n {2}model_version: '1',\n {2}outputs: \[/);
+    // The manifest's tensors, features and labels.
+    const { json: registry } = await api.call('/v2/models/iris/registry');
+    const manifest = registry.versions.at(-1);
+    const tensors = page.getByRole('table', { name: 'Inputs and outputs' }).locator('tbody tr');
+    expect(
+      await tensors.evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent))),
+    ).toEqual([
+      ...manifest.inputs.map((t: { name: string; datatype: string; shape: number[] }) => [
+        'input',
+        t.name,
+        t.datatype,
+        JSON.stringify(t.shape),
+      ]),
+      ...manifest.outputs.map((t: { name: string; datatype: string; shape: number[] }) => [
+        'output',
+        t.name,
+        t.datatype,
+        JSON.stringify(t.shape),
+      ]),
+    ]);
+    expect(await page.locator('main').textContent()).toContain(`Features: ${manifest.features.join(', ')}`);
+    expect(await page.locator('main').textContent()).toContain(`Labels: ${manifest.labels.join(', ')}`);
     await screenshot(page, 'model-iris');
     expect(await accessibilityProblems(page)).toEqual([]);
   });
@@ -143,6 +235,36 @@ describe('the console in a browser', () => {
     expect(await accessibilityProblems(page)).toEqual([]);
   });
 
+  it('shows chat text as text, never as markup', async () => {
+    const { page } = tab;
+    const pieces = [HOSTILE, '<script>alert(2)</script>', '<b>bold</b>'];
+    // demo-lm cannot be asked for markup: this one answer is streamed by the page's own network
+    // layer instead, in the chat route's framing (one chunk per piece, then [DONE]).
+    await page.route('**/v1/chat/completions', (route) =>
+      route.fulfill({
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+        body: `${pieces
+          .map(
+            (content) =>
+              `data: ${JSON.stringify({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] })}\n\n`,
+          )
+          .join('')}data: [DONE]\n\n`,
+      }),
+    );
+    try {
+      await page.goto(`${api.apiUrl}/console#/chat`);
+      await expect.poll(() => page.getByLabel('Model').inputValue()).toBe('demo-lm');
+      await page.getByLabel('Message').fill('Answer in HTML');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await expect.poll(() => page.locator('.stats').textContent()).toMatch(/^3 tokens, /);
+      expect(await page.getByLabel('Answer').textContent()).toBe(pieces.join(''));
+      expect(await page.locator('main img, main script, main b').count()).toBe(0);
+    } finally {
+      await page.unroute('**/v1/chat/completions');
+    }
+  });
+
   it('lists a finished batch job of this key from its manifest, with its failed rows', async () => {
     const { page } = tab;
     // A job of this key: its file under the key's own prefix, submitted through the API.
@@ -173,22 +295,55 @@ describe('the console in a browser', () => {
     expect(await accessibilityProblems(page)).toEqual([]);
   });
 
-  it('draws live metrics by model and version after traffic', async () => {
+  it('draws live metrics by model and version after traffic: a canary beside production, 4xx counted', async () => {
     const { page } = tab;
     await page.goto(`${api.apiUrl}/console#/metrics`);
     await expect.poll(() => page.locator('main').textContent(), { timeout: 10_000 }).toMatch(/Updated/);
     for (let i = 0; i < 10; i++)
       await api.call('/v1/models/iris/predict', { body: { instances: [[5.1, 3.5, 1.4, 0.2]] } });
-    await api.call('/v1/models/iris/predict', { body: { instances: [[1]] } });
-    const iris = page.locator('tbody tr', { hasText: /^iris1/ });
+    // A route key that production's 90/10 split sends to each version.
+    const routeKeys = ['1', '2'].map((version) =>
+      Array.from({ length: 1000 }, (_, i) => `user-${i}`).find(
+        (key) => pickRoute(CANARY.production as Alias, hashToUnit(key)) === version,
+      ),
+    );
+    const table = () =>
+      page
+        .locator('tbody tr')
+        .evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent ?? '')));
+    // Traffic while the page reads its counters: both canary versions, and a refused iris row.
     await expect
       .poll(
-        async () =>
-          (await iris.count()) > 0 && Number((await iris.locator('td').nth(2).textContent()) ?? 0) > 0,
+        async () => {
+          await Promise.all([
+            api.call('/v1/models/iris/predict', { body: { instances: [[1]] } }),
+            ...routeKeys.map((key) =>
+              api.call('/v1/models/canary/predict', {
+                body: { instances: [[5.1, 3.5, 1.4, 0.2]] },
+                headers: { [ROUTE_KEY_HEADER]: key as string },
+              }),
+            ),
+          ]);
+          const rows = await table();
+          const canary = rows.flatMap((r, i) =>
+            r[0] === 'canary' && Number(r[2]) > 0 ? [`${i}:v${r[1]}`] : [],
+          );
+          const iris = rows.find((r) => r[0] === 'iris' && r[1] === '1');
+          return { canary, irisRequests: Number(iris?.[2]) > 0, irisClientErrors: Number(iris?.[5]) > 0 };
+        },
         { timeout: 10_000 },
       )
-      .toBe(true);
+      .toEqual({
+        canary: [expect.stringMatching(/:v1$/), expect.stringMatching(/:v2$/)],
+        irisRequests: true,
+        irisClientErrors: true,
+      });
+    // The canary's two versions sit on adjacent rows, each with its own latency.
+    const rows = await table();
+    const first = rows.findIndex((r) => r[0] === 'canary' && r[1] === '1');
+    expect(rows[first + 1]?.slice(0, 2)).toEqual(['canary', '2']);
     expect(await page.locator('svg polyline').count()).toBeGreaterThan(0);
+    expect(await page.locator('.legend').textContent()).toContain('canary v2');
     await screenshot(page, 'metrics');
     expect(await accessibilityProblems(page)).toEqual([]);
   });
@@ -251,10 +406,7 @@ describe('the console in a browser', () => {
     await page.locator('.modal-ux button.btn-done').first().click();
     const op = page.locator('#operations-Models-getV2Models');
     await op.locator('.opblock-summary').click();
-    await op
-      .getByRole('button', { name: 'Try it out' })
-      .click()
-      .catch(() => {});
+    // "Try it out" is on from the start (tryItOutEnabled): Execute is there at once.
     await op.getByRole('button', { name: 'Execute' }).click();
     await expect
       .poll(() => op.locator('.live-responses-table tbody .response-col_status').first().textContent())
