@@ -92,7 +92,7 @@ describe('GET /openapi.json document', () => {
 
   it('states the bounds the chat parser checks', () => {
     const chat = doc.components.schemas.ChatRequest.properties;
-    expect(chat.temperature).toEqual({ type: 'number', minimum: 0, maximum: 2 });
+    expect(chat.temperature).toEqual({ type: ['number', 'null'], minimum: 0, maximum: 2 });
     expect(() =>
       parseChatRequest({ model: 'm', messages: [{ role: 'user', content: 'x' }], temperature: 2.1 }),
     ).toThrow(/temperature/);
