@@ -1,5 +1,5 @@
 /**
- * Benchmark `console` (table row 9): the console's bundle, gzipped (the docs
+ * Benchmark `console` (table row 12): the console's bundle, gzipped (the docs
  * renderer counted apart), and the first paint of /console in headless
  * Chromium against the local topology.
  */
