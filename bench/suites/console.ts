@@ -29,6 +29,7 @@ export async function consoleSuite(lab: Lab): Promise<Row[]> {
     manifest['swagger-ui.js'] as string,
     manifest['swagger-ui.css'] as string,
     manifest['docs.js'] as string,
+    manifest['docs.css'] as string,
   ]);
 
   const topology = await startLocal({

@@ -413,6 +413,13 @@ describe('the console in a browser', () => {
       .toContain('200');
     expect(await op.locator('.live-responses-table').textContent()).toContain('iris');
     await screenshot(page, 'docs');
+    // Swagger UI as served here, an answer on screen, then a body to edit: no serious or critical
+    // violation either.
+    expect(await accessibilityProblems(page)).toEqual([]);
+    const predict = page.locator('#operations-Inference-postV1ModelsModelPredict');
+    await predict.locator('.opblock-summary').click();
+    await expect.poll(() => predict.getByLabel('Request body').count()).toBe(1);
+    expect(await accessibilityProblems(page)).toEqual([]);
   });
 
   it("serves /openapi.json without a key and a model's document only with one, both valid OpenAPI 3.1", async () => {

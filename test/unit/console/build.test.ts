@@ -16,6 +16,7 @@ describe('console/build.ts', () => {
     expect(Object.keys(manifest).sort()).toEqual([
       'console.css',
       'console.js',
+      'docs.css',
       'docs.js',
       'swagger-ui.css',
       'swagger-ui.js',
