@@ -14,9 +14,11 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTE_KEY_HEADER } from '../../functions/api/routes.ts';
+import { ENV } from '../../functions/core/env.ts';
 import { hashToUnit, pickRoute } from '../../functions/core/registry/canary.ts';
 import type { Alias } from '../../functions/core/registry/manifest.ts';
 import { settledManifest } from '../fixtures/batch.ts';
+import { type FakeCloudWatch, startCloudWatch } from '../fixtures/cloudwatch.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { accessibilityProblems, launch, screenshot, type Watched, watchedPage } from './browser.ts';
 import { CANARY, HOSTILE, publishCanary, publishHostile } from './models.ts';
@@ -25,7 +27,13 @@ let api: TestTopology;
 let browser: Browser;
 let tab: Watched;
 
+let cloudwatch: FakeCloudWatch;
+
 beforeAll(async () => {
+  // GET /v1/metrics on, as the stack turns it on, against a loopback CloudWatch.
+  cloudwatch = await startCloudWatch();
+  process.env[ENV.CLOUDWATCH_METRICS] = 'true';
+  process.env[ENV.CLOUDWATCH_ENDPOINT] = cloudwatch.url;
   api = await startTestTopology({ languageModels: true });
   await publishHostile(api);
   await publishCanary(api);
@@ -35,6 +43,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await api?.close();
+  await cloudwatch?.close();
+  delete process.env[ENV.CLOUDWATCH_METRICS];
+  delete process.env[ENV.CLOUDWATCH_ENDPOINT];
 });
 
 describe('the console in a browser', () => {
@@ -346,6 +357,50 @@ describe('the console in a browser', () => {
     expect(await page.locator('.legend').textContent()).toContain('canary v2');
     await screenshot(page, 'metrics');
     expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('draws the last hour from CloudWatch where /metrics is not served, as deployed', async () => {
+    const { page, errors, foreign } = await watchedPage(browser, api.apiUrl);
+    // Deployed, API Gateway has no /metrics resource and answers that path with its own 403.
+    await page.route(`${api.apiUrl}/metrics`, (route) =>
+      route.fulfill({
+        status: 403,
+        contentType: 'application/json',
+        body: '{"message":"Missing Authentication Token"}',
+      }),
+    );
+    await page.goto(`${api.apiUrl}/console`);
+    await page.getByLabel('API key').fill(api.apiKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Metrics' }).click();
+    await expect
+      .poll(() => page.locator('main > p').first().textContent())
+      .toMatch(/^Updated .+ from CloudWatch \(every minute\)$/);
+    // The loopback CloudWatch's traffic (test/fixtures/cloudwatch.ts): version 1 served by two
+    // functions adds up to 61 requests in the hour, 2 of them 4xx; version 2 had 5, one 5xx.
+    expect(
+      await page
+        .locator('tbody tr')
+        .evaluateAll((rows) => rows.map((r) => [...r.children].map((c) => c.textContent))),
+    ).toEqual([
+      ['iris', '1', '0.02', '1.5 ms', '8.0 ms', '2', '0'],
+      ['iris', '2', '0.00', '2.5 ms', '12.0 ms', '0', '1'],
+    ]);
+    expect(await page.locator('caption').textContent()).toMatch(
+      /^Last hour \(\S+ to \S+\) from CloudWatch, by model and version$/,
+    );
+    expect(await page.locator('svg polyline').count()).toBe(2);
+    expect(cloudwatch.calls.map((c) => c.target.split('.').pop())).toEqual([
+      'ListMetrics',
+      'ListMetrics',
+      'GetMetricData',
+    ]);
+    await screenshot(page, 'metrics-cloudwatch');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    // Chromium's own line for the refused /metrics; nothing from the page.
+    expect(errors).toEqual([expect.stringMatching(/status of 403 \(Forbidden\)$/)]);
+    expect(foreign).toEqual([]);
+    await page.context().close();
   });
 
   it("shows the key's own usage by model and day, over a date range", async () => {
