@@ -105,6 +105,9 @@ describe('the console in a browser', () => {
     const rows = page.locator('tbody tr');
     await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(5);
     expect(await page.locator('tbody').textContent()).toMatch(/iris1latest \(version 1\)/);
+    // The folder named with markup is no model: not listed, and the page is not broken by it.
+    expect(await page.locator('tbody tr', { hasText: /^hostile1/ }).count()).toBe(1);
+    expect(await page.locator('main').textContent()).not.toContain('onerror');
     // Production routing drawn as weights, the shadow, the newest version's size and date.
     const canary = page.locator('tbody tr', { hasText: /^canary/ });
     const cells = canary.locator('td');

@@ -1,6 +1,7 @@
 /**
  * Models the browser test publishes beside the seeded ones: `hostile`, with markup in every text
- * field of its manifest, and `canary`, production split 90/10 between two versions with a shadow.
+ * field of its manifest (and a folder named with markup), and `canary`, production split 90/10
+ * between two versions with a shadow.
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { type Aliases, keys } from '../../functions/core/registry/manifest.ts';
@@ -40,8 +41,12 @@ async function copyIris(
   await put(api, keys.manifest(name, version), JSON.stringify(changes({ ...manifest, name, version })));
 }
 
-/** Publishes iris's model file again as `hostile`, with markup in every text field of its manifest. */
+/**
+ * Publishes iris's model file again as `hostile`, with markup in every text field of its manifest,
+ * and puts a manifest by hand under a folder named with markup, which is no model name.
+ */
 export async function publishHostile(api: TestTopology): Promise<void> {
+  await put(api, `models/${HOSTILE}/1/manifest.json`, await read(api, keys.manifest('iris', '1')));
   await copyIris(api, 'hostile', '1', (manifest) => ({
     ...manifest,
     description: `<script>alert(1)</script>${HOSTILE}`,
