@@ -245,6 +245,14 @@ describe('the console in a browser', () => {
     await expect
       .poll(() => page.locator('.stats').textContent())
       .toMatch(/usage: \d+ prompt \+ \d+ completion = \d+ tokens/);
+    // The parameters reach the model: no more than the 8 tokens asked for, each one streamed.
+    const stats = (await page.locator('.stats').textContent()) ?? '';
+    const [tokens, completion] = (/^(\d+) tokens.*\+ (\d+) completion/.exec(stats) ?? [])
+      .slice(1)
+      .map(Number) as [number, number];
+    expect(completion).toBeLessThanOrEqual(8);
+    expect(tokens).toBeGreaterThan(0);
+    expect(tokens).toBeLessThanOrEqual(completion);
     await screenshot(page, 'chat');
     expect(await accessibilityProblems(page)).toEqual([]);
   });
@@ -295,9 +303,16 @@ describe('the console in a browser', () => {
     await page.goto(`${api.apiUrl}/console#/batches`);
     const row = page.locator('tbody tr', { hasText: submitted.json.output });
     await expect.poll(() => row.count()).toBe(1);
-    expect(await row.locator('td').allTextContents()).toEqual(
-      expect.arrayContaining(['iris', 'completed_with_errors', '2', '1']),
-    );
+    // Model, status, rows, failed rows, duration and start, from the job's manifest.
+    const manifest = (await api.call(`/v1/batches/${submitted.json.id}`)).json.manifest;
+    expect((await row.locator('td').allTextContents()).slice(0, 6)).toEqual([
+      'iris',
+      'completed_with_errors',
+      '2',
+      '1',
+      `${(manifest.durationMs / 1000).toFixed(2)} s`,
+      manifest.startedAt,
+    ]);
     // The output as its S3 URI in text (the bucket is private), and the failed row on demand.
     expect(await row.locator('.uri code').textContent()).toBe(`s3://${api.bucket}/${submitted.json.output}`);
     await row.getByText('Failed rows').click();
