@@ -40,6 +40,8 @@ export default defineConfig({
           env,
           name: 'browser',
           include: ['test/browser/**/*.test.ts'],
+          // One file at a time: each starts a topology and Chromium, and the metrics pages are timed.
+          fileParallelism: false,
           testTimeout: 60_000,
           // Pages load and stream: wait on what they show, up to 15 s.
           expect: { poll: { timeout: 15_000 } },

@@ -38,6 +38,7 @@ export function buildAssets(out: string = DEFAULT_ASSETS_DIR): AssetManifest {
     'console.js': bundle('main.ts'),
     'console.css': readFileSync(join(here, 'src', 'console.css')),
     'docs.js': bundle('docs.ts'),
+    'docs.css': readFileSync(join(here, 'src', 'docs.css')),
     'swagger-ui.js': readFileSync(join(swagger, 'swagger-ui-bundle.js')),
     'swagger-ui.css': readFileSync(join(swagger, 'swagger-ui.css')),
   };

@@ -29,6 +29,8 @@ console.log(`ModelGate is running locally.
 
   API       ${apiUrl}
   API key   ${apiKey}
+  console   ${apiUrl}/console (sign in with the key)
+  reference ${apiUrl}/docs (OpenAPI 3.1: ${apiUrl}/openapi.json)
   metrics   ${apiUrl}/metrics (Prometheus)
   S3        ${topology.s3Url} (bucket '${topology.bucket}')
   DynamoDB  ${topology.dynamoUrl} (usage per API key: GET /v1/usage, npm run modelgate -- usage)${topology.sagemakerUrl ? `\n  SageMaker ${topology.sagemakerUrl} (large models: ${topology.largeModels.join(', ')})` : ''}

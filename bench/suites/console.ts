@@ -1,5 +1,5 @@
 /**
- * Benchmark `console` (table row 9): the console's bundle, gzipped (the docs
+ * Benchmark `console` (table row 12): the console's bundle, gzipped (the docs
  * renderer counted apart), and the first paint of /console in headless
  * Chromium against the local topology.
  */
@@ -29,6 +29,7 @@ export async function consoleSuite(lab: Lab): Promise<Row[]> {
     manifest['swagger-ui.js'] as string,
     manifest['swagger-ui.css'] as string,
     manifest['docs.js'] as string,
+    manifest['docs.css'] as string,
   ]);
 
   const topology = await startLocal({

@@ -91,6 +91,7 @@ export function createPageRoutes(deps: PageDependencies) {
       html(
         'ModelGate API reference',
         `<link rel="stylesheet" href="${await asset('swagger-ui.css')}">
+<link rel="stylesheet" href="${await asset('docs.css')}">
 <script defer src="${await asset('swagger-ui.js')}"></script>
 <script type="module" src="${await asset('docs.js')}"></script>`,
         '<main id="swagger-ui"></main>',

@@ -79,6 +79,7 @@ describe('NodeFunction', () => {
     expect(Object.keys(manifest).sort()).toEqual([
       'console.css',
       'console.js',
+      'docs.css',
       'docs.js',
       'swagger-ui.css',
       'swagger-ui.js',

@@ -77,6 +77,16 @@ describe('npm start', () => {
     const { child, output } = await start();
     try {
       expect(output).toMatch(/API\s+http:\/\/127\.0\.0\.1:\d+/);
+      // The console, the reference and the document it renders, at the addresses printed.
+      const page = /console\s+(http:\/\/\S+)/.exec(output)?.[1] as string;
+      const consolePage = await fetch(page);
+      expect(consolePage.status).toBe(200);
+      expect(consolePage.headers.get('content-security-policy')).toMatch(/^default-src 'self';/);
+      expect(await consolePage.text()).toContain('<title>ModelGate console</title>');
+      const [docs, openapi] =
+        /reference\s+(http:\/\/\S+) \(OpenAPI 3\.1: (http:\/\/\S+)\)/.exec(output)?.slice(1) ?? [];
+      expect((await fetch(docs as string)).status).toBe(200);
+      expect(((await (await fetch(openapi as string)).json()) as { openapi: string }).openapi).toBe('3.1.0');
       expect(output).toMatch(new RegExp(`seeded\\s+${SAMPLE_NAMES.map((n) => `${n} v1`).join(', ')}\n`));
       const commands = output
         .split('\n')

@@ -61,7 +61,8 @@ export function parseToolCalls(raw: unknown, i: number): ToolCall[] | undefined 
   });
 }
 
-const RESPONSE_FORMATS = ['text', 'json_object', 'json_schema'];
+/** The `response_format` types a chat request may name: the parser checks them, the OpenAPI document lists them. */
+export const RESPONSE_FORMATS = ['text', 'json_object', 'json_schema'];
 
 export function parseResponseFormat(raw: unknown): ResponseFormat | undefined {
   if (raw === undefined || raw === null) return undefined;

@@ -17,6 +17,7 @@ import {
   keys,
   type Manifest,
   ManifestSchema,
+  MODEL_NAME,
   PRODUCTION,
 } from './manifest.ts';
 
@@ -64,13 +65,18 @@ export class Registry {
     this.manifests = new TtlCache(ttl, options.now);
   }
 
-  /** Every model with at least one published version, by name, with its versions ascending. */
+  /**
+   * Every model with at least one published version, by name, with its versions ascending. A folder
+   * whose name is not a model name (put in the bucket by hand) is left out: every route refuses that
+   * name, so listing it would offer a model nothing serves.
+   */
   listModels(): Promise<ModelEntry[]> {
     return this.models.get('', async () => {
       const found = new Map<string, string[]>();
       for await (const key of this.listKeys(keys.root)) {
         const match = /^models\/([^/]+)\/([1-9][0-9]*)\/manifest\.json$/.exec(key);
-        if (match?.[1] && match[2]) found.set(match[1], [...(found.get(match[1]) ?? []), match[2]]);
+        if (match?.[1] && match[2] && MODEL_NAME.test(match[1]))
+          found.set(match[1], [...(found.get(match[1]) ?? []), match[2]]);
       }
       return [...found.keys()].sort().map((name) => ({ name, versions: byNumber(found.get(name) ?? []) }));
     });

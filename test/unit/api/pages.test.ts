@@ -18,6 +18,7 @@ function built() {
     'console.js': 'console.0123456789ab.js',
     'console.css': 'console.0123456789ab.css',
     'docs.js': 'docs.0123456789ab.js',
+    'docs.css': 'docs.0123456789ab.css',
     'swagger-ui.js': 'swagger-ui.0123456789ab.js',
     'swagger-ui.css': 'swagger-ui.0123456789ab.css',
   };
@@ -40,6 +41,10 @@ describe('page routes', () => {
     expect(page.body.match(/<script(?![^>]*\ssrc=)[^>]*>/g)).toBeNull();
     const docs = await routes['GET /docs']();
     expect(docs.body).toContain('src="assets/swagger-ui.0123456789ab.js"');
+    // Swagger UI's stylesheet, then the reference's own adjustments to it.
+    expect(docs.body).toMatch(
+      /swagger-ui\.0123456789ab\.css">\n<link rel="stylesheet" href="assets\/docs\.0123456789ab\.css">/,
+    );
   });
 
   it('serves the files the build named, cached for a year, and nothing else in the folder', async () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishModel } from '../../../../cli/registry/publish.ts';
 import { BadRequestError, ModelIntegrityError, NotFoundError } from '../../../../functions/core/errors.ts';
 import { hashToUnit, pickRoute } from '../../../../functions/core/registry/canary.ts';
-import { keys } from '../../../../functions/core/registry/manifest.ts';
+import { keys, MODEL_NAME } from '../../../../functions/core/registry/manifest.ts';
 import { Registry } from '../../../../functions/core/registry/store.ts';
 import { localS3Client } from '../../../../local/s3.ts';
 import { sampleModelBytes } from '../../../fixtures/models.ts';
@@ -100,6 +100,20 @@ describe('Registry', () => {
     const models = await registry.listModels();
     expect(models.find((m) => m.name === 'line')?.versions).toEqual(['1', '2', '3']);
     expect(await registry.listVersions('line')).toEqual(['1', '2', '3']);
+  });
+
+  it('lists only folders that are model names: one put there by hand in S3 is no model any route serves', async () => {
+    const manifest = await (
+      await t.s3.send(new GetObjectCommand({ Bucket: t.bucket, Key: keys.manifest('line', '1') }))
+    ).Body?.transformToString();
+    for (const name of ['<b>x</b onclick=1>', 'Upper', '-dash'])
+      await t.s3.send(
+        new PutObjectCommand({ Bucket: t.bucket, Key: `models/${name}/1/manifest.json`, Body: manifest }),
+      );
+    const registry = new Registry({ s3: t.s3, bucket: t.bucket, ttlSeconds: 0 });
+    const names = (await registry.listModels()).map((m) => m.name);
+    expect(names).toContain('line');
+    expect(names.filter((n) => !MODEL_NAME.test(n))).toEqual([]);
   });
 
   it('resolves an explicit version, else the highest when there is no production alias', async () => {
