@@ -116,13 +116,21 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
       'c,5.0,3.4,1.5,0.2,7.7',
       'd,x,5.1,3.5,1.4,0.2',
       'e,6.3,2.9,5.6,1.8',
+      'f,6.3,2.9',
     ].join('\n');
     const { ETag } = await put(inputKey, `${csv}\n`);
     const BatchInput = { jobId: id, inputKey, format: 'csv' as const };
-    // What Step Functions hands over: no item for the blank line; 'c' and 'd' without their last field.
+    // What Step Functions hands over: no item for the blank line; 'c' and 'd' without their last field, 'f' padded.
     await scoreChunk(deps, {
       BatchInput,
-      Items: items([irisItem('d', 'x', '5.1', '3.5', '1.4'), irisItem('e', '6.3', '2.9', '5.6', '1.8')], 3),
+      Items: items(
+        [
+          irisItem('d', 'x', '5.1', '3.5', '1.4'),
+          irisItem('e', '6.3', '2.9', '5.6', '1.8'),
+          irisItem('f', '6.3', '2.9'),
+        ],
+        3,
+      ),
     });
     const first = await scoreChunk(deps, {
       BatchInput,
@@ -142,7 +150,7 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
       eTag,
       startedAt: new Date().toISOString(),
     });
-    expect(manifest).toMatchObject({ status: 'completed_with_errors', rows: 5, succeeded: 3, failed: 2 });
+    expect(manifest).toMatchObject({ status: 'completed_with_errors', rows: 6, succeeded: 3, failed: 3 });
     const lines = (await read('batch/output/iris/extra.csv.jsonl'))
       .split('\n')
       .filter(Boolean)
@@ -153,6 +161,8 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
       { line: 4, error: '6 fields; the header has 5' },
       { line: 5, error: '6 fields; the header has 5' },
       expect.objectContaining({ line: 6, prediction: 'virginica' }),
+      // A short record: the chunk refused its padded "" field; the merge names the count, as the whole-file path does.
+      { line: 7, error: '3 fields; the header has 5' },
     ]);
   });
 
