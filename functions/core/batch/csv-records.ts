@@ -38,18 +38,30 @@ export class CsvRecordSplitter {
   constructor(private readonly onRecord: (fields: number, index: number) => void) {}
 
   write(chunk: Uint8Array): void {
+    const n = chunk.length;
     let from = 0;
+    let i = 0;
     let { quoted, commas, hasQuotes } = this;
-    for (let i = 0; i < chunk.length; i++) {
-      const c = chunk[i];
+    while (i < n) {
+      if (quoted) {
+        // Commas and line breaks inside quotes belong to the field; `""` leaves and re-enters them.
+        const close = chunk.indexOf(QUOTE, i);
+        if (close < 0) break;
+        quoted = false;
+        i = close + 1;
+        continue;
+      }
+      let c = 0;
+      for (; i < n; i++) {
+        c = chunk[i] as number;
+        if (c === COMMA) commas++;
+        else if (c === LF || c === QUOTE) break;
+      }
+      if (i === n) break;
       if (c === QUOTE) {
-        // `""` inside quotes leaves and re-enters them: the parity is what matters.
-        quoted = !quoted;
+        quoted = true;
         hasQuotes = true;
-      } else if (quoted) {
-        // Commas and line breaks inside quotes belong to the field.
-      } else if (c === COMMA) commas++;
-      else if (c === LF) {
+      } else {
         this.commas = commas;
         this.hasQuotes = hasQuotes;
         this.finish(chunk, from, i);
@@ -57,6 +69,7 @@ export class CsvRecordSplitter {
         commas = 0;
         hasQuotes = false;
       }
+      i++;
     }
     this.quoted = quoted;
     this.commas = commas;

@@ -84,6 +84,7 @@ describe('CsvRecordSplitter', () => {
         expect(counts).toEqual(records.map((r) => r.fields.length));
         expect(counts).toEqual(lines.map((line) => splitCsv(line).length));
       }),
+      { numRuns: 500 },
     );
   });
 });
