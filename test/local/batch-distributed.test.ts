@@ -22,6 +22,8 @@ let api: TestTopology;
 let deps: Parameters<typeof scoreChunk>[0];
 beforeAll(async () => {
   api = await startTestTopology();
+  // The tests run the jobs themselves: the topology's queue must not score the inputs they drop, racing them.
+  api.batchQueue.close();
   const runtime = new OnnxRuntime({
     artifacts: new ArtifactStore({ s3: api.s3, bucket: api.bucket, cacheDir: `${api.home}/chunk-cache` }),
     maxCacheBytes: 1 << 26,
@@ -247,8 +249,6 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
     const started: unknown[] = [];
     const largeFiles = { thresholdBytes: 10, start: async (input: unknown) => void started.push(input) };
     const key = 'batch/input/linear/big.jsonl';
-    // This test runs the job itself: the topology's queue must not race it.
-    api.batchQueue.close();
     await api.s3.send(new PutObjectCommand({ Bucket: api.bucket, Key: key, Body: '[1]\n[2]\n[3]\n[4]\n' }));
     const first = await runBatchJob({ ...deps, largeFiles }, { key });
     expect(first).toMatchObject({ status: 'running', mode: 'distributed' });
