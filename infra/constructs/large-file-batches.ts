@@ -93,14 +93,23 @@ export class LargeFileBatches extends Construct {
         resources: [bucket.arnForObjects(`${BATCH_PREFIXES.output}*`)],
       }),
     );
+    // A CSV input is read once more by the merge, for records whose extra fields the CSV reader dropped.
+    merge.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [bucket.arnForObjects(`${BATCH_PREFIXES.input}*`)],
+      }),
+    );
     grantBucketKey(bucket, chunk.function, 'write');
     grantBucketKey(bucket, merge.function, 'write');
     // The parts it joins, and the manifest it reads back (which may be gone: isMissingKey).
     grantListUnder(bucket, merge.function, BATCH_PREFIXES.output);
+    // A missing input is told from a refused read by listing its key (isMissingKey).
+    grantListUnder(bucket, merge.function, BATCH_PREFIXES.input);
     const bucketId = Stack.of(this).getLogicalId(bucket.node.defaultChild as s3.CfnBucket);
     for (const [role, prefixes] of [
       [chunk.role, [`${BATCH_PREFIXES.output}.parts/`]],
-      [merge.role, [`${BATCH_PREFIXES.output}.parts/`, BATCH_PREFIXES.output]],
+      [merge.role, [`${BATCH_PREFIXES.output}.parts/`, BATCH_PREFIXES.output, BATCH_PREFIXES.input]],
     ] as const) {
       for (const prefix of prefixes) {
         Validations.of(role).acknowledge({

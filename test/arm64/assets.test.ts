@@ -23,6 +23,7 @@ import {
   CHAT_EVENTS,
   chunkEvents,
   csvChunkEvents,
+  DISTRIBUTED_FILES,
   failedRunEvents,
   SUBMITTED_FILES,
 } from './events.ts';
@@ -66,7 +67,7 @@ beforeAll(async () => {
     startSeededS3(),
   ]);
   for (const store of [stores.arm64, stores.source]) {
-    for (const [key, body] of Object.entries({ ...BATCH_FILES, ...SUBMITTED_FILES })) {
+    for (const [key, body] of Object.entries({ ...BATCH_FILES, ...SUBMITTED_FILES, ...DISTRIBUTED_FILES })) {
       await store.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
     }
   }
@@ -276,14 +277,15 @@ describe('every function asset, run as deployed (linux/arm64, the Lambda runtime
     for (const [i, event] of csv.chunks.entries()) await both('chunk', event, `csv chunk ${i}`);
     expect(await both('merge', csv.merge, 'csv merge')).toMatchObject({
       status: 'completed_with_errors',
-      rows: 4,
-      failed: 2,
+      rows: 5,
+      failed: 3,
     });
     expect(await sameObject('batch/output/iris/huge.csv.jsonl')).toEqual([
       expect.objectContaining({ line: 2, prediction: 'setosa' }),
       { line: 3, error: `column 'petal_length' is "n/a": expected a number` },
-      { line: 4, error: `column 'petal_length' is "": expected a number` },
+      { line: 4, error: '3 fields; the header has 5' },
       expect.objectContaining({ line: 5, prediction: 'virginica' }),
+      { line: 6, error: '6 fields; the header has 5' },
     ]);
     const brokenKey = 'batch/input/linear/broken.jsonl';
     const failed = failedRunEvents(brokenKey, jobId(brokenKey));

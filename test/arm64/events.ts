@@ -113,8 +113,18 @@ export const CHAT_EVENTS = {
 };
 
 /**
- * The CSV reader's item batches: each record an object keyed by the header, every value a
- * string, a short record padded with empty strings (as Step Functions documents), out of order.
+ * Inputs of the Distributed Map events below (csvChunkEvents), dropped before the suite runs and never sent as
+ * notifications: the merge reads a CSV input for records of another field count than the header's.
+ */
+export const DISTRIBUTED_FILES: Record<string, string> = {
+  'batch/input/iris/huge.csv':
+    'id,sepal_length,sepal_width,petal_length,petal_width\na,5.1,3.5,1.4,0.2\nb,6.7,3.1,n/a,2.4\nc,6.3,2.9\nd,6.3,2.9,5.6,1.8\ne,5.0,3.4,1.5,0.2,7.7\n',
+};
+
+/**
+ * The CSV reader's item batches of DISTRIBUTED_FILES' CSV: each record an object keyed by the header,
+ * every value a string, a short record padded with empty strings and a long one cut to the
+ * header's fields (as Step Functions documents), out of order.
  */
 export function csvChunkEvents(inputKey: string, id: string): { chunks: ChunkEvent[]; merge: MergeEvent } {
   const record = (id: string, values: string[]) => ({
@@ -131,6 +141,7 @@ export function csvChunkEvents(inputKey: string, id: string): { chunks: ChunkEve
     record('b', ['6.7', '3.1', 'n/a', '2.4']),
     record('c', ['6.3', '2.9']),
     record('d', ['6.3', '2.9', '5.6', '1.8']),
+    record('e', ['5.0', '3.4', '1.5', '0.2']),
   ];
   const items = values.map((value, index) => ({ index, value }));
   const BatchInput = { jobId: id, inputKey, format: 'csv' as const };

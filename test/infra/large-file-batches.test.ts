@@ -30,6 +30,30 @@ describe('LargeFileBatches: files too large for one run', () => {
     expect(definition).toMatch(/MergePartsAfterFailure/);
   });
 
+  it('lets the merge function read the inputs (a CSV is read once more), and the parts and outputs it joins', () => {
+    const statements = Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([id]) => /^LargeFileBatchesMerge/.test(id))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+    const place = (r: unknown) =>
+      JSON.stringify(r).match(/(batch\/input|batch\/output\/\.parts|batch\/output)\/\*/)?.[0] ?? 'other';
+    const pairs = statements
+      .filter((s: Statement) => [s.Action].flat().some((a) => a.startsWith('s3:')))
+      .flatMap((s: Statement) =>
+        [s.Action]
+          .flat()
+          .flatMap((action) =>
+            action === 's3:ListBucket'
+              ? [`${action} ${place(s.Condition)}`]
+              : [s.Resource].flat().map((r) => `${action} ${place(r)}`),
+          ),
+      );
+    expect(pairs).toContain('s3:GetObject batch/input/*');
+    expect(pairs).toContain('s3:ListBucket batch/input/*');
+    expect(pairs).not.toContain('s3:PutObject batch/input/*');
+    expect(pairs).toContain('s3:PutObject batch/output/*');
+  });
+
   it('logs and traces the state machine', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       TracingConfiguration: { Enabled: true },

@@ -17,6 +17,7 @@ import { objectWriter, putJson } from './io.ts';
 import { parseJsonValue } from './json-rows.ts';
 import { BATCH_OUTPUT, batchTarget, isRejected } from './layout.ts';
 import { type BatchManifest, finalStatus, readManifest } from './manifest.ts';
+import { RecordCheck, replaceMisfits } from './record-check.ts';
 import { batchInput, csvColumns, parseCsvFields } from './rows.ts';
 import { type LineRow, scoreRows } from './score.ts';
 
@@ -47,6 +48,9 @@ export interface ChunkDependencies {
   readonly runnerFor: (manifest: Manifest) => ModelRunner;
   readonly microBatchRows?: number;
 }
+
+/** A part object's name: its first item's index, zero-padded, and this suffix. */
+const PART_SUFFIX = '.jsonl';
 
 /** Where the chunks of a distributed job put their lines before the merge. */
 export function partsPrefix(jobId: string): string {
@@ -88,7 +92,7 @@ export async function scoreChunk(
     failed += scored.failed;
   }
   const body = Buffer.concat(scoredParts);
-  const part = `${partsPrefix(event.BatchInput.jobId)}${String(event.Items[0]?.index ?? 0).padStart(12, '0')}.jsonl`;
+  const part = `${partsPrefix(event.BatchInput.jobId)}${String(event.Items[0]?.index ?? 0).padStart(12, '0')}${PART_SUFFIX}`;
   await deps.s3.send(
     new PutObjectCommand({
       Bucket: deps.bucket,
@@ -109,7 +113,9 @@ export async function scoreChunk(
 /**
  * Concatenates a distributed job's parts in input order into the job's
  * output, writes the same manifest a whole-file job writes, and removes the
- * parts. A failed map still gets its manifest, with the error.
+ * parts. A CSV input is read once alongside, and a record with another field
+ * count than the header's gets the whole-file path's error line instead of
+ * its part's. A failed map still gets its manifest, with the error.
  */
 export async function mergeChunks(
   deps: Pick<ChunkDependencies, 's3' | 'bucket'>,
@@ -130,19 +136,32 @@ export async function mergeChunks(
   parts.sort();
 
   const output = objectWriter(deps, target.outputKey);
+  // Step Functions drops the fields of a CSV record past the header's: the input is read once to find such records.
+  const check = target.format === 'csv' ? new RecordCheck(deps, target, event.eTag) : undefined;
   let rows = 0;
   let failed = 0;
   let model: string | undefined;
   let version: string | undefined;
   for (const key of parts) {
     const head = await deps.s3.send(new HeadObjectCommand({ Bucket: deps.bucket, Key: key }));
-    rows += Number(head.Metadata?.rows ?? 0);
+    const partRows = Number(head.Metadata?.rows ?? 0);
+    rows += partRows;
     failed += Number(head.Metadata?.failed ?? 0);
     model ??= head.Metadata?.model;
     version ??= head.Metadata?.version;
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
-    await output.write((await object.Body?.transformToString()) ?? '');
+    const text = (await object.Body?.transformToString()) ?? '';
+    const first = Number(key.slice(partsPrefix(event.jobId).length, -PART_SUFFIX.length));
+    const misfits = check ? await check.within(first, first + partRows) : [];
+    if (misfits.length === 0) await output.write(text);
+    else {
+      const replaced = replaceMisfits(text, first, misfits);
+      failed += replaced.failed;
+      await output.write(replaced.text);
+    }
   }
+  // The rest of the input, read only to count its records against the map's items.
+  if (!event.error) await check?.within(Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
   await output.end();
 
   const previous = await readManifest(deps, target.manifestKey);
@@ -150,7 +169,7 @@ export async function mergeChunks(
   const durationMs = finished - Date.parse(event.startedAt);
   const error = event.error
     ? `the distributed run failed: ${event.error.Error ?? 'error'}: ${event.error.Cause ?? ''}`.trim()
-    : undefined;
+    : check && checkProblem(check, rows);
   const status = finalStatus({ error, rows, failed });
   const manifest: BatchManifest = {
     id: event.jobId,
@@ -188,11 +207,21 @@ export async function mergeChunks(
  * or all its values when its keys are not the header's, so that a record with
  * a field too many or too few is refused as the whole-file path refuses it.
  * Step Functions' CSV reader itself pads short records with empty fields and
- * drops fields past the header's before the function sees them.
+ * drops fields past the header's before the function sees them: the merge
+ * finds those records in the input (record-check.ts).
  */
 function recordFields(record: Record<string, string | undefined>, header: readonly string[]) {
   const keys = Object.keys(record);
   return keys.length === header.length && header.every((name) => name in record)
     ? header.map((name) => record[name])
     : keys.map((key) => record[key]);
+}
+
+/** Why a finished CSV run's field counts cannot be trusted: the input went, or its records are not the map's items. */
+function checkProblem(check: RecordCheck, items: number): string | undefined {
+  if (check.problem) return check.problem;
+  if (check.items !== undefined && check.items !== items) {
+    return `the input has ${check.items} records after the header but the map read ${items} items: the records' field counts could not be matched to their rows`;
+  }
+  return undefined;
 }

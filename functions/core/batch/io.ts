@@ -17,10 +17,18 @@ export interface BatchStore {
  * An S3 object's bytes, gunzipped when `gzip`, in blocks that end at a line
  * feed (the last block may end without one): a line never spans two blocks.
  * A stream that breaks (network, truncated gzip) throws at the point it
- * broke, never passing for the end of the file.
+ * broke, never passing for the end of the file. With `eTag`, only that
+ * version of the object is read (S3 answers 412 PreconditionFailed otherwise).
  */
-export async function* objectBlocks(store: BatchStore, key: string, gzip: boolean): AsyncGenerator<Buffer> {
-  const object = await store.s3.send(new GetObjectCommand({ Bucket: store.bucket, Key: key }));
+export async function* objectBlocks(
+  store: BatchStore,
+  key: string,
+  gzip: boolean,
+  eTag?: string,
+): AsyncGenerator<Buffer> {
+  const object = await store.s3.send(
+    new GetObjectCommand({ Bucket: store.bucket, Key: key, ...(eTag && { IfMatch: `"${eTag}"` }) }),
+  );
   const body = object.Body as Readable;
   const source = gzip ? body.pipe(createGunzip()) : body;
   let failure: Error | undefined;

@@ -130,6 +130,11 @@ export function parseCsvRow(line: string, layout: CsvLayout, spec: TensorSpec): 
   return parseCsvFields(splitCsv(line), layout, spec);
 }
 
+/** What a CSV record with another field count than the header's is answered, on every batch path. */
+export function fieldCountError(fields: number, header: number): string {
+  return `${fields} fields; the header has ${header}`;
+}
+
 /**
  * A CSV record already split into fields. A record with more or fewer fields
  * than the header is refused whole: an unquoted comma shifts every column
@@ -142,7 +147,7 @@ export function parseCsvFields(
 ): ParsedRow {
   const { columns, names } = layout;
   if (fields.length !== layout.fields) {
-    return { error: `${fields.length} fields; the header has ${layout.fields}` };
+    return { error: fieldCountError(fields.length, layout.fields) };
   }
   const values = new Array<number>(columns.length);
   for (let i = 0; i < columns.length; i++) {
