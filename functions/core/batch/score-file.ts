@@ -8,14 +8,8 @@ import { isGzipError, LineCursor, objectBlocks, objectWriter } from './io.ts';
 import type { BatchDependencies } from './job.ts';
 import { parseJsonRow } from './json-rows.ts';
 import type { BatchTarget } from './layout.ts';
-import {
-  type CsvLayout,
-  csvColumns,
-  parseCsvInto,
-  parseCsvRow,
-  parseJsonArrayInto,
-  rowWidth,
-} from './rows.ts';
+import { parseCsvInto, parseJsonArrayInto } from './row-bytes.ts';
+import { type CsvLayout, csvColumns, parseCsvRow, rowWidth } from './rows.ts';
 import { MicroBatch } from './score.ts';
 
 /** A job that cannot succeed however often it is retried: the manifest says why. */

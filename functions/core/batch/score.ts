@@ -6,7 +6,8 @@ import { encodeElements } from '../protocols/datatypes.ts';
 import { predictResponse } from '../protocols/predict.ts';
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import type { ModelRunner } from '../runners/runner.ts';
-import { type ParsedRow, type RowTarget, rowWidth } from './rows.ts';
+import type { RowTarget } from './row-bytes.ts';
+import { type ParsedRow, rowWidth } from './rows.ts';
 
 /** A parsed input row and the line it came from. */
 export interface LineRow {

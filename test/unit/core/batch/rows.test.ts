@@ -9,13 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { LineCursor, lineBlocks } from '../../../../functions/core/batch/io.ts';
 import { parseJsonRow } from '../../../../functions/core/batch/json-rows.ts';
 import {
-  csvColumns,
-  parseCsvFields,
   parseCsvInto,
-  parseCsvRow,
   parseJsonArrayInto,
   parseNumberBytes,
-} from '../../../../functions/core/batch/rows.ts';
+} from '../../../../functions/core/batch/row-bytes.ts';
+import { csvColumns, parseCsvFields, parseCsvRow } from '../../../../functions/core/batch/rows.ts';
 import type { Manifest, TensorSpec } from '../../../../functions/core/registry/manifest.ts';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
