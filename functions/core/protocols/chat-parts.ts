@@ -3,7 +3,6 @@
  * `response_format`, and the log-probability shape answers carry.
  */
 import { BadRequestError } from '../errors.ts';
-import { isObject } from '../json.ts';
 
 /** Refuses a request, naming the parameter: OpenAI's `invalid_value`. */
 export function bad(message: string, param: string): never {
@@ -38,52 +37,24 @@ export interface TokenLogprob {
   top_logprobs: Array<{ token: string; logprob: number; bytes: number[] | null }>;
 }
 
-/** An assistant message's `tool_calls`, checked: each `{id, type: "function", function: {name, arguments}}`. */
-export function parseToolCalls(raw: unknown, i: number): ToolCall[] | undefined {
+/** An assistant message's `tool_calls`, as its schema has checked them: each `{id, function: {name, arguments}}`. */
+export function toolCallsOf(raw: unknown): ToolCall[] | undefined {
   if (raw === undefined || raw === null) return undefined;
-  const param = `messages[${i}].tool_calls`;
-  if (!Array.isArray(raw)) bad(`${param} must be an array of tool calls`, param);
-  return raw.map((call: unknown, j: number) => {
-    const fn = isObject(call) && isObject(call.function) ? call.function : undefined;
-    if (
-      !isObject(call) ||
-      typeof call.id !== 'string' ||
-      !fn ||
-      typeof fn.name !== 'string' ||
-      typeof fn.arguments !== 'string'
-    ) {
-      bad(
-        `${param}[${j}] must be {"id", "type": "function", "function": {"name", "arguments": "<JSON text>"}}`,
-        param,
-      );
-    }
-    return { id: call.id, type: 'function' as const, function: { name: fn.name, arguments: fn.arguments } };
-  });
+  return (raw as Array<{ id: string; function: { name: string; arguments: string } }>).map((call) => ({
+    id: call.id,
+    type: 'function' as const,
+    function: { name: call.function.name, arguments: call.function.arguments },
+  }));
 }
 
-/** The `response_format` types a chat request may name: the parser checks them, the OpenAPI document lists them. */
-export const RESPONSE_FORMATS = ['text', 'json_object', 'json_schema'];
-
-export function parseResponseFormat(raw: unknown): ResponseFormat | undefined {
+/** A `response_format` its schema has checked. */
+export function responseFormatOf(raw: unknown): ResponseFormat | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (!isObject(raw) || !RESPONSE_FORMATS.includes(raw.type as string)) {
-    bad(`'response_format' must be {"type": "text" | "json_object" | "json_schema"}`, 'response_format');
-  }
-  if (raw.type !== 'json_schema') return { type: raw.type as 'text' | 'json_object' };
-  const spec = raw.json_schema;
-  if (
-    !isObject(spec) ||
-    typeof spec.name !== 'string' ||
-    (spec.schema !== undefined && !isObject(spec.schema))
-  ) {
-    bad(`'response_format.json_schema' must be {"name", "schema": {...}}`, 'response_format');
-  }
+  const format = raw as { type: ResponseFormat['type']; json_schema?: Record<string, unknown> };
+  if (format.type !== 'json_schema') return { type: format.type };
+  const spec = format.json_schema as { name: string; schema?: unknown; strict?: boolean | null };
   return {
     type: 'json_schema',
-    json_schema: {
-      name: spec.name,
-      schema: spec.schema,
-      strict: (spec.strict as boolean | undefined) ?? null,
-    },
+    json_schema: { name: spec.name, schema: spec.schema, strict: spec.strict ?? null },
   };
 }

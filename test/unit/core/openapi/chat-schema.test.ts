@@ -1,6 +1,7 @@
 /**
- * The chat and completion bodies of the OpenAPI document against the chat function's parsers: the same
- * bodies accepted and the same refused, at every bound, type and enum the document states.
+ * The chat and completion bodies of the OpenAPI document, read by ajv, against the chat function's parsers,
+ * which check the same schemas with ModelGate's own checker: the same bodies accepted and the same refused,
+ * at every bound, type and enum the document states.
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
@@ -159,7 +160,7 @@ function cases(): [string, 'chat' | 'completion', Json, boolean][] {
   return all;
 }
 
-describe('the OpenAPI chat bodies and the parsers agree', () => {
+describe('the OpenAPI chat bodies read by ajv and by the chat function agree', () => {
   it.each(cases())('%s (%s): accepted = %s by both', (_, kind, body, accepted) => {
     const schema = schemaAccepts[kind];
     expect(schema(body), ajv.errorsText(schema.errors)).toBe(accepted);
