@@ -137,7 +137,7 @@ describe('the console in a browser', () => {
     expect(await page.locator('details pre').textContent()).toContain('"model_name": "iris"');
     await page.getByRole('button', { name: 'Copy as curl' }).click();
     const curl = await page.getByLabel('Request code').textContent();
-    expect(curl).toContain(`curl -s '${api.apiUrl}/v2/models/iris/infer'`);
+    expect(curl).toContain(`curl -s '${api.apiUrl}/v2/models/iris/versions/1/infer'`);
     expect(curl).toContain('[6.7,3,5.2,2.3]');
     expect(curl).not.toContain(api.apiKey);
     await page.getByRole('button', { name: 'Copy as Python' }).click();
@@ -145,7 +145,7 @@ describe('the console in a browser', () => {
     // The JavaScript copy runs as it is and gets the answer the page showed.
     await page.getByRole('button', { name: 'Copy as JavaScript' }).click();
     const js = (await page.getByLabel('Request code').textContent()) as string;
-    expect(js).toContain(`fetch("${api.apiUrl}/v2/models/iris/infer"`);
+    expect(js).toContain(`fetch("${api.apiUrl}/v2/models/iris/versions/1/infer"`);
     expect(js).not.toContain(api.apiKey);
     const file = join(mkdtempSync(join(tmpdir(), 'modelgate-snippet-')), 'predict.mjs');
     writeFileSync(file, js);
@@ -178,6 +178,20 @@ describe('the console in a browser', () => {
     expect(await page.locator('main').textContent()).toContain(`Labels: ${manifest.labels.join(', ')}`);
     await screenshot(page, 'model-iris');
     expect(await accessibilityProblems(page)).toEqual([]);
+  });
+
+  it('tries the version production serves most, pinned, when a canary and a newer shadow exist', async () => {
+    const { page } = tab;
+    await page.goto(`${api.apiUrl}/console#/models/canary`);
+    await expect
+      .poll(() => page.getByText(/^Version \d+, the one production serves most/).textContent())
+      .toMatch(/^Version 1,/);
+    await page.getByRole('button', { name: 'Predict' }).click();
+    await expect.poll(() => page.locator('details pre').textContent()).toContain('"model_version": "1"');
+    await page.getByRole('button', { name: 'Copy as curl' }).click();
+    expect(await page.getByLabel('Request code').textContent()).toContain(
+      '/v2/models/canary/versions/1/infer',
+    );
   });
 
   it('tries predict on an image model: draws in the grid, bars over the ten digits', async () => {

@@ -152,17 +152,27 @@ function answerView(manifest: Manifest, outputs: Tensor[]): HTMLElement {
   );
 }
 
+/** The version to try: the one production sends most traffic to, else the newest. */
+function triedVersion(view: RegistryView): Manifest {
+  const primary = [...(view.production?.routes ?? [])].sort((a, b) => b.weight - a.weight)[0]?.version;
+  return (view.versions.find((v) => v.version === primary) ??
+    view.versions[view.versions.length - 1]) as Manifest;
+}
+
 export function modelPage(main: HTMLElement, name: string): () => void {
   replace(main, h('h1', {}, name), h('p', {}, 'Loading…'));
   (async () => {
     try {
       const view = await call<RegistryView>(`v2/models/${encodeURIComponent(name)}/registry`);
-      const manifest = view.versions[view.versions.length - 1] as Manifest;
+      const manifest = triedVersion(view);
       const inputs = editors(manifest);
       const result = h('div', { attrs: { 'aria-live': 'polite' } });
       const code = h('pre', { class: 'code', attrs: { 'aria-label': 'Request code' } });
       let lastBody: unknown = { inputs: inputs.map((e) => e.read()) };
-      const url = new URL(`v2/models/${encodeURIComponent(name)}/infer`, base).href;
+      // Pinned to the version the form is made from: an unpinned call follows production's routing,
+      // which may send it to a version with other inputs.
+      const path = `v2/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(manifest.version)}/infer`;
+      const url = new URL(path, base).href;
       const copy = (language: Language) =>
         h(
           'button',
@@ -186,13 +196,7 @@ export function modelPage(main: HTMLElement, name: string): () => void {
               event.preventDefault();
               try {
                 lastBody = { inputs: inputs.map((e) => e.read()) };
-                const answer = await call<{ outputs: Tensor[] }>(
-                  `v2/models/${encodeURIComponent(name)}/infer`,
-                  {
-                    method: 'POST',
-                    body: lastBody,
-                  },
-                );
+                const answer = await call<{ outputs: Tensor[] }>(path, { method: 'POST', body: lastBody });
                 replace(
                   result,
                   answerView(manifest, answer.outputs),
@@ -240,6 +244,7 @@ export function modelPage(main: HTMLElement, name: string): () => void {
         manifest.features ? h('p', {}, `Features: ${manifest.features.join(', ')}`) : null,
         manifest.labels ? h('p', {}, `Labels: ${manifest.labels.join(', ')}`) : null,
         h('h2', {}, 'Try it'),
+        h('p', {}, `Version ${manifest.version}, the one production serves most (else the newest).`),
         form,
         result,
         h('div', { class: 'copy' }, copy('curl'), copy('Python'), copy('JavaScript')),
