@@ -1,6 +1,6 @@
 /**
  * The API reference (/docs, Swagger UI served by ModelGate) in Debian's Chromium, "try it" with the
- * key, axe-core clean; /openapi.json without a key and a model's document with one, both valid.
+ * key, axe-core clean with an answer, a request body and a schema open; /openapi.json without a key and a model's document with one, both valid.
  */
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,15 @@ describe('the API reference in a browser', () => {
     const predict = page.locator('#operations-Inference-postV1ModelsModelPredict');
     await predict.locator('.opblock-summary').click();
     await expect.poll(() => predict.getByLabel('Request body').count()).toBe(1);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    // The Schemas section, open on the chat request (the schema the chat function checks requests with).
+    const models = page.locator('section.models');
+    const schemas = models.getByRole('button', { name: 'Schemas' });
+    if ((await schemas.getAttribute('aria-expanded')) !== 'true') await schemas.click();
+    const chat = models.locator('article', { has: page.getByText('ChatRequest', { exact: true }) });
+    await chat.getByRole('button', { name: 'Expand all' }).first().click();
+    await expect.poll(() => chat.textContent()).toContain('tool_call_id');
+    await screenshot(page, 'docs-schemas');
     expect(await accessibilityProblems(page)).toEqual([]);
   });
 
