@@ -24,3 +24,29 @@ describe('parseChatRequest', () => {
     expect(parseChatRequest({ model: 'm', messages: user, max_tokens: 5 }).maxTokens).toBe(5);
   });
 });
+
+describe('null for an unset field, as the parser before the schemas took it', () => {
+  it('takes a message name and tool_call_id of null as absent', () => {
+    const request = parseChatRequest({
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi', name: null, tool_call_id: null }],
+    });
+    expect(request.messages).toEqual([{ role: 'user', content: 'hi' }]);
+  });
+
+  it('still refuses a tool result whose tool_call_id is null', () => {
+    expect(() =>
+      parseChatRequest({ model: 'm', messages: [{ role: 'tool', content: 'x', tool_call_id: null }] }),
+    ).toThrow(expect.objectContaining({ param: 'messages[0].tool_call_id' }));
+  });
+
+  it('takes include_usage: null as false', () => {
+    const request = parseChatRequest({
+      model: 'm',
+      messages: user,
+      stream: true,
+      stream_options: { include_usage: null },
+    });
+    expect(request.includeUsage).toBe(false);
+  });
+});
