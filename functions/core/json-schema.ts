@@ -41,7 +41,7 @@ export function schemaProblem(value: unknown, schema: JsonSchema, path = ''): Sc
   // A node's own failure is told in its own words when it has them; its parts' failures in theirs.
   const here = (): SchemaProblem =>
     told(schema, path) ?? {
-      message: `'${path}' must be ${expected(schema)}, got ${JSON.stringify(value) ?? 'nothing'}`,
+      message: `'${path}' must be ${expected(schema)}, got ${shown(value)}`,
       param: path,
     };
   if (!matchesOwn(value, schema)) return here();
@@ -175,6 +175,15 @@ export function expected(schema: JsonSchema): string {
 function plural(words: string): string {
   const match = /^an? (\w+)$/.exec(words);
   return match ? `${match[1]}s` : words;
+}
+
+/** How many characters of a refused value an answer quotes. */
+export const SHOWN_CHARS = 100;
+
+/** A refused value as JSON, cut short: the answer must not grow with a hostile body (a 6 MB Lambda response is the limit). */
+function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'nothing';
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}… (${text.length} characters)` : text;
 }
 
 function join(path: string, name: string): string {

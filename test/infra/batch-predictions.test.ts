@@ -4,7 +4,7 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { modelGateTemplate } from './helpers.ts';
+import { modelGateTemplate, s3Grants } from './helpers.ts';
 
 const { template } = modelGateTemplate();
 
@@ -75,27 +75,9 @@ describe('BatchPredictions', () => {
   });
 
   it('lets the batch function read batch/input/*, write batch/output/*, read models/*, list those prefixes only, and nothing else in the bucket', () => {
-    const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
-      id.startsWith('BatchFunction'),
-    );
-    const s3Statements = policies
-      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
-      .filter((s: { Action: string | string[] }) => [s.Action].flat().some((a) => a.startsWith('s3:')));
     // Every (action, place) pair granted, whatever way the statements were merged.
-    // Listing the bucket is named by the prefixes its condition allows.
-    type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
-    const place = (r: unknown) =>
-      JSON.stringify(r).match(/(models|batch\/input|batch\/output)\/\*/)?.[0] ?? 'bucket';
-    const pairs = s3Statements.flatMap((s: Statement) =>
-      [s.Action]
-        .flat()
-        .flatMap((action) =>
-          action === 's3:ListBucket'
-            ? [`${action} ${place(s.Condition)}`]
-            : [s.Resource].flat().map((r) => `${action} ${place(r)}`),
-        ),
-    );
-    expect(pairs.sort()).toEqual([
+    const pairs = s3Grants(template, 'BatchFunction', ['models', 'batch/input', 'batch/output']);
+    expect(pairs).toEqual([
       's3:AbortMultipartUpload batch/output/*',
       's3:GetObject batch/input/*',
       's3:GetObject batch/output/*',

@@ -102,3 +102,30 @@ export function resolved(stack: Stack, type: string): Array<Record<string, any>>
       (r) => resolve(r) as Record<string, any>,
     );
 }
+
+/**
+ * Every (S3 action, place) pair granted to the policies whose logical id starts with `policyPrefix`, however the
+ * statements were merged: a place is the first of `places` (`models`, `batch/input`…) its resource names, as
+ * `models/*`, or `other`; listing the bucket is named by the prefix its condition allows.
+ */
+export function s3Grants(template: Template, policyPrefix: string, places: readonly string[]): string[] {
+  type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown };
+  const pattern = new RegExp(
+    `(${places.map((p) => p.replaceAll('/', '\\/').replaceAll('.', '\\.')).join('|')})/\\*`,
+  );
+  const place = (r: unknown) => JSON.stringify(r).match(pattern)?.[0] ?? 'other';
+  return Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(([id]) => id.startsWith(policyPrefix))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as Statement[])
+    .filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')))
+    .flatMap((s) =>
+      [s.Action]
+        .flat()
+        .flatMap((action) =>
+          action === 's3:ListBucket'
+            ? [`${action} ${place(s.Condition)}`]
+            : [s.Resource].flat().map((r) => `${action} ${place(r)}`),
+        ),
+    )
+    .sort();
+}

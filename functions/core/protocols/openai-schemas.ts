@@ -78,7 +78,7 @@ const generation: Record<string, JsonSchema> = {
   stream: { type: ['boolean', 'null'], description: 'Answer as server-sent events, one chunk per token.' },
   stream_options: {
     type: ['object', 'null'],
-    properties: { include_usage: { type: 'boolean' } },
+    properties: { include_usage: { type: ['boolean', 'null'] } },
     description: "Only with 'stream': true.",
   },
 };
@@ -113,8 +113,9 @@ const MESSAGE: JsonSchema = {
       oneOf: [str, { type: 'null' }, { type: 'array', items: TEXT_PART }],
       'x-message': '{path} must be a string or an array of text parts {"type": "text", "text": "..."}',
     },
-    name: str,
-    tool_call_id: { type: 'string', description: 'Tool results: the call they answer.' },
+    // Null stands for absent here too, as the parser before these schemas took it.
+    name: { type: ['string', 'null'] },
+    tool_call_id: { type: ['string', 'null'], description: 'Tool results: the call they answer.' },
     tool_calls: {
       type: ['array', 'null'],
       items: TOOL_CALL,
@@ -124,7 +125,7 @@ const MESSAGE: JsonSchema = {
   allOf: [
     implies(
       { required: ['role'], properties: { role: { const: 'tool' } } },
-      { required: ['tool_call_id'] },
+      { required: ['tool_call_id'], properties: { tool_call_id: str } },
       "{path} is a tool result: 'tool_call_id' must name the call it answers",
       '{path}.tool_call_id',
     ),

@@ -64,14 +64,21 @@ function check(body: unknown, schema: JsonSchema): asserts body is Record<string
   bad(problem.message, problem.param);
 }
 
-/** Sampling and stopping options of a body its schema has checked. */
-function options(body: Record<string, unknown>, maxTokensDefault: number | undefined): GenerationOptions {
+/**
+ * Sampling and stopping options of a body its schema has checked; the token limit is the first of
+ * `tokenParams` given, so only parameters the route's schema checks are read.
+ */
+function options(
+  body: Record<string, unknown>,
+  tokenParams: readonly string[],
+  maxTokensDefault: number | undefined,
+): GenerationOptions {
   const stream = body.stream === true;
   const number = (name: string) => (body[name] ?? undefined) as number | undefined;
   const stop = body.stop ?? undefined;
   const streamOptions = body.stream_options;
   return {
-    maxTokens: number('max_completion_tokens') ?? number('max_tokens') ?? maxTokensDefault,
+    maxTokens: tokenParams.map(number).find((n) => n !== undefined) ?? maxTokensDefault,
     temperature: number('temperature'),
     topP: number('top_p'),
     stop: typeof stop === 'string' ? [stop] : (stop as string[] | undefined),
@@ -110,7 +117,7 @@ export function parseChatRequest(body: unknown): ChatRequest {
   return {
     model: body.model as string,
     messages,
-    ...options(body, undefined),
+    ...options(body, ['max_completion_tokens', 'max_tokens'], undefined),
     tools: (body.tools as unknown[] | null | undefined) ?? undefined,
     toolChoice: body.tool_choice ?? undefined,
     responseFormat: responseFormatOf(body.response_format),
@@ -129,7 +136,12 @@ export function parseCompletionRequest(body: unknown): CompletionRequest {
   check(body, COMPLETION_REQUEST);
   const prompt = Array.isArray(body.prompt) ? (body.prompt[0] as string) : (body.prompt as string);
   // OpenAI's default for legacy completions.
-  return { model: body.model as string, prompt, echo: body.echo === true, ...options(body, 16) };
+  return {
+    model: body.model as string,
+    prompt,
+    echo: body.echo === true,
+    ...options(body, ['max_tokens'], 16),
+  };
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';

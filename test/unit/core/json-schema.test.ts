@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BadRequestError } from '../../../functions/core/errors.ts';
-import { expected, schemaProblem } from '../../../functions/core/json-schema.ts';
+import { expected, SHOWN_CHARS, schemaProblem } from '../../../functions/core/json-schema.ts';
 import { parseChatRequest, parseCompletionRequest } from '../../../functions/core/protocols/openai.ts';
 
 describe('schemaProblem', () => {
@@ -22,6 +22,20 @@ describe('schemaProblem', () => {
       param: 'a[1].b',
     });
     expect(schemaProblem({}, schema)).toEqual({ message: "'a' is required", param: 'a' });
+  });
+
+  it('quotes at most SHOWN_CHARS characters of a refused value, however long it is', () => {
+    const problem = schemaProblem(
+      { tools: 'x'.repeat(1_000_000) },
+      {
+        type: 'object',
+        properties: { tools: { type: 'array' } },
+      },
+    );
+    expect(problem?.message).toBe(
+      `'tools' must be an array of values, got "${'x'.repeat(SHOWN_CHARS - 1)}… (1000002 characters)`,
+    );
+    expect(schemaProblem('x'.repeat(SHOWN_CHARS - 2), { type: 'number' })?.message).toMatch(/got "x+"$/);
   });
 
   it('says what a schema asks for in words', () => {
