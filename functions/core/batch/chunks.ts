@@ -221,7 +221,7 @@ function recordFields(record: Record<string, string | undefined>, header: readon
 function checkProblem(check: RecordCheck, items: number): string | undefined {
   if (check.problem) return check.problem;
   if (check.items !== undefined && check.items !== items) {
-    return `the input has ${check.items} records after the header but the map read ${items} items: the records' field counts could not be matched to their rows`;
+    return `the input has ${check.items} records after the header but the map read ${items} item${items === 1 ? '' : 's'}: the records' field counts could not be matched to their rows`;
   }
   return undefined;
 }
