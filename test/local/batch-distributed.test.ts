@@ -221,7 +221,7 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
     ).toMatchObject({
       status: 'failed',
       error:
-        "the input has 2 records after the header but the map read 1 items: the records' field counts could not be matched to their rows",
+        "the input has 2 records after the header but the map read 1 item: the records' field counts could not be matched to their rows",
     });
   });
 

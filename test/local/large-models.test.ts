@@ -69,6 +69,7 @@ describe('large models declared in the configuration, locally', () => {
       model: 'my-llm',
       messages: [{ role: 'user', content: 'hi' }],
       max_tokens: 5,
+      seed: 1,
     });
     expect(answer).toMatchObject({ model: 'my-llm', choices: [{ message: { role: 'assistant' } }] });
     expect(answer.choices[0]?.message.content?.length).toBeGreaterThan(0);
