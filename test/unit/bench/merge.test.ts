@@ -74,6 +74,30 @@ describe('a partial bench run merged into bench/RESULTS.md', () => {
     expect(merged).not.toContain('22,813');
   });
 
+  it("replaces every old row of a subject by its fresh ones, in place, when the rows' wording changed", () => {
+    const before = report.replace(
+      '| 1 | HTTP predict | 10 req/s | 1 req/s | 10.0× | ≥ 5× | pass |',
+      [
+        '| 1 | HTTP predict, wrk: requests/s (peer: fastest, style A) | 10 req/s | 1 req/s | 10.0× | ≥ 5× | pass |',
+        '| 1 | HTTP predict, wrk: p99 (peer: style A) | 1 ms | 9 ms | 0.11× | ≤ 0.1× | miss |',
+      ].join('\n'),
+    );
+    const fresh = [
+      HEADER,
+      '|---|---|---:|---:|---:|---|---|',
+      '| 1 | HTTP predict, wrk: requests/s (peer: fastest, style B) | 12 req/s | 2 req/s | 6.0× | ≥ 5× | pass |',
+      '| 1 | HTTP predict, wrk: p99 (peer: style B) | 1 ms | 20 ms | 0.05× | ≤ 0.1× | pass |',
+    ].join('\n');
+    const lines = mergeReport(before, fresh, 'npm run bench -- http', '').split('\n');
+    const start = lines.indexOf(HEADER);
+    expect(lines.slice(start + 2, start + 5)).toEqual([
+      '| 1 | HTTP predict, wrk: requests/s (peer: fastest, style B) | 12 req/s | 2 req/s | 6.0× | ≥ 5× | pass |',
+      '| 1 | HTTP predict, wrk: p99 (peer: style B) | 1 ms | 20 ms | 0.05× | ≤ 0.1× | pass |',
+      '| 3 | handler p50 | 8 µs | 11 µs | 0.73× | ≤ 3× | pass |',
+    ]);
+    expect(lines.join('\n')).not.toContain('style A');
+  });
+
   it('refuses a report without a result table', () => {
     expect(() => mergeReport('# nothing', HEADER, 'npm run bench -- svm', '')).toThrow('no result table');
   });
