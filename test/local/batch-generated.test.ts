@@ -58,8 +58,16 @@ describe('generated batch files with bad lines mixed in (fast-check)', () => {
         fc.boolean(),
         async (format, rows, crlf) => {
           const eol = crlf ? '\r\n' : '\n';
+          // A CSV line with an odd number of quotes opens a record that goes on over the next lines
+          // (shown in batch.test.ts); here every line is a record of its own.
           const lines = rows.map((r) =>
-            'row' in r ? (format === 'csv' ? r.row.join(',') : JSON.stringify(r.row)) : r.bad,
+            'row' in r
+              ? format === 'csv'
+                ? r.row.join(',')
+                : JSON.stringify(r.row)
+              : format === 'csv' && r.bad.split('"').length % 2 === 0
+                ? r.bad.replaceAll('"', "'")
+                : r.bad,
           );
           const body = `${format === 'csv' ? `sepal_length,sepal_width,petal_length,petal_width${eol}` : ''}${lines.join(eol)}${eol}`;
           const file = `iris/generated/${n++}.${format}`;

@@ -108,6 +108,30 @@ describe('batch predictions from files dropped in S3', () => {
     ]);
   });
 
+  it('reads a quoted field with line breaks as one record, numbered by its first line; an unclosed quote is one error', async () => {
+    const body = [
+      'note,sepal_length,sepal_width,petal_length,petal_width',
+      '"two lines,',
+      'of text",5.1,3.5,1.4,0.2',
+      // Inside quotes, a line of plain numbers and a blank line are text, not rows.
+      '"three',
+      '1,2,3,4',
+      '',
+      'lines",6.7,3.1,5.6,2.4',
+      'plain,6.3,2.9,5.6,1.8',
+      '"never closed,5.1,3.5,1.4,0.2',
+      'last,5.1,3.5,1.4,0.2',
+    ];
+    const { manifest, lines } = await drop('iris/notes.csv', `${body.join('\r\n')}\r\n`);
+    expect(manifest).toMatchObject({ status: 'completed_with_errors', rows: 4, succeeded: 3, failed: 1 });
+    expect(lines).toEqual([
+      expect.objectContaining({ line: 2, prediction: 'setosa' }),
+      expect.objectContaining({ line: 4, prediction: 'virginica' }),
+      expect.objectContaining({ line: 8, prediction: 'virginica' }),
+      { line: 9, error: 'a quoted field opened on line 9 is not closed (lines 9-10); close its quotes' },
+    ]);
+  });
+
   it.each([
     ['a 0-byte object', 'iris/empty.jsonl', '', 'the input has no rows'],
     ['a file of blank lines', 'iris/blank.jsonl', '\n\r\n  \n', 'the input has no rows'],

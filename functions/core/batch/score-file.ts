@@ -1,6 +1,7 @@
 /**
  * A whole input file through an ONNX model: lines streamed from S3, rows parsed (plain numbers
- * straight into the input tensor) and scored in micro-batches, one output line per input line.
+ * straight into the input tensor) and scored in micro-batches, one output line per input line
+ * (per CSV record: a quoted field may hold line breaks, and the record is numbered by its first line).
  */
 import type { Manifest, TensorSpec } from '../registry/manifest.ts';
 import type { ModelRunner } from '../runners/runner.ts';
@@ -9,11 +10,20 @@ import type { BatchDependencies } from './job.ts';
 import { parseJsonRow } from './json-rows.ts';
 import type { BatchTarget } from './layout.ts';
 import { parseCsvInto, parseJsonArrayInto } from './row-bytes.ts';
-import { type CsvLayout, csvColumns, parseCsvRow, rowWidth } from './rows.ts';
+import { type CsvLayout, csvColumns, type ParsedRow, parseCsvRow, rowWidth } from './rows.ts';
 import { MicroBatch } from './score.ts';
 
 /** A job that cannot succeed however often it is retried: the manifest says why. */
 class JobFailure extends Error {}
+
+/** How long a CSV record with line breaks in quotes may grow before it is taken as an unclosed quote. */
+const MAX_RECORD_CHARS = 1 << 20;
+
+function quoteCount(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) count++;
+  return count;
+}
 
 /** Streams input to output; per-row problems become error lines, a broken input ends the job as failed. */
 export async function scoreFile(
@@ -59,6 +69,21 @@ export async function scoreFile(
 
   let lineNumber = 0;
   let columns: (CsvLayout & { fieldStarts: Int32Array }) | undefined;
+  // A CSV record whose quoted field holds line breaks, while its lines are gathered.
+  let open: { text: string; line: number; quotes: number } | undefined;
+  const addRow = async (line: number, row: ParsedRow) => {
+    stats.rows++;
+    batch.add(line, row);
+    if (batch.full) await flush();
+  };
+  const closeOpenRecord = async () => {
+    if (!open) return;
+    const { line } = open;
+    open = undefined;
+    await addRow(line, {
+      error: `a quoted field opened on line ${line} is not closed (lines ${line}-${lineNumber}); close its quotes`,
+    });
+  };
   const width = rowWidth(spec);
   // Flat arrays go straight into the tensor only for [-1, F] inputs; nested rows take the general parser.
   const flatRows = spec.shape.length === 2;
@@ -68,6 +93,18 @@ export async function scoreFile(
         const cursor = new LineCursor(block);
         while (cursor.next()) {
           lineNumber++;
+          if (open && columns) {
+            // A line break inside quotes: this line belongs to the record opened above.
+            const more = cursor.text();
+            open.text += `\n${more}`;
+            open.quotes += quoteCount(more);
+            if (open.quotes % 2 === 0) {
+              const { text, line } = open;
+              open = undefined;
+              await addRow(line, parseCsvRow(text, columns, spec));
+            } else if (open.text.length > MAX_RECORD_CHARS) await closeOpenRecord();
+            continue;
+          }
           const { start, end } = cursor;
           const first = block[start];
           // Plain rows of numbers go from bytes straight into the input tensor.
@@ -106,14 +143,20 @@ export async function scoreFile(
             }
             continue;
           }
-          const row = columns ? parseCsvRow(line, columns, spec) : parseJsonRow(line, model, spec);
-          stats.rows++;
-          batch.add(lineNumber, row);
-          if (batch.full) await flush();
+          if (columns && quoteCount(line) % 2 === 1) {
+            open = { text: line, line: lineNumber, quotes: quoteCount(line) };
+            continue;
+          }
+          await addRow(
+            lineNumber,
+            columns ? parseCsvRow(line, columns, spec) : parseJsonRow(line, model, spec),
+          );
         }
       }
+      await closeOpenRecord();
     } catch (error) {
       if (!isGzipError(error)) throw error;
+      await closeOpenRecord();
       await finish();
       throw new JobFailure(
         `the input is not valid gzip after line ${lineNumber}: ${(error as Error).message}; rows before it were scored`,
