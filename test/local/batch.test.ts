@@ -132,6 +132,28 @@ describe('batch predictions from files dropped in S3', () => {
     ]);
   });
 
+  it('gives up on an unclosed quote after 1 MiB of text, as one error, and reads on', async () => {
+    const filler = Array.from({ length: 1100 }, () => 'x'.repeat(1000));
+    const body = [
+      'note,sepal_length,sepal_width,petal_length,petal_width',
+      '"open',
+      ...filler,
+      'a,5.1,3.5,1.4,0.2',
+    ];
+    const { manifest, lines } = await drop('iris/unclosed.csv', `${body.join('\n')}\n`);
+    expect(manifest).toMatchObject({ succeeded: 1, failed: manifest.rows - 1 });
+    expect(lines[0]).toEqual({
+      line: 2,
+      error: expect.stringMatching(
+        /^a quoted field opened on line 2 is not closed \(lines 2-\d+\); close its quotes$/,
+      ),
+    });
+    // After the 1 MiB, each line is read again as its own record: the filler is refused line by line, the last row scored.
+    expect(lines.at(-1)).toEqual(expect.objectContaining({ line: body.length, prediction: 'setosa' }));
+    expect(lines.length).toBe(manifest.rows);
+    for (const line of lines.slice(1, -1)) expect(line.error).toBe('1 fields; the header has 5');
+  });
+
   it.each([
     ['a 0-byte object', 'iris/empty.jsonl', '', 'the input has no rows'],
     ['a file of blank lines', 'iris/blank.jsonl', '\n\r\n  \n', 'the input has no rows'],
@@ -184,6 +206,7 @@ describe('batch predictions from files dropped in S3', () => {
       /the input is not valid gzip after line \d+: .*; rows before it were scored/,
     );
     expect(lines.length).toBe(manifest.rows);
+    for (const line of lines.slice(1, -1)) expect(line.error).toBe('1 fields; the header has 5');
     expect(lines.every((l) => typeof l.prediction === 'number')).toBe(true);
   });
 
