@@ -57,6 +57,16 @@ const irisItem = (id: string, ...values: string[]) => ({
 });
 const IRIS_HEADER = 'id,sepal_length,sepal_width,petal_length,petal_width';
 
+/** Scores one iris record as a CSV job's only item batch; answers the merge event for that job. */
+async function scoreOneIrisItem(inputKey: string) {
+  const id = jobId(inputKey);
+  await scoreChunk(deps, {
+    BatchInput: { jobId: id, inputKey, format: 'csv' },
+    Items: items([irisItem('a', '5.1', '3.5', '1.4', '0.2')]),
+  });
+  return { jobId: id, inputKey, startedAt: new Date().toISOString() };
+}
+
 describe('the Distributed Map path, chunk and merge functions on loopback S3', () => {
   it('scores JSONL batches in any order and merges them back in input order, as scikit-learn predicts', async () => {
     const fixture = parityFixture('diabetes');
@@ -169,25 +179,14 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
   });
 
   it('fails a CSV job whose input is gone or replaced before the merge, or whose records are not the map’s items', async () => {
-    const gone = 'batch/input/iris/gone.csv';
-    await scoreChunk(deps, {
-      BatchInput: { jobId: jobId(gone), inputKey: gone, format: 'csv' },
-      Items: items([irisItem('a', '5.1', '3.5', '1.4', '0.2')]),
-    });
-    expect(
-      await mergeChunks(deps, { jobId: jobId(gone), inputKey: gone, startedAt: new Date().toISOString() }),
-    ).toMatchObject({
+    expect(await mergeChunks(deps, await scoreOneIrisItem('batch/input/iris/gone.csv'))).toMatchObject({
       status: 'failed',
       rows: 1,
       error: "the input was removed before its records' field counts could be checked",
     });
     const replaced = 'batch/input/iris/replaced.csv';
     await put(replaced, `${IRIS_HEADER}\na,5.1,3.5,1.4,0.2\n`);
-    await scoreChunk(deps, {
-      BatchInput: { jobId: jobId(replaced), inputKey: replaced, format: 'csv' },
-      Items: items([irisItem('a', '5.1', '3.5', '1.4', '0.2')]),
-    });
-    const merge = { jobId: jobId(replaced), inputKey: replaced, startedAt: new Date().toISOString() };
+    const merge = await scoreOneIrisItem(replaced);
     // s3rver ignores If-Match on GET: S3's answer to another version (412) is given here instead.
     api.s3.middlewareStack.add(
       (next) => async (args) => {
@@ -212,13 +211,7 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
     }
     const other = 'batch/input/iris/other.csv';
     await put(other, `${IRIS_HEADER}\na,5.1,3.5,1.4,0.2\nb,5.1,3.5,1.4,0.2\n`);
-    await scoreChunk(deps, {
-      BatchInput: { jobId: jobId(other), inputKey: other, format: 'csv' },
-      Items: items([irisItem('a', '5.1', '3.5', '1.4', '0.2')]),
-    });
-    expect(
-      await mergeChunks(deps, { jobId: jobId(other), inputKey: other, startedAt: new Date().toISOString() }),
-    ).toMatchObject({
+    expect(await mergeChunks(deps, await scoreOneIrisItem(other))).toMatchObject({
       status: 'failed',
       error:
         "the input has 2 records after the header but the map read 1 item: the records' field counts could not be matched to their rows",
