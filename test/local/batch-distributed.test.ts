@@ -2,12 +2,7 @@
  * The large-file batch path on the local topology's S3: the chunk and merge functions called as the Distributed
  * Map calls them (JSONL and CSV chunks out of order, a failed map run), and the hand-over above the threshold.
  */
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3ServiceException } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeChunks, partsPrefix, scoreChunk } from '../../functions/core/batch/chunks.ts';
 import { runBatchJob } from '../../functions/core/batch/job.ts';
@@ -15,6 +10,7 @@ import { jobId } from '../../functions/core/batch/manifest.ts';
 import { ArtifactStore } from '../../functions/core/registry/artifacts.ts';
 import { Registry } from '../../functions/core/registry/store.ts';
 import { OnnxRuntime } from '../../functions/core/runners/onnx/runtime.ts';
+import { jsonLines, putObject } from '../fixtures/batch.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 import { parityFixture } from '../fixtures/models.ts';
 
@@ -44,9 +40,6 @@ const read = async (key: string) =>
 
 /** Items as the Distributed Map's ItemSelector shapes them: `{index, value}`. */
 const items = (values: unknown[], from = 0) => values.map((value, i) => ({ index: from + i, value }));
-
-const put = (key: string, body: string) =>
-  api.s3.send(new PutObjectCommand({ Bucket: api.bucket, Key: key, Body: body }));
 
 /** An iris CSV record as Step Functions' CSV reader hands it: keyed by the header, fields past it dropped. */
 const irisItem = (id: string, ...values: string[]) => ({
@@ -84,10 +77,7 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
       model: 'diabetes',
       version: '1',
     });
-    const lines = (await read('batch/output/diabetes/huge.jsonl.jsonl'))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
+    const lines = jsonLines(await read('batch/output/diabetes/huge.jsonl.jsonl'));
     expect(lines.map((l) => l.line)).toEqual(fixture.instances.map((_, i) => i + 1));
     lines.forEach((l, i) => {
       expect(l.prediction).toBeCloseTo(fixture.predictions[i] as number, 3);
@@ -99,17 +89,14 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
   it('maps CSV items (objects keyed by the header) by feature name, with per-row errors and CSV line numbers', async () => {
     const inputKey = 'batch/input/iris/huge.csv';
     const id = jobId(inputKey);
-    await put(inputKey, `${IRIS_HEADER}\nx,5.1,3.5,1.4,0.2\nx,6.7,3.1,n/a,2.4\n`);
+    await putObject(api, inputKey, `${IRIS_HEADER}\nx,5.1,3.5,1.4,0.2\nx,6.7,3.1,n/a,2.4\n`);
     await scoreChunk(deps, {
       BatchInput: { jobId: id, inputKey, format: 'csv' },
       Items: items([irisItem('x', '5.1', '3.5', '1.4', '0.2'), irisItem('x', '6.7', '3.1', 'n/a', '2.4')]),
     });
     const manifest = await mergeChunks(deps, { jobId: id, inputKey, startedAt: new Date().toISOString() });
     expect(manifest).toMatchObject({ status: 'completed_with_errors', rows: 2, failed: 1 });
-    const lines = (await read('batch/output/iris/huge.csv.jsonl'))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
+    const lines = jsonLines(await read('batch/output/iris/huge.csv.jsonl'));
     expect(lines).toEqual([
       expect.objectContaining({ line: 2, prediction: 'setosa' }),
       { line: 3, error: `column 'petal_length' is "n/a": expected a number` },
@@ -130,7 +117,7 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
       'e,6.3,2.9,5.6,1.8',
       'f,6.3,2.9',
     ].join('\n');
-    const { ETag } = await put(inputKey, `${csv}\n`);
+    const { ETag } = await putObject(api, inputKey, `${csv}\n`);
     const BatchInput = { jobId: id, inputKey, format: 'csv' as const };
     // What Step Functions hands over: no item for the blank line; 'c' and 'd' without their last field, 'f' padded.
     await scoreChunk(deps, {
@@ -163,10 +150,7 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
       startedAt: new Date().toISOString(),
     });
     expect(manifest).toMatchObject({ status: 'completed_with_errors', rows: 6, succeeded: 3, failed: 3 });
-    const lines = (await read('batch/output/iris/extra.csv.jsonl'))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
+    const lines = jsonLines(await read('batch/output/iris/extra.csv.jsonl'));
     expect(lines).toEqual([
       expect.objectContaining({ line: 2, prediction: 'setosa' }),
       expect.objectContaining({ line: 3, prediction: 'virginica' }),
@@ -185,7 +169,7 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
       error: "the input was removed before its records' field counts could be checked",
     });
     const replaced = 'batch/input/iris/replaced.csv';
-    await put(replaced, `${IRIS_HEADER}\na,5.1,3.5,1.4,0.2\n`);
+    await putObject(api, replaced, `${IRIS_HEADER}\na,5.1,3.5,1.4,0.2\n`);
     const merge = await scoreOneIrisItem(replaced);
     // s3rver ignores If-Match on GET: S3's answer to another version (412) is given here instead.
     api.s3.middlewareStack.add(
@@ -210,7 +194,7 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
       api.s3.middlewareStack.remove('preconditionFailed');
     }
     const other = 'batch/input/iris/other.csv';
-    await put(other, `${IRIS_HEADER}\na,5.1,3.5,1.4,0.2\nb,5.1,3.5,1.4,0.2\n`);
+    await putObject(api, other, `${IRIS_HEADER}\na,5.1,3.5,1.4,0.2\nb,5.1,3.5,1.4,0.2\n`);
     expect(await mergeChunks(deps, await scoreOneIrisItem(other))).toMatchObject({
       status: 'failed',
       error:
@@ -242,7 +226,7 @@ describe('the Distributed Map path, chunk and merge functions on loopback S3', (
     const started: unknown[] = [];
     const largeFiles = { thresholdBytes: 10, start: async (input: unknown) => void started.push(input) };
     const key = 'batch/input/linear/big.jsonl';
-    await api.s3.send(new PutObjectCommand({ Bucket: api.bucket, Key: key, Body: '[1]\n[2]\n[3]\n[4]\n' }));
+    await putObject(api, key, '[1]\n[2]\n[3]\n[4]\n');
     const first = await runBatchJob({ ...deps, largeFiles }, { key });
     expect(first).toMatchObject({ status: 'running', mode: 'distributed' });
     expect(started).toEqual([

@@ -13,7 +13,7 @@ import type { ModelRunner } from '../../functions/core/runners/runner.ts';
 import { createTelemetry } from '../../functions/core/telemetry.ts';
 import { LocalQueue } from '../../local/queue.ts';
 import { localS3Client } from '../../local/s3.ts';
-import { objectText, putObject } from '../fixtures/batch.ts';
+import { jsonLines, objectText, putObject } from '../fixtures/batch.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
 
 let api: TestTopology;
@@ -42,10 +42,9 @@ describe('batch faults, injected', () => {
     );
     await putObject(api, 'batch/input/linear/faulty.jsonl', '[1]\n[2]\n[3]\n[9]\n[9]\n[9]\n[4]\n');
     await handler(s3Event('batch/input/linear/faulty.jsonl'));
-    const lines = ((await objectText(api.s3, api.bucket, 'batch/output/linear/faulty.jsonl.jsonl')) ?? '')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
+    const lines = jsonLines(
+      (await objectText(api.s3, api.bucket, 'batch/output/linear/faulty.jsonl.jsonl')) ?? '',
+    );
     expect(lines.map((l) => ('error' in l ? 'error' : 'ok'))).toEqual([
       'ok',
       'ok',
@@ -92,10 +91,9 @@ describe('batch faults, injected', () => {
     s3.destroy();
     expect(breaks).toBe(-1);
     expect(queue.deadLetters).toEqual([]);
-    const lines = ((await objectText(api.s3, api.bucket, 'batch/output/linear/crash.jsonl.jsonl')) ?? '')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
+    const lines = jsonLines(
+      (await objectText(api.s3, api.bucket, 'batch/output/linear/crash.jsonl.jsonl')) ?? '',
+    );
     expect(lines.map((l) => l.line)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(lines.every((l) => typeof l.prediction === 'number')).toBe(true);
     const manifest = JSON.parse(
