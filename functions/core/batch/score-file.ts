@@ -143,8 +143,9 @@ export async function scoreFile(
             }
             continue;
           }
-          if (columns && quoteCount(line) % 2 === 1) {
-            open = { text: line, line: lineNumber, quotes: quoteCount(line) };
+          const quotes = columns ? quoteCount(line) : 0;
+          if (quotes % 2 === 1) {
+            open = { text: line, line: lineNumber, quotes };
             continue;
           }
           await addRow(
