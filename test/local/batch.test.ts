@@ -196,7 +196,10 @@ describe('batch predictions from files dropped in S3', () => {
   });
 
   it('keeps the rows before a truncated gzip and fails the job saying where', async () => {
-    const whole = gzipSync(Array.from({ length: 2000 }, () => '[1]').join('\n'));
+    // Varied rows, so the first half of the stream already holds whole lines.
+    const whole = gzipSync(
+      Array.from({ length: 20_000 }, (_, i) => `[${(i * 7919) % 10007}.${i}]`).join('\n'),
+    );
     const { manifest, lines } = await drop(
       'linear/cut.jsonl.gz',
       whole.subarray(0, Math.floor(whole.length / 2)),
@@ -205,8 +208,8 @@ describe('batch predictions from files dropped in S3', () => {
     expect(manifest.error).toMatch(
       /the input is not valid gzip after line \d+: .*; rows before it were scored/,
     );
+    expect(manifest.rows).toBeGreaterThan(0);
     expect(lines.length).toBe(manifest.rows);
-    for (const line of lines.slice(1, -1)) expect(line.error).toBe('1 fields; the header has 5');
     expect(lines.every((l) => typeof l.prediction === 'number')).toBe(true);
   });
 
