@@ -38,36 +38,57 @@ export interface SchemaProblem {
 
 /** The first place `value` breaks `schema`, or undefined when it matches. */
 export function schemaProblem(value: unknown, schema: JsonSchema, path = ''): SchemaProblem | undefined {
+  return firstProblem(value, schema, path, true);
+}
+
+/** What {@link matches} gets for a failure: it asks only whether there is one, so no words are made. */
+const UNTOLD: SchemaProblem = { message: '', param: '' };
+
+/** {@link schemaProblem}, its failures put in words only when `tell` (not for oneOf/anyOf/not alternatives). */
+function firstProblem(
+  value: unknown,
+  schema: JsonSchema,
+  path: string,
+  tell: boolean,
+): SchemaProblem | undefined {
   // A node's own failure is told in its own words when it has them; its parts' failures in theirs.
   const here = (): SchemaProblem =>
-    told(schema, path) ?? {
-      message: `'${path}' must be ${expected(schema)}, got ${shown(value)}`,
-      param: path,
-    };
+    !tell
+      ? UNTOLD
+      : (told(schema, path) ?? {
+          message: `'${path}' must be ${expected(schema)}, got ${shown(value)}`,
+          param: path,
+        });
   if (!matchesOwn(value, schema)) return here();
   if (schema.oneOf && schema.oneOf.filter((s) => matches(value, s)).length !== 1) return here();
   if (schema.anyOf && !schema.anyOf.some((s) => matches(value, s))) return here();
   if (schema.not && matches(value, schema.not)) return here();
   for (const part of schema.allOf ?? []) {
-    const problem = schemaProblem(value, part, path);
+    const problem = firstProblem(value, part, path, tell);
     if (problem) return problem;
   }
   if (Array.isArray(value) && schema.items) {
     for (let i = 0; i < value.length; i++) {
-      const problem = schemaProblem(value[i], schema.items, `${path}[${i}]`);
+      const problem = firstProblem(value[i], schema.items, `${path}[${i}]`, tell);
       if (problem) return problem;
     }
   }
   if (isObject(value)) {
     for (const name of schema.required ?? []) {
       if (!(name in value)) {
+        if (!tell) return UNTOLD;
         const at = join(path, name);
         return told(schema.properties?.[name], at) ?? { message: `'${at}' is required`, param: at };
       }
     }
     for (const name in schema.properties) {
       if (name in value) {
-        const problem = schemaProblem(value[name], schema.properties[name] as JsonSchema, join(path, name));
+        const problem = firstProblem(
+          value[name],
+          schema.properties[name] as JsonSchema,
+          join(path, name),
+          tell,
+        );
         if (problem) return problem;
       }
     }
@@ -86,7 +107,7 @@ function told(schema: JsonSchema | undefined, path: string): SchemaProblem | und
 }
 
 function matches(value: unknown, schema: JsonSchema): boolean {
-  return schemaProblem(value, schema) === undefined;
+  return firstProblem(value, schema, '', false) === undefined;
 }
 
 /** The keywords that judge the value itself, not its parts. */

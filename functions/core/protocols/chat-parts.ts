@@ -2,13 +2,6 @@
  * The parts of an OpenAI chat request beyond text: assistant tool calls,
  * `response_format`, and the log-probability shape answers carry.
  */
-import { BadRequestError } from '../errors.ts';
-
-/** Refuses a request, naming the parameter: OpenAI's `invalid_value`. */
-export function bad(message: string, param: string): never {
-  throw new BadRequestError(message, { param, code: 'invalid_value' });
-}
-
 /** A tool call of an assistant message, as OpenAI shapes it. */
 export interface ToolCall {
   readonly id: string;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { BadRequestError, describeError } from '../errors.ts';
 import { isObject } from '../json.ts';
 import { type JsonSchema, schemaProblem } from '../json-schema.ts';
-import { bad, type ResponseFormat, responseFormatOf, type ToolCall, toolCallsOf } from './chat-parts.ts';
+import { type ResponseFormat, responseFormatOf, type ToolCall, toolCallsOf } from './chat-parts.ts';
 import { CHAT_REQUEST, COMPLETION_REQUEST } from './openai-schemas.ts';
 
 export type { ResponseFormat, TokenLogprob, ToolCall } from './chat-parts.ts';
@@ -60,8 +60,9 @@ export { GENERATION_LIMITS, MAX_STOP, ROLES } from './openai-schemas.ts';
 function check(body: unknown, schema: JsonSchema): asserts body is Record<string, unknown> {
   const problem = schemaProblem(body, schema);
   if (!problem) return;
-  if (problem.param === '') throw new BadRequestError(problem.message);
-  bad(problem.message, problem.param);
+  const { message, param } = problem;
+  // A parameter's problem is OpenAI's `invalid_value` naming it; the body's own has no parameter.
+  throw new BadRequestError(message, param === '' ? {} : { param, code: 'invalid_value' });
 }
 
 /**

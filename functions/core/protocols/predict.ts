@@ -79,9 +79,10 @@ export function parsePredictRequest(body: unknown, manifest: Manifest, maxElemen
   });
   const shape = spec.shape.length === 0 ? [] : [instances.length, ...rowShape];
   return inputTensor(spec.name, spec.datatype, shape, elements, (e) => {
-    const feature = perRow > 0 ? e % perRow : 0;
+    // Called only for an element that exists, so never with perRow 0 (an empty dimension, no elements).
+    const feature = e % perRow;
     const name = manifest.features?.[feature];
-    return `instance ${perRow > 0 ? Math.floor(e / perRow) : e} value ${feature}${name ? ` (${name})` : ''}`;
+    return `instance ${Math.floor(e / perRow)} value ${feature}${name ? ` (${name})` : ''}`;
   });
 }
 
