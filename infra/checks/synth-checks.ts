@@ -10,5 +10,10 @@ import { guardPack } from './guard.ts';
 
 /** The policy validation plugins of a synth, for `Validations.of(app).addPlugins(...)`. */
 export function synthChecks(app: App): IPolicyValidationPlugin[] {
-  return [new AwsSolutionsChecks(app), new HIPAASecurityChecks(app), new FunctionAssetChecks(), guardPack()];
+  return [...nagPacks(app), new FunctionAssetChecks(), guardPack()];
+}
+
+/** cdk-nag's packs among them: AWS Solutions and HIPAA. */
+export function nagPacks(app: App): IPolicyValidationPlugin[] {
+  return [new AwsSolutionsChecks(app), new HIPAASecurityChecks(app)];
 }

@@ -143,15 +143,7 @@ export function csvChunkEvents(inputKey: string, id: string): { chunks: ChunkEve
     record('d', ['6.3', '2.9', '5.6', '1.8']),
     record('e', ['5.0', '3.4', '1.5', '0.2']),
   ];
-  const items = values.map((value, index) => ({ index, value }));
-  const BatchInput = { jobId: id, inputKey, format: 'csv' as const };
-  return {
-    chunks: [
-      { BatchInput, Items: items.slice(2) },
-      { BatchInput, Items: items.slice(0, 2) },
-    ],
-    merge: { jobId: id, inputKey, startedAt: '2026-01-01T00:00:00.000Z' },
-  };
+  return outOfOrderRun(inputKey, id, 'csv', values, 2);
 }
 
 /** A map run that failed after one item batch: the merge step's input carries the caught error. */
@@ -173,13 +165,26 @@ export function failedRunEvents(inputKey: string, id: string): { chunks: ChunkEv
  * BatchInput), finished out of order as Step Functions may, then the merge step's input.
  */
 export function chunkEvents(inputKey: string, id: string): { chunks: ChunkEvent[]; merge: MergeEvent } {
-  const rows = parityFixture('diabetes').instances.slice(0, 6);
-  const items = rows.map((value, index) => ({ index, value }));
-  const BatchInput = { jobId: id, inputKey, format: 'jsonl' as const };
+  return outOfOrderRun(inputKey, id, 'jsonl', parityFixture('diabetes').instances.slice(0, 6), 3);
+}
+
+/**
+ * A map run of `values` (ItemReader rows as `{index, value}`) in two item batches, the one from
+ * `split` on finished first, then the merge step's input.
+ */
+function outOfOrderRun(
+  inputKey: string,
+  id: string,
+  format: ChunkEvent['BatchInput']['format'],
+  values: readonly unknown[],
+  split: number,
+): { chunks: ChunkEvent[]; merge: MergeEvent } {
+  const items = values.map((value, index) => ({ index, value }));
+  const BatchInput = { jobId: id, inputKey, format };
   return {
     chunks: [
-      { BatchInput, Items: items.slice(3) },
-      { BatchInput, Items: items.slice(0, 3) },
+      { BatchInput, Items: items.slice(split) },
+      { BatchInput, Items: items.slice(0, split) },
     ],
     merge: { jobId: id, inputKey, startedAt: '2026-01-01T00:00:00.000Z' },
   };

@@ -8,7 +8,6 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { parseConfig } from '../../infra/config.ts';
 import {
   ContainerPreset,
@@ -37,9 +36,7 @@ export function bareStack(): Stack {
 }
 
 /** The cdk-nag packs `cdk synth` runs (infra/app.ts). */
-export function nagPacks(app: App) {
-  return [new AwsSolutionsChecks(app), new HIPAASecurityChecks(app)];
-}
+export { nagPacks } from '../../infra/checks/synth-checks.ts';
 
 export { Validations };
 

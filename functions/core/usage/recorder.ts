@@ -74,9 +74,8 @@ export class UsageRecorder implements UsageSink {
   private pending = new Map<string, Pending>();
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
-  /** Items with a write in flight, by id. */
-  private readonly writing = new Set<string>();
-  private readonly inFlight = new Set<Promise<void>>();
+  /** The write in flight of each item that has one, by id. */
+  private readonly inFlight = new Map<string, Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly now: () => number;
   private day = { from: Number.NaN, name: '' };
@@ -123,7 +122,7 @@ export class UsageRecorder implements UsageSink {
   async drain(): Promise<void> {
     while (this.pending.size > 0 || this.inFlight.size > 0 || this.timers.size > 0) {
       if (this.pending.size > 0) this.flush();
-      await Promise.race([...this.inFlight, new Promise((r) => setTimeout(r, 10))]);
+      await Promise.race([...this.inFlight.values(), new Promise((r) => setTimeout(r, 10))]);
     }
   }
 
@@ -182,16 +181,14 @@ export class UsageRecorder implements UsageSink {
   /** Writes every pending item that has no write in flight; the others go once theirs lands. */
   private flush(): void {
     for (const [id, entry] of this.pending) {
-      if (this.writing.has(id)) continue;
+      if (this.inFlight.has(id)) continue;
       this.pending.delete(id);
-      this.writing.add(id);
       const write = this.write(entry).finally(() => {
-        this.writing.delete(id);
-        this.inFlight.delete(write);
+        this.inFlight.delete(id);
         // Additions that arrived while it was in flight wait their turn as any other.
         if (this.pending.has(id)) this.schedule(this.delayFor(entry.keyId));
       });
-      this.inFlight.add(write);
+      this.inFlight.set(id, write);
     }
   }
 
