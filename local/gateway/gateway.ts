@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type RouteSpec, VERSION_HEADER } from '../../functions/api/routes.ts';
 import { apiKeyOf } from '../../functions/core/auth.ts';
 import type { Counters } from '../../functions/core/counters.ts';
@@ -14,7 +14,7 @@ import { API_GATEWAY_LIMITS } from '../../infra/api-gateway-limits.ts';
 import { type LoopbackServer, listenLoopback, readBody } from '../net.ts';
 import { isStreamingHandler } from './lambda-runtime.ts';
 import { headerValue, lambdaContext, send, toEvent } from './proxy-event.ts';
-import { isProxyResult, ProxyIntegration, writeResult } from './proxy-integration.ts';
+import { isProxyResult, later, ProxyIntegration, writeResult } from './proxy-integration.ts';
 import { streamCut, streamInvoke } from './stream.ts';
 import { type Plan, UsageMeter } from './usage-plans.ts';
 import { parseValid } from './validate.ts';
@@ -185,13 +185,30 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         ) {
           return send(res, 502, { message: 'Internal server error' });
         }
-        writeResult(res, result);
+        // Written with the other answers of this turn (see `later`).
+        later(answer, res, result);
       },
       () => send(res, 400, { message: 'Bad request' }),
     );
   });
 
   return listenLoopback(server, options.port);
+}
+
+/**
+ * Writes a handler's answer; one Node cannot write (a header name or value with characters HTTP
+ * forbids) is a malformed integration response, API Gateway's 502.
+ */
+function answer(res: ServerResponse, result: APIGatewayProxyResult): void {
+  try {
+    writeResult(res, result);
+  } catch {
+    if (res.headersSent) res.destroy();
+    else {
+      for (const name of res.getHeaderNames()) if (name !== 'x-amzn-requestid') res.removeHeader(name);
+      send(res, 502, { message: 'Internal server error' });
+    }
+  }
 }
 
 /** `ip keyId [time] "METHOD /path HTTP/1.1" status bytes ms version requestId`. */

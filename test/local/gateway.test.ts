@@ -257,6 +257,14 @@ describe('gateway emulator: integration faults', () => {
     ['a body that is not a string', async () => ({ statusCode: 200, body: { a: 1 } })],
     ['no answer at all', async () => undefined],
     ['a thrown error', async () => Promise.reject(new Error('boom'))],
+    [
+      'a handler that throws before returning a promise',
+      () => {
+        throw new Error('boom');
+      },
+    ],
+    ['a header value HTTP forbids', async () => ({ statusCode: 200, headers: { 'x-a': 'b\r\nc' }, body: '' })],
+    ['a header name HTTP forbids', async () => ({ statusCode: 200, headers: { 'x a': 'b' }, body: '' })],
   ])('answers 502 Internal server error for %s', async (_, handler) => {
     const get = await gatewayWith(handler as ProxyHandler);
     expect(await get('/things/1')).toEqual({ status: 502, json: { message: 'Internal server error' } });

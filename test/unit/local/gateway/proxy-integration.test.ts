@@ -31,6 +31,24 @@ describe('ProxyIntegration (one queue and one timer for every call under one tim
     expect(results).toEqual([{ statusCode: 200 }, 'timeout', undefined, { statusCode: 201 }, 'timeout']);
   });
 
+  it("starts the handlers in the event loop's check phase, all the calls of one turn together", async () => {
+    const integration = new ProxyIntegration(1000);
+    const order: string[] = [];
+    const handler =
+      (name: string): ProxyHandler =>
+      async () => {
+        order.push(`start ${name}`);
+        await null;
+        order.push(`end ${name}`);
+        return name;
+      };
+    const calls = [integration.invoke(handler('a'), event, context), integration.invoke(handler('b'), event, context)];
+    await null;
+    order.push('turn over');
+    expect(await Promise.all(calls)).toEqual(['a', 'b']);
+    expect(order).toEqual(['turn over', 'start a', 'end a', 'start b', 'end b']);
+  });
+
   it('keeps timing out calls made after earlier ones finished', async () => {
     const integration = new ProxyIntegration(20);
     for (let i = 0; i < 200; i++) await integration.invoke(async () => i, event, context);
