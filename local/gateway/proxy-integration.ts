@@ -108,7 +108,8 @@ function start(
   try {
     answer = handler(event, context);
   } catch {
-    return settle(undefined);
+    settle(undefined);
+    return;
   }
   answer.then(settle, () => settle(undefined));
 }

@@ -263,7 +263,10 @@ describe('gateway emulator: integration faults', () => {
         throw new Error('boom');
       },
     ],
-    ['a header value HTTP forbids', async () => ({ statusCode: 200, headers: { 'x-a': 'b\r\nc' }, body: '' })],
+    [
+      'a header value HTTP forbids',
+      async () => ({ statusCode: 200, headers: { 'x-a': 'b\r\nc' }, body: '' }),
+    ],
     ['a header name HTTP forbids', async () => ({ statusCode: 200, headers: { 'x a': 'b' }, body: '' })],
   ])('answers 502 Internal server error for %s', async (_, handler) => {
     const get = await gatewayWith(handler as ProxyHandler);

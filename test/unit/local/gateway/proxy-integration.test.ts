@@ -42,7 +42,10 @@ describe('ProxyIntegration (one queue and one timer for every call under one tim
         order.push(`end ${name}`);
         return name;
       };
-    const calls = [integration.invoke(handler('a'), event, context), integration.invoke(handler('b'), event, context)];
+    const calls = [
+      integration.invoke(handler('a'), event, context),
+      integration.invoke(handler('b'), event, context),
+    ];
     await null;
     order.push('turn over');
     expect(await Promise.all(calls)).toEqual(['a', 'b']);
