@@ -25,6 +25,9 @@ export const TORCH_MISSING =
 /** What the fastest Python peer runs on when installed (uvicorn falls back to asyncio and h11). */
 export const PEER_FAST_PARTS = ['uvloop', 'httptools'] as const;
 
+/** The Node peer's two styles (bench/peers/onnx_node.mjs): each answer written at once, or a turn later. */
+export type NodePeerStyle = 'plain' | 'staged';
+
 /** The Python peer's two handler styles (bench/peers/sklearn_fastapi.py). */
 export type PeerStyle = 'async' | 'def';
 
@@ -38,7 +41,7 @@ export class Lab {
   private readonly children: ChildProcess[] = [];
   private api?: Promise<ApiServer>;
   private readonly peers = new Map<PeerStyle, Promise<{ url: string; pid: number } | undefined>>();
-  private nodePeerUrl?: Promise<{ url: string; pid: number }>;
+  private readonly nodePeers = new Map<NodePeerStyle, Promise<{ url: string; pid: number }>>();
   private torchUrl?: Promise<{ url: string; pid: number } | undefined>;
   private ceilingUrl?: Promise<{ url: string; pid: number }>;
 
@@ -83,14 +86,18 @@ export class Lab {
   }
 
   /** node:http + onnxruntime-node, one session per model, no keys, no metrics (bench/peers/onnx_node.mjs). */
-  nodePeer(): Promise<{ url: string; pid: number }> {
-    this.nodePeerUrl ??= startChild<{ url: string; pid: number }>(`${ROOT}bench/peers/onnx_node.mjs`).then(
-      ({ child, ready }) => {
-        this.children.push(child);
-        return ready;
-      },
-    );
-    return this.nodePeerUrl;
+  nodePeer(style: NodePeerStyle = 'plain'): Promise<{ url: string; pid: number }> {
+    let started = this.nodePeers.get(style);
+    if (!started) {
+      started = startChild<{ url: string; pid: number }>(`${ROOT}bench/peers/onnx_node.mjs`, [style]).then(
+        ({ child, ready }) => {
+          this.children.push(child);
+          return ready;
+        },
+      );
+      this.nodePeers.set(style, started);
+    }
+    return started;
   }
 
   /** FastAPI + uvicorn + PyTorch serving digits-cnn, two workers; undefined when Debian's packages are missing. */

@@ -1,8 +1,10 @@
 // Peer for `npm run bench`: what a Node team writes in an afternoon — node:http and
 // onnxruntime-node, one session per sample model opened at start, no keys, no metrics;
 // the same `POST /v1/models/{model}/predict` contract as ModelGate. Prints `{url, pid}`.
+// `staged`: the same server writing each answer in the event loop's next check phase, as
+// ModelGate's gateway does (bench/ANALYSIS.md, "stages"): the answers of one turn go out together.
 //
-//   node bench/peers/onnx_node.mjs
+//   node bench/peers/onnx_node.mjs [plain|staged]
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import * as ort from 'onnxruntime-node';
@@ -41,6 +43,13 @@ async function predict(name, body) {
   };
 }
 
+const staged = process.argv[2] === 'staged';
+const answer = (res, result) => {
+  const text = JSON.stringify(result);
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+};
+
 const route = /^\/v1\/models\/([^/]+)\/predict$/;
 const server = createServer((req, res) => {
   const name = route.exec(req.url)?.[1];
@@ -49,11 +58,7 @@ const server = createServer((req, res) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     predict(name, Buffer.concat(chunks).toString()).then(
-      (answer) => {
-        const text = JSON.stringify(answer);
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-        res.end(text);
-      },
+      (result) => (staged ? setImmediate(answer, res, result) : answer(res, result)),
       (error) => fail(res, 400, String(error.message)),
     );
   });
