@@ -13,7 +13,7 @@ import type { StreamingHandler } from '../../functions/core/streaming.ts';
 import { API_GATEWAY_LIMITS } from '../../infra/api-gateway-limits.ts';
 import { type LoopbackServer, listenLoopback, readBody } from '../net.ts';
 import { isStreamingHandler } from './lambda-runtime.ts';
-import { headerValue, lambdaContext, send, toEvent } from './proxy-event.ts';
+import { headerValue, lambdaContext, send, sendInstead, toEvent } from './proxy-event.ts';
 import { isProxyResult, later, ProxyIntegration, writeResult } from './proxy-integration.ts';
 import { streamCut, streamInvoke } from './stream.ts';
 import { type Plan, UsageMeter } from './usage-plans.ts';
@@ -203,11 +203,7 @@ function answer(res: ServerResponse, result: APIGatewayProxyResult): void {
   try {
     writeResult(res, result);
   } catch {
-    if (res.headersSent) res.destroy();
-    else {
-      for (const name of res.getHeaderNames()) if (name !== 'x-amzn-requestid') res.removeHeader(name);
-      send(res, 502, { message: 'Internal server error' });
-    }
+    sendInstead(res, 502, { message: 'Internal server error' });
   }
 }
 

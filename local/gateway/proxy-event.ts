@@ -152,6 +152,21 @@ export function send(
   res.end(text);
 }
 
+/**
+ * Answers `status` in place of a function's answer that Node could not write (`writeHead` threw on
+ * a header): drops the headers it stored before the bad one and its reason phrase, keeping the
+ * request id; once the status line went out, only closing the connection is left.
+ */
+export function sendInstead(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  for (const name of res.getHeaderNames()) if (name !== 'x-amzn-requestid') res.removeHeader(name);
+  res.statusMessage = '';
+  send(res, status, body);
+}
+
 /** The `requestContext.identity` of a REST proxy event: the caller's key, address and agent; the IAM and Cognito fields API Gateway leaves null for a key-authorized call. */
 export function restIdentity(caller: {
   apiKey: string | null;

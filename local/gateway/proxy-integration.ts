@@ -91,27 +91,35 @@ export class ProxyIntegration {
  * works in stages: Node's poll phase reads and parses every request that arrived together; the
  * handlers they go to run in the check phase that follows; their answers are written in the next one.
  * Each stage runs its code many times in a row instead of once between two trips through the
- * kernel's loopback TCP, whose writes evict the processor's caches: the same syscalls, about half
- * the CPU per request under load (bench/ANALYSIS.md). When idle, a stage waits for nothing: the
- * check phase follows the poll phase of the same turn.
+ * kernel's loopback TCP: the same syscalls, about half the CPU per request under load, most likely
+ * because the stages keep their code and data in the processor's caches (bench/ANALYSIS.md). When
+ * idle, a stage waits for nothing: the check phase follows the poll phase of the same turn.
  */
 export const later: <A extends unknown[]>(task: (...args: A) => void, ...args: A) => void = setImmediate;
 
-/** Starts a handler; a synchronous throw settles its call as a thrown handler's does. */
+/**
+ * Starts a handler. A synchronous throw settles its call as a thrown handler's does; so does a
+ * handler that returns no promise (Lambda's Node.js runtime then waits for a callback this gateway
+ * never passes, and the function answers nothing: API Gateway's 502).
+ */
 function start(
   handler: ProxyHandler,
   event: APIGatewayProxyEvent,
   context: Context,
   settle: (value: unknown) => void,
 ): void {
-  let answer: Promise<unknown>;
+  let answer: unknown;
   try {
     answer = handler(event, context);
   } catch {
     settle(undefined);
     return;
   }
-  answer.then(settle, () => settle(undefined));
+  if (typeof (answer as { then?: unknown } | undefined)?.then !== 'function') {
+    settle(undefined);
+    return;
+  }
+  (answer as Promise<unknown>).then(settle, () => settle(undefined));
 }
 
 /** What API Gateway accepts from a Lambda proxy integration. */

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import type { StreamingHandler } from '../../functions/core/streaming.ts';
 import { PRELUDE_DELIMITER } from './lambda-runtime.ts';
-import { send } from './proxy-event.ts';
+import { sendInstead } from './proxy-event.ts';
 
 export interface StreamLimits {
   /** The integration timeout: how long the whole answer may take, first byte to last. */
@@ -53,8 +53,8 @@ export function streamInvoke(
   };
   const fail = (status: number, message: string) => {
     stopTimers();
-    if (!started && !res.headersSent) send(res, status, { message });
-    else res.destroy();
+    // Before the status went out an answer replaces the function's; after it, the connection closes.
+    sendInstead(res, status, { message });
     responseStream.destroy();
   };
   const cut = (why: 'timeout' | 'idle') => {
@@ -93,9 +93,14 @@ export function streamInvoke(
     } catch {
       return fail(502, 'Internal server error');
     }
+    try {
+      res.writeHead(metadata.statusCode ?? 200, metadata.headers ?? {});
+    } catch {
+      // A header HTTP forbids: a malformed integration response, as in a buffered answer.
+      return fail(502, 'Internal server error');
+    }
     started = true;
     active();
-    res.writeHead(metadata.statusCode ?? 200, metadata.headers ?? {});
     const rest = prelude.subarray(at + PRELUDE_DELIMITER.length);
     if (rest.length > 0) res.write(rest);
   });
@@ -104,7 +109,14 @@ export function streamInvoke(
     if (started) res.end();
     else fail(502, 'Internal server error');
   });
-  handler(event, responseStream, context).then(
+  let running: unknown;
+  try {
+    running = handler(event, responseStream, context);
+  } catch {
+    fail(502, 'Internal server error');
+    return;
+  }
+  Promise.resolve(running).then(
     () => {
       if (!responseStream.writableEnded) responseStream.end();
     },

@@ -7,13 +7,18 @@ import autocannon from 'autocannon';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Counters } from '../../functions/core/counters.ts';
+import { lambdaStreaming, type StreamingHandler } from '../../functions/core/streaming.ts';
 import {
   type GatewayOptions,
   type LocalGateway,
   type ProxyHandler,
   startGateway,
 } from '../../local/gateway/gateway.ts';
+import { installLambdaStreamingRuntime } from '../../local/gateway/lambda-runtime.ts';
 import { startTestTopology, type TestTopology } from '../fixtures/local.ts';
+
+installLambdaStreamingRuntime();
+const { streamifyResponse, HttpResponseStream } = lambdaStreaming();
 
 const KEY = 'gateway-test-key-000000000';
 const ok: ProxyHandler = async () => ({ statusCode: 200, body: '{"ok":true}' });
@@ -263,6 +268,7 @@ describe('gateway emulator: integration faults', () => {
         throw new Error('boom');
       },
     ],
+    ['a handler that returns no promise', () => ({ statusCode: 200, body: '' })],
     [
       'a header value HTTP forbids',
       async () => ({ statusCode: 200, headers: { 'x-a': 'b\r\nc' }, body: '' }),
@@ -271,6 +277,47 @@ describe('gateway emulator: integration faults', () => {
   ])('answers 502 Internal server error for %s', async (_, handler) => {
     const get = await gatewayWith(handler as ProxyHandler);
     expect(await get('/things/1')).toEqual({ status: 502, json: { message: 'Internal server error' } });
+  });
+
+  it.each([
+    ['buffered', 'GET'],
+    ['streamed', 'POST'],
+  ])(
+    "answers a %s function's header HTTP forbids with a clean 502: none of its headers, its request id",
+    async (_, method) => {
+      const headers = { 'x-ok': '1', 'x a': 'b' };
+      const buffered: ProxyHandler = async () => ({ statusCode: 404, headers, body: '{}' });
+      const streamed: StreamingHandler = streamifyResponse(async (_event, stream) => {
+        HttpResponseStream.from(stream, { statusCode: 404, headers }).end('{}');
+      });
+      gateway = await startGateway({
+        routes: [
+          { method: 'GET', resource: '/bad', apiKeyRequired: false, handler: buffered },
+          { method: 'POST', resource: '/bad', apiKeyRequired: false, handler: streamed },
+        ],
+        apiKeys: [],
+        port: 0,
+      });
+      const response = await fetch(`${gateway.url}/bad`, { method });
+      expect([response.status, response.statusText]).toEqual([502, 'Bad Gateway']);
+      expect(response.headers.get('x-ok')).toBeNull();
+      expect(response.headers.get('x-amzn-requestid')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await response.json()).toEqual({ message: 'Internal server error' });
+    },
+  );
+
+  it('answers 502 for a streamed function that throws before returning a promise', async () => {
+    const streamed: StreamingHandler = streamifyResponse((() => {
+      throw new Error('boom');
+    }) as unknown as StreamingHandler);
+    gateway = await startGateway({
+      routes: [{ method: 'POST', resource: '/streamed', apiKeyRequired: false, handler: streamed }],
+      apiKeys: [],
+      port: 0,
+    });
+    const response = await fetch(`${gateway.url}/streamed`, { method: 'POST' });
+    expect(response.status).toBe(502);
+    expect(await response.json()).toEqual({ message: 'Internal server error' });
   });
 });
 

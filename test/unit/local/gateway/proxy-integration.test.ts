@@ -42,14 +42,25 @@ describe('ProxyIntegration (one queue and one timer for every call under one tim
         order.push(`end ${name}`);
         return name;
       };
+    setImmediate(() => order.push('check phase, queued before'));
     const calls = [
       integration.invoke(handler('a'), event, context),
       integration.invoke(handler('b'), event, context),
     ];
+    setImmediate(() => order.push('check phase, queued after'));
     await null;
     order.push('turn over');
     expect(await Promise.all(calls)).toEqual(['a', 'b']);
-    expect(order).toEqual(['turn over', 'start a', 'end a', 'start b', 'end b']);
+    await new Promise((done) => setImmediate(done));
+    expect(order).toEqual([
+      'turn over',
+      'check phase, queued before',
+      'start a',
+      'end a',
+      'start b',
+      'end b',
+      'check phase, queued after',
+    ]);
   });
 
   it('keeps timing out calls made after earlier ones finished', async () => {
