@@ -173,6 +173,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalTopology> 
       // The console and the reference, built as the deployed function carries them.
       [ENV.ASSETS_DIR]: buildLocalAssets(join(options.home, 'assets')),
     });
+    // Without usage the functions have no table, even if this process's environment named one before.
+    if (options.usage === false) delete process.env[ENV.USAGE_TABLE];
     // Quiet by default on a laptop; POWERTOOLS_* set by the user win.
     process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
