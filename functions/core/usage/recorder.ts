@@ -79,6 +79,8 @@ export class UsageRecorder implements UsageSink {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly now: () => number;
   private day = { from: Number.NaN, name: '' };
+  /** Today's items by key and model (see dayItem). */
+  private readonly dayItems = new Map<string, Map<string, { id: string; sk: string }>>();
   private readonly attempts: number;
   private readonly retryDelayMs: number;
   private readonly writes: { inc(by?: number): void };
@@ -105,11 +107,8 @@ export class UsageRecorder implements UsageSink {
     const at = this.now();
     const { keyId, model } = addition;
     const day = this.dayAt(at);
-    this.merge(
-      { keyId, sk: sortKey(day, model), day, model, lifetime: this.options.retentionDays * 86_400 },
-      addition,
-      0,
-    );
+    const item = this.dayItem(keyId, model, day);
+    this.addTo(item.id, keyId, item.sk, day, model, this.options.retentionDays * 86_400, addition, 0);
     // Per-minute windows count answered requests and their tokens, not refusals and failures.
     const answered = !addition.clientErrors && !addition.serverErrors;
     if (answered && this.options.perMinute?.(keyId)) {
@@ -139,8 +138,28 @@ export class UsageRecorder implements UsageSink {
     if (!(at >= this.day.from && at < this.day.from + 86_400_000)) {
       const from = at - (at % 86_400_000);
       this.day = { from, name: dayOf(from) };
+      this.dayItems.clear();
     }
     return this.day.name;
+  }
+
+  /**
+   * The day's item of a key and model: its sort key and pending id, built once a day (a request
+   * adds to it without making a string; key ids and model names are the same strings every time).
+   */
+  private dayItem(keyId: string, model: string, day: string): { id: string; sk: string } {
+    let byModel = this.dayItems.get(keyId);
+    if (!byModel) {
+      byModel = new Map();
+      this.dayItems.set(keyId, byModel);
+    }
+    let item = byModel.get(model);
+    if (!item) {
+      const sk = sortKey(day, model);
+      item = { id: `${keyId}${SEP}${sk}`, sk };
+      byModel.set(model, item);
+    }
+    return item;
   }
 
   /** How long a key's additions wait before they are written. */
@@ -168,13 +187,27 @@ export class UsageRecorder implements UsageSink {
   }
 
   private merge(item: Omit<Pending, 'counts' | 'attempt'>, add: Partial<UsageCounts>, attempt: number) {
-    const id = `${item.keyId}${SEP}${item.sk}`;
+    const { keyId, sk, day, model, lifetime } = item;
+    this.addTo(`${keyId}${SEP}${sk}`, keyId, sk, day, model, lifetime, add, attempt);
+  }
+
+  /** Adds to the pending item `id`, made from the other arguments if there is none. */
+  private addTo(
+    id: string,
+    keyId: string,
+    sk: string,
+    day: string,
+    model: string,
+    lifetime: number,
+    add: Partial<UsageCounts>,
+    attempt: number,
+  ) {
     let entry = this.pending.get(id);
     if (!entry) {
-      entry = { ...item, counts: zeroCounts(), attempt };
+      entry = { keyId, sk, day, model, lifetime, counts: zeroCounts(), attempt };
       this.pending.set(id, entry);
     }
-    entry.attempt = Math.max(entry.attempt, attempt);
+    if (attempt > entry.attempt) entry.attempt = attempt;
     for (const name of USAGE_COUNTERS) entry.counts[name] += add[name] ?? 0;
   }
 

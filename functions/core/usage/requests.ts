@@ -14,7 +14,14 @@ export function recordServed(
 ): void {
   const keyId = sink && callerKey(event);
   if (!keyId) return;
-  sink.add({ keyId, model, requests: 1, ...counts });
+  sink.add({
+    keyId,
+    model,
+    requests: 1,
+    rows: counts.rows,
+    promptTokens: counts.promptTokens,
+    completionTokens: counts.completionTokens,
+  });
 }
 
 /** A request that failed: a client error (4xx) or a server error (5xx). */
