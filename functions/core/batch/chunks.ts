@@ -151,7 +151,7 @@ export async function mergeChunks(
     version ??= head.Metadata?.version;
     const object = await deps.s3.send(new GetObjectCommand({ Bucket: deps.bucket, Key: key }));
     const text = (await object.Body?.transformToString()) ?? '';
-    const first = Number(key.slice(partsPrefix(event.jobId).length, -PART_SUFFIX.length));
+    const first = Number(key.slice(prefix.length, -PART_SUFFIX.length));
     const misfits = check ? await check.within(first, first + partRows) : [];
     if (misfits.length === 0) await output.write(text);
     else {
