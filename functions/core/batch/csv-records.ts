@@ -29,10 +29,7 @@ export class CsvRecordSplitter {
   private quoted = false;
   private commas = 0;
   private hasQuotes = false;
-  /** Bytes of the current record in earlier chunks, and whether the last of them is a CR. */
-  private carried = 0;
-  private carriedCr = false;
-  /** Those bytes themselves (views of the chunks), for splitCsv when the record has quotes. */
+  /** Bytes of the current record in earlier chunks (views of the chunks). */
   private held: Uint8Array[] = [];
 
   constructor(private readonly onRecord: (fields: number, index: number) => void) {}
@@ -62,9 +59,7 @@ export class CsvRecordSplitter {
         quoted = true;
         hasQuotes = true;
       } else {
-        this.commas = commas;
-        this.hasQuotes = hasQuotes;
-        this.finish(chunk, from, i);
+        this.finish(chunk.subarray(from, i), commas, hasQuotes);
         from = i + 1;
         commas = 0;
         hasQuotes = false;
@@ -77,33 +72,27 @@ export class CsvRecordSplitter {
     if (from < chunk.length) {
       // Held even without quotes so far: they may come in the next chunk.
       this.held.push(chunk.subarray(from));
-      this.carried += chunk.length - from;
-      this.carriedCr = chunk[chunk.length - 1] === CR;
     }
   }
 
   /** The end of the input: a last record without a line break is a record too. */
   end(): void {
-    if (this.carried > 0) this.finish(new Uint8Array(0), 0, 0);
+    if (this.held.length > 0) this.finish(new Uint8Array(0), this.commas, this.hasQuotes);
     this.quoted = false;
-  }
-
-  /** Ends the record made of the carried bytes and `chunk[from, to)`. */
-  private finish(chunk: Uint8Array, from: number, to: number): void {
-    const endsWithCr = to > from ? chunk[to - 1] === CR : this.carriedCr;
-    const length = this.carried + to - from - (endsWithCr ? 1 : 0);
-    if (length > 0) {
-      let fields = this.commas + 1;
-      if (this.hasQuotes) {
-        const bytes = Buffer.concat([...this.held, chunk.subarray(from, to)]);
-        fields = splitCsv(bytes.toString('utf8', 0, bytes.length - (endsWithCr ? 1 : 0))).length;
-      }
-      this.onRecord(fields, this.records++);
-    }
     this.commas = 0;
     this.hasQuotes = false;
-    this.carried = 0;
-    this.carriedCr = false;
+  }
+
+  /** Ends the record made of the held bytes and `tail` (its bytes in the chunk at hand, before the LF). */
+  private finish(tail: Uint8Array, commas: number, hasQuotes: boolean): void {
+    const record = this.held.length > 0 ? Buffer.concat([...this.held, tail]) : tail;
     this.held = [];
+    const length = record.length - (record[record.length - 1] === CR ? 1 : 0);
+    if (length > 0) {
+      const fields = hasQuotes
+        ? splitCsv(Buffer.from(record.buffer, record.byteOffset, length).toString('utf8')).length
+        : commas + 1;
+      this.onRecord(fields, this.records++);
+    }
   }
 }
