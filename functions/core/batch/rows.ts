@@ -1,6 +1,6 @@
 /**
  * Where batch rows are parsed, for whole-file jobs (score-file.ts) and Distributed Map chunks (chunks.ts)
- * alike: the input a batch job feeds, row checks, CSV rows and the byte-level fast paths (JSON rows: json-rows.ts).
+ * alike: the input a batch job feeds, row checks and CSV rows (byte-level fast paths: row-bytes.ts; JSON rows: json-rows.ts).
  */
 import { UnbatchableModelError } from '../errors.ts';
 import { elementCount, formatShape } from '../protocols/tensors.ts';
