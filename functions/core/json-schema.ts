@@ -176,17 +176,10 @@ export function expected(schema: JsonSchema): string {
   if (type === 'boolean') return 'true or false';
   if (type === 'string') return schema.minLength ? 'a non-empty string' : 'a string';
   if (type === 'array') {
-    const size =
-      schema.maxItems !== undefined
-        ? schema.minItems === schema.maxItems
-          ? `of ${schema.maxItems} `
-          : `of up to ${schema.maxItems} `
-        : schema.minItems
-          ? 'non-empty '
-          : '';
     const of = schema.items ? plural(expected(schema.items)) : 'values';
-    if (size.startsWith('of')) return `an array ${size}${of}`;
-    return size ? `a ${size}array of ${of}` : `an array of ${of}`;
+    const { minItems: min, maxItems: max } = schema;
+    if (max !== undefined) return `an array of ${min === max ? '' : 'up to '}${max} ${of}`;
+    return min ? `a non-empty array of ${of}` : `an array of ${of}`;
   }
   if (type === 'object') return 'an object';
   return 'something else';

@@ -54,8 +54,6 @@ export interface CompletionRequest extends GenerationOptions {
   readonly echo: boolean;
 }
 
-export { GENERATION_LIMITS, MAX_STOP, ROLES } from './openai-schemas.ts';
-
 /** Refuses `body` with the first thing `schema` finds wrong, naming the parameter. */
 function check(body: unknown, schema: JsonSchema): asserts body is Record<string, unknown> {
   const problem = schemaProblem(body, schema);

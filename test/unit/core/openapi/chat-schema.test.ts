@@ -6,13 +6,8 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../../../functions/core/openapi/document.ts';
-import {
-  GENERATION_LIMITS,
-  MAX_STOP,
-  parseChatRequest,
-  parseCompletionRequest,
-  ROLES,
-} from '../../../../functions/core/protocols/openai.ts';
+import { parseChatRequest, parseCompletionRequest } from '../../../../functions/core/protocols/openai.ts';
+import { GENERATION_LIMITS, MAX_STOP, ROLES } from '../../../../functions/core/protocols/openai-schemas.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON documents.
 type Json = Record<string, any>;
