@@ -67,37 +67,29 @@ export class Lab {
    * style, the default) or `def`; undefined when Debian's packages are missing.
    */
   peer(style: PeerStyle = 'async'): Promise<{ url: string; pid: number } | undefined> {
-    let started = this.peers.get(style);
-    if (!started) {
-      started = (async () => {
-        if (!pythonHas(['fastapi', 'uvicorn', 'sklearn'])) return undefined;
-        const port = await freePort();
-        const child = spawn(PYTHON, [`${ROOT}bench/peers/sklearn_fastapi.py`, String(port), '2', style], {
-          stdio: ['ignore', 'inherit', 'inherit'],
-        });
-        this.children.push(child);
-        const url = `http://127.0.0.1:${port}`;
-        await waitForHttp(`${url}/v1/models/iris/predict`, predictBody(IRIS_ROW));
-        return { url, pid: child.pid as number };
-      })();
-      this.peers.set(style, started);
-    }
-    return started;
+    return startOnce(this.peers, style, async () => {
+      if (!pythonHas(['fastapi', 'uvicorn', 'sklearn'])) return undefined;
+      const port = await freePort();
+      const child = spawn(PYTHON, [`${ROOT}bench/peers/sklearn_fastapi.py`, String(port), '2', style], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      this.children.push(child);
+      const url = `http://127.0.0.1:${port}`;
+      await waitForHttp(`${url}/v1/models/iris/predict`, predictBody(IRIS_ROW));
+      return { url, pid: child.pid as number };
+    });
   }
 
   /** node:http + onnxruntime-node, one session per model, no keys, no metrics (bench/peers/onnx_node.mjs). */
   nodePeer(style: NodePeerStyle = 'plain'): Promise<{ url: string; pid: number }> {
-    let started = this.nodePeers.get(style);
-    if (!started) {
-      started = startChild<{ url: string; pid: number }>(`${ROOT}bench/peers/onnx_node.mjs`, [style]).then(
+    return startOnce(this.nodePeers, style, () =>
+      startChild<{ url: string; pid: number }>(`${ROOT}bench/peers/onnx_node.mjs`, [style]).then(
         ({ child, ready }) => {
           this.children.push(child);
           return ready;
         },
-      );
-      this.nodePeers.set(style, started);
-    }
-    return started;
+      ),
+    );
   }
 
   /** FastAPI + uvicorn + PyTorch serving digits-cnn, two workers; undefined when Debian's packages are missing. */
@@ -137,4 +129,14 @@ export class Lab {
   async close(): Promise<void> {
     await Promise.all(this.children.map(stop));
   }
+}
+
+/** The server of `key` in `servers`, started by `start` on first use. */
+function startOnce<K, V>(servers: Map<K, V>, key: K, start: () => V): V {
+  let started = servers.get(key);
+  if (started === undefined) {
+    started = start();
+    servers.set(key, started);
+  }
+  return started;
 }

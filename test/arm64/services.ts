@@ -5,13 +5,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { ENV } from '../../functions/core/env.ts';
 import { demoLmContainer } from '../../local/containers/supervisor.ts';
 import { S3RVER_CREDENTIALS } from '../../local/s3.ts';
 import { startSageMakerEmulator } from '../../local/sagemaker/emulator.ts';
 import { seedSampleModels } from '../../local/seed.ts';
 import { DEMO_LM } from '../../local/topology.ts';
+import { jsonLines, objectText } from '../fixtures/batch.ts';
 import { startTestDynamo, type TestDynamo } from '../fixtures/dynamodb.ts';
 import { startTestS3, type TestS3 } from '../fixtures/s3.ts';
 import { type DeployedFunction, resolvedEnvironment } from './assets.ts';
@@ -94,14 +94,7 @@ export function loopbackEnvironment(
 
 /** An object of one side's bucket, parsed: JSON Lines as a list, JSON as it is; undefined when absent. */
 export async function readObject(store: TestS3 | undefined, key: string): Promise<unknown> {
-  const text = await store?.s3
-    .send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))
-    .then((o) => o.Body?.transformToString())
-    .catch(() => undefined);
+  const text = store && (await objectText(store.s3, BUCKET, key));
   if (text === undefined) return undefined;
-  if (!key.endsWith('.jsonl')) return JSON.parse(text);
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
+  return key.endsWith('.jsonl') ? jsonLines(text) : JSON.parse(text);
 }
